@@ -1,0 +1,77 @@
+import { Command, CommanderError } from 'commander';
+import { ExitError, GenError } from './errors.js';
+import { generatorVersion } from './util/version.js';
+
+/** Collects repeated `--set key=value` flags. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function wantsJson(argv: string[]): boolean {
+  return argv.includes('--json');
+}
+
+/** One exit path for every error (typed errors carry their exit code and hint). */
+export function handleError(err: unknown, json: boolean): number {
+  if (err instanceof ExitError) return err.exitCode;
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof GenError) {
+    if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
+    else {
+      process.stderr.write(`error: ${err.message}\n`);
+      if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    }
+    return err.exitCode;
+  }
+  const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  if (json) process.stdout.write(JSON.stringify({ error: err instanceof Error ? err.message : String(err), exitCode: 1, file: null, field: null, hint: null }, null, 2) + '\n');
+  else process.stderr.write(`error: unexpected failure (a bug in gen; please report it)\n${msg}\n`);
+  return 1;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gen')
+    .description('Install production modules into FastAPI, NestJS and Fastify projects: vendored, hash-locked, verifiable.')
+    .version(generatorVersion(), '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const add = program.command('add').description('Add something to a project');
+  add
+    .command('module <name>')
+    .description('Render a module into the project: vendored runtime, thin wrappers, snippets')
+    .option('-f, --framework <framework>', 'fastapi | nestjs | fastify (default: detected)')
+    .option('-p, --project <dir>', 'the project folder', '.')
+    .option('--dry-run', 'show what would change; write nothing')
+    .option('--diff [path]', 'print a unified diff of every change (or of one file); write nothing')
+    .option('--json', 'print a JSON report (docs/cli.md)')
+    .option('-y, --yes', 'never ask; keep files you edited (report them as conflicts)')
+    .option('--force', 'overwrite files you edited')
+    .option('--set <key=value>', 'set a module variable (repeatable)', collect, [])
+    .action(async (name: string, opts: Record<string, unknown>) => (await import('./commands/add.js')).addCommand(name, opts));
+
+  const modules = program.command('modules').description('Inspect and check modules');
+  modules
+    .command('list')
+    .description('List the modules in the catalogue')
+    .option('--json', 'print JSON')
+    .action(async (opts: Record<string, unknown>) => (await import('./commands/modules-list.js')).listCommand(opts));
+  modules
+    .command('info <name>')
+    .description('Versions, frameworks, variables with defaults, docs of a module')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: Record<string, unknown>) => (await import('./commands/modules-info.js')).infoCommand(name, opts));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const json = wantsJson(argv);
+  let code = 0;
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    code = handleError(err, json);
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { createTwoFilesPatch } from 'diff';
+import { ExitError, UsageError } from '../errors.js';
+import { changes } from '../engine/classify.js';
+import { applyPlan, planAdd, type AddPlan } from '../engine/pipeline.js';
+import { confirm, isInteractive, spinner } from '../util/tty.js';
+import { addReport, printSummary } from './add-report.js';
+
+const optionsSchema = z.object({
+  framework: z.string().optional(),
+  project: z.string().default('.'),
+  dryRun: z.boolean().default(false),
+  diff: z.union([z.boolean(), z.string()]).optional(),
+  json: z.boolean().default(false),
+  yes: z.boolean().default(false),
+  force: z.boolean().default(false),
+  set: z.array(z.string()).default([]),
+});
+
+export async function addCommand(name: string, raw: Record<string, unknown>): Promise<void> {
+  const opts = optionsSchema.parse(raw);
+  const preview = opts.dryRun || opts.diff !== undefined;
+  const spin = await spinner(`Rendering module ${name}`, !opts.json);
+  const req = { module: name, projectDir: opts.project, framework: opts.framework, sets: opts.set, force: opts.force };
+  let plan: AddPlan;
+  try {
+    plan = planAdd(req);
+  } catch (err) {
+    spin.fail(`Could not render module ${name}`);
+    throw err;
+  }
+  spin.stop();
+
+  let conflicts = plan.files.filter((f) => f.action === 'conflict');
+  if (conflicts.length > 0 && !preview && !opts.force && !opts.yes && isInteractive()) {
+    printSummary(plan, { dryRun: true, applied: false });
+    if (await confirm(`Overwrite ${conflicts.length} file(s) you edited?`)) {
+      plan = planAdd({ ...req, force: true });
+      conflicts = plan.files.filter((f) => f.action === 'conflict');
+    }
+  }
+
+  if (opts.diff !== undefined) {
+    printDiff(plan, typeof opts.diff === 'string' ? opts.diff : null, opts.json);
+    return;
+  }
+  if (!preview) {
+    const writing = await spinner(`Writing ${changes(plan.files).length} file(s)`, !opts.json);
+    try {
+      applyPlan(plan);
+    } catch (err) {
+      writing.fail('Nothing was written');
+      throw err;
+    }
+    writing.stop();
+  }
+  if (opts.json) process.stdout.write(plan.redactor.redact(JSON.stringify(addReport(plan, { dryRun: preview, applied: !preview }), null, 2)) + '\n');
+  else printSummary(plan, { dryRun: preview, applied: !preview });
+  if (conflicts.length > 0 || plan.snippetConflicts.length > 0) throw new ExitError(1);
+}
+
+function printDiff(plan: AddPlan, only: string | null, json: boolean): void {
+  const changed = changes(plan.files);
+  const picked = only === null ? changed : plan.files.filter((f) => f.path === only.replace(/^\.\//, ''));
+  if (only !== null && picked.length === 0) {
+    throw new UsageError(`--diff ${only}: gen does not write that file`, { hint: 'Run with --dry-run to list every file gen writes.' });
+  }
+  const patches = picked
+    .filter((f) => f.action !== 'unchanged' && f.action !== 'modified')
+    .map((f) =>
+      createTwoFilesPatch(
+        f.previous === null ? '/dev/null' : `a/${f.path}`,
+        f.content === null ? '/dev/null' : `b/${f.path}`,
+        f.previous?.toString('utf8') ?? '',
+        f.content?.toString('utf8') ?? '',
+        undefined,
+        undefined,
+        { context: 3 },
+      ),
+    );
+  if (json) {
+    const report = { ...addReport(plan, { dryRun: true, applied: false }), diff: patches.join('') };
+    process.stdout.write(plan.redactor.redact(JSON.stringify(report, null, 2)) + '\n');
+  } else {
+    process.stdout.write(plan.redactor.redact(patches.join('')) || `No changes${only ? ` to ${only}` : ''}.\n`);
+  }
+}

@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { ModuleDef } from '../module/schema.js';
+
+/** Frameworks whose `detect` rules match the project (a file naming the framework). */
+export function detectFrameworks(def: ModuleDef, projectDir: string): string[] {
+  const found: string[] = [];
+  for (const [id, fw] of Object.entries(def.frameworks)) {
+    const hit = fw.detect.some((rule) => {
+      try {
+        const text = fs.readFileSync(path.join(projectDir, rule.file), 'utf8');
+        return text.includes(rule.contains) && !(rule.unless !== undefined && text.includes(rule.unless));
+      } catch {
+        return false;
+      }
+    });
+    if (hit) found.push(id);
+  }
+  return found;
+}
+
+/** --framework, else detection. Unknown or undetectable is exit 2 with the list of frameworks. */
+export function resolveFramework(def: ModuleDef, projectDir: string, requested: string | undefined): string {
+  const available = Object.keys(def.frameworks);
+  const list = `Available frameworks: ${available.join(', ')}`;
+  if (requested !== undefined) {
+    if (!available.includes(requested)) throw new UsageError(`Unknown framework '${requested}'. ${list}`, { hint: 'Pass one of them with --framework.' });
+    return requested;
+  }
+  const found = detectFrameworks(def, projectDir);
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new UsageError(`Could not detect the framework of ${projectDir}. ${list}`, {
+      hint: 'Pass --framework, or make sure pyproject.toml/requirements.txt names fastapi or package.json lists @nestjs/core or fastify.',
+    });
+  }
+  throw new UsageError(`Several frameworks detected in ${projectDir}: ${found.join(', ')}. ${list}`, { hint: 'Choose one with --framework.' });
+}

@@ -1,0 +1,58 @@
+import type { SnippetDef } from '../module/schema.js';
+import { commentStyleFor, markerLines } from './comments.js';
+
+export type InjectResult =
+  | { status: 'ok'; content: string }
+  | { status: 'manual'; reason: string }
+  | { status: 'conflict'; reason: string };
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Puts `block` between start/end markers in `content` (the host file's text, or null when it does not exist).
+ * Idempotent: an existing marked block is replaced in place, so a second run changes nothing.
+ */
+export function injectSnippet(content: string | null, target: string, module: string, id: string, block: string, def: SnippetDef): InjectResult {
+  const { start, end } = markerLines(module, id, commentStyleFor(target));
+  const eol = content && content.includes('\r\n') ? '\r\n' : '\n';
+  const body = block.replace(/\r?\n$/, '').split(/\r?\n/);
+  const make = (indent: string) => [start, ...body, end].map((l) => (l.trim() === '' ? '' : indent + l)).join(eol);
+
+  if (content === null) {
+    const created = def.header ? `${def.header}${eol}${make(def.indent ?? '')}${eol}` : `${make('')}${eol}`;
+    return { status: 'ok', content: created };
+  }
+
+  const lines = content.split(/\r?\n/);
+  const startRe = new RegExp(`^(\\s*)${escapeRe(start)}\\s*$`);
+  const endRe = new RegExp(`^\\s*${escapeRe(end)}\\s*$`);
+  const starts = lines.flatMap((l, i) => (startRe.test(l) ? [i] : []));
+  const ends = lines.flatMap((l, i) => (endRe.test(l) ? [i] : []));
+  if (starts.length > 0 || ends.length > 0) {
+    if (starts.length !== 1 || ends.length !== 1 || ends[0]! < starts[0]!) {
+      return { status: 'conflict', reason: `the gen:${module}:${id} markers in ${target} are broken (expected one start and one end marker)` };
+    }
+    const indent = startRe.exec(lines[starts[0]!]!)![1]!;
+    const next = [...lines.slice(0, starts[0]), make(indent), ...lines.slice(ends[0]! + 1)];
+    return { status: 'ok', content: next.join(eol) };
+  }
+
+  if (def.anchor) {
+    const re = new RegExp(def.anchor);
+    const at = lines.findIndex((l) => re.test(l));
+    if (at >= 0) {
+      const indent = def.indent ?? /^(\s*)/.exec(lines[at]!)![1]!;
+      const next = [...lines.slice(0, at + 1), make(indent), ...lines.slice(at + 1)];
+      return { status: 'ok', content: next.join(eol) };
+    }
+  }
+  if (def.append) {
+    const trimmed = content.replace(/(\r?\n)*$/, '');
+    const sep = trimmed === '' ? '' : `${eol}${eol}`;
+    const head = def.header ? `${def.header}${eol}` : '';
+    return { status: 'ok', content: `${trimmed}${sep}${head}${make(def.header ? def.indent ?? '' : '')}${eol}` };
+  }
+  return { status: 'manual', reason: def.anchor ? `no line matching ${def.anchor} in ${target}` : `${target} has no place for it` };
+}

@@ -1,0 +1,243 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { ModuleDef, VariableDef } from '../module/schema.js';
+import { isInside, toPosix } from '../util/paths.js';
+
+export type Source = 'default' | 'override' | 'set' | 'derived';
+
+export interface ExtraSnippet {
+  /** Absolute path of the file to copy. */
+  source: string;
+  /** Project-relative POSIX destination. */
+  dest: string;
+  /** Framework ids it applies to; null = all. */
+  variants: string[] | null;
+}
+
+export interface ResolvedOptions {
+  /** Every non-secret variable after resolution (plus derived ones), as templates see them in `vars`. */
+  vars: Record<string, unknown>;
+  /** Secret variables (written only to snippets marked `secrets: true`). */
+  secrets: Record<string, string | null>;
+  /** Where each variable's value came from. */
+  sources: Record<string, Source>;
+  /** What the user supplied (overrides and --set), secrets replaced by a reference to their variable. */
+  inputs: Record<string, unknown>;
+  extra: ExtraSnippet | null;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** Parses one textual value for a variable; `origin` names where it came from for the error. */
+export function parseValue(name: string, def: VariableDef, raw: string, origin: string): unknown {
+  const v = raw.trim();
+  const fail = (expected: string): never => {
+    const shown = def.secret ? '(hidden)' : `'${raw}'`;
+    throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, { field: name, hint: `Fix or unset ${origin}; see docs/overrides.md.` });
+  };
+  switch (def.type) {
+    case 'boolean': {
+      const l = v.toLowerCase();
+      if (TRUE.has(l)) return true;
+      if (FALSE.has(l)) return false;
+      return fail('a boolean (1/true/yes/on or 0/false/no/off)');
+    }
+    case 'integer': {
+      if (!/^-?\d+$/.test(v)) return fail('an integer');
+      return checkRange(Number(v), def, fail);
+    }
+    case 'number': {
+      const m = /^(-?\d+(?:\.\d+)?|-?\.\d+)(ms|s)?$/.exec(v);
+      if (!m) return fail('a number of seconds (e.g. 0.5, 500ms or 0.5s)');
+      const n = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
+      return checkRange(n, def, fail);
+    }
+    case 'string': {
+      if (def.pattern && !new RegExp(def.pattern).test(v)) return fail(`a value matching ${def.pattern}`);
+      return v;
+    }
+  }
+}
+
+function checkRange(n: number, def: { min?: number; max?: number }, fail: (e: string) => never): number {
+  if (def.min !== undefined && n < def.min) fail(`a value >= ${def.min}`);
+  if (def.max !== undefined && n > def.max) fail(`a value <= ${def.max}`);
+  return n;
+}
+
+export function slugify(name: string): string {
+  const s = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return s || 'app';
+}
+
+/** `--set key=value` pairs into a map; unknown keys are an error listing the declared variables. */
+export function parseSets(sets: string[], def: ModuleDef): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of sets) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${item}: expected key=value`, { hint: `Example: --set cache_ttl=600` });
+    const key = item.slice(0, eq).trim();
+    if (!(key in def.variables)) {
+      throw new UsageError(`--set ${key}: unknown variable. Available variables: ${Object.keys(def.variables).join(', ')}`, {
+        hint: `Run 'gen modules info ${def.name}' to see every variable with its default.`,
+      });
+    }
+    out.set(key, item.slice(eq + 1));
+  }
+  return out;
+}
+
+export interface ResolveInput {
+  def: ModuleDef;
+  projectDir: string;
+  sets: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** module defaults < RAPIDKIT_<MODULE>_* overrides < --set; then derived values (slug, URL parts, prefix). */
+export function resolveOptions({ def, projectDir, sets, env = process.env, cwd = process.cwd() }: ResolveInput): ResolvedOptions {
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+  const inputs: Record<string, unknown> = {};
+  const setMap = parseSets(sets, def);
+  for (const [name, v] of Object.entries(def.variables)) {
+    values[name] = v.default;
+    sources[name] = 'default';
+    const envRaw = v.override ? env[v.override] : undefined;
+    if (v.override && envRaw !== undefined && envRaw.trim() !== '') {
+      values[name] = parseValue(name, v, envRaw, v.override);
+      sources[name] = 'override';
+    }
+    const setRaw = setMap.get(name);
+    if (setRaw !== undefined) {
+      values[name] = parseValue(name, v, setRaw, `--set ${name}`);
+      sources[name] = 'set';
+    }
+    if (sources[name] !== 'default') inputs[name] = v.secret ? { secret: true, env: secretEnvName(name) } : values[name];
+  }
+
+  const projectName = (values.project_name as string | null) ?? path.basename(path.resolve(projectDir));
+  values.project_name = projectName;
+  values.project_slug = slugify(projectName);
+  sources.project_slug = 'derived';
+  if (values.key_prefix === null || values.key_prefix === undefined) {
+    values.key_prefix = `${values.project_slug as string}:`;
+    sources.key_prefix = 'derived';
+  }
+
+  const secrets: Record<string, string | null> = {};
+  for (const [name, v] of Object.entries(def.variables)) if (v.secret) secrets[name] = (values[name] as string | null) ?? null;
+  if ('redis_url' in def.variables) resolveRedisUrl(values, sources, secrets);
+  for (const [name, v] of Object.entries(def.variables)) if (v.secret) delete values[name];
+  values.has_password = Object.values(secrets).some((s) => s !== null && s !== '');
+
+  return { vars: values, secrets, sources, inputs, extra: resolveExtraSnippet(def, projectDir, env, cwd) };
+}
+
+export function secretEnvName(variable: string): string {
+  return variable.toUpperCase();
+}
+
+/** Keeps URL and host/port/db/tls consistent; moves a password found in the URL to the secrets. */
+function resolveRedisUrl(values: Record<string, unknown>, sources: Record<string, Source>, secrets: Record<string, string | null>): void {
+  let username: string | null = null;
+  const url = values.redis_url as string | null;
+  if (url) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new UsageError(`redis_url: expected a URL like redis://host:6379/0, got an unparsable value`, { field: 'redis_url', hint: 'Fix RAPIDKIT_REDIS_FORCE_URL or --set redis_url.' });
+    }
+    if (u.password && !secrets.redis_password) secrets.redis_password = decodeURIComponent(u.password);
+    username = u.username ? decodeURIComponent(u.username) : null;
+    const explicit = (k: string) => sources[k] === 'override' || sources[k] === 'set';
+    if (!explicit('redis_host') && u.hostname) values.redis_host = u.hostname.replace(/^\[|\]$/g, '');
+    if (!explicit('redis_port') && u.port) values.redis_port = Number(u.port);
+    const dbPart = u.pathname.replace(/^\//, '');
+    if (!explicit('redis_db') && dbPart !== '') {
+      if (!/^\d+$/.test(dbPart)) throw new UsageError(`redis_url: expected a numeric database in the path, got '/${dbPart}'`, { field: 'redis_url' });
+      values.redis_db = Number(dbPart);
+    }
+    if (u.protocol === 'rediss:') values.redis_tls = true;
+  }
+  const host = String(values.redis_host);
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  const user = username ? `${encodeURIComponent(username)}@` : '';
+  values.redis_url = `${values.redis_tls ? 'rediss' : 'redis'}://${user}${hostPart}:${values.redis_port}/${values.redis_db}`;
+  values.redis_username = username;
+  if (!url) sources.redis_url = 'derived';
+}
+
+function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.ProcessEnv, cwd: string): ExtraSnippet | null {
+  const prefix = `RAPIDKIT_${def.name.toUpperCase().replace(/-/g, '_')}_EXTRA_SNIPPET`;
+  const get = (k: string) => {
+    const v = env[k];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const src = get(prefix);
+  const destRaw = get(`${prefix}_DEST`);
+  const variantsRaw = get(`${prefix}_VARIANTS`);
+  if (!src) {
+    if (destRaw || variantsRaw) throw new UsageError(`${destRaw ? `${prefix}_DEST` : `${prefix}_VARIANTS`} is set but ${prefix} is not`, { hint: `Set ${prefix} to the file to copy, or unset the others.` });
+    return null;
+  }
+  const source = path.resolve(cwd, src);
+  if (!fs.existsSync(source) || !fs.statSync(source).isFile()) {
+    throw new UsageError(`${prefix}: snippet file '${src}' does not exist`, { file: src, hint: `Point ${prefix} at an existing file (relative paths start at the current folder).` });
+  }
+  let variants: string[] | null = null;
+  if (variantsRaw) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(variantsRaw);
+    } catch {
+      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of frameworks like ["fastapi","nestjs"], got '${variantsRaw}'`, { hint: `Available frameworks: ${Object.keys(def.frameworks).join(', ')}` });
+    }
+    const list = typeof parsed === 'string' ? [parsed] : parsed;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of framework names, got '${variantsRaw}'`, { hint: `Example: ["fastapi"]` });
+    }
+    const unknown = list.filter((x) => !(x in def.frameworks));
+    if (unknown.length) throw new UsageError(`${prefix}_VARIANTS: unknown framework(s) ${unknown.join(', ')}. Available frameworks: ${Object.keys(def.frameworks).join(', ')}`);
+    variants = list as string[];
+  }
+  const dest = destRaw ?? `extras/${path.basename(source)}`;
+  const destPosix = toPosix(dest);
+  if (!isInside(destPosix)) {
+    throw new UsageError(`${prefix}_DEST: '${dest}' is outside the project`, { hint: 'Use a relative path inside the project, without "..".' });
+  }
+  const normalized = path.posix.normalize(destPosix);
+  assertNoSymlinkEscape(projectDir, normalized, `${prefix}_DEST`);
+  return { source, dest: normalized, variants };
+}
+
+/** Refuses a destination whose existing path components include a symlink (it could point outside). */
+export function assertNoSymlinkEscape(projectDir: string, rel: string, origin: string): void {
+  const root = fs.realpathSync(projectDir);
+  let cur = projectDir;
+  for (const part of rel.split('/')) {
+    cur = path.join(cur, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      return; // the rest does not exist yet: it will be created as real folders
+    }
+    if (st.isSymbolicLink()) {
+      const real = fs.realpathSync(cur);
+      const inside = real === root || real.startsWith(root + path.sep);
+      throw new UsageError(`${origin}: '${rel}' goes through a symlink (${toPosix(path.relative(projectDir, cur))}${inside ? '' : ' points outside the project'})`, {
+        hint: 'Choose a destination made of real folders inside the project.',
+      });
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { GenError, UsageError } from '../errors.js';
+import { loadModule, type LoadedModule } from '../module/load.js';
+import { checkDrift } from '../module/state.js';
+import { Redactor } from '../util/redact.js';
+import { changes, classify, type PlannedFile } from './classify.js';
+import { resolveFramework } from './detect.js';
+import { flush, opsFrom } from './flush.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { renderProjectEdits, type ManualStep, type SnippetConflict } from './project-edits.js';
+import { renderModuleFiles, vendorDir } from './render.js';
+
+export interface AddRequest {
+  module: string;
+  projectDir: string;
+  framework?: string;
+  sets?: string[];
+  force?: boolean;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  catalogueRoot?: string;
+}
+
+export interface AddPlan {
+  mod: LoadedModule;
+  framework: string;
+  projectDir: string;
+  options: ResolvedOptions;
+  files: PlannedFile[];
+  manual: ManualStep[];
+  snippetConflicts: SnippetConflict[];
+  warnings: string[];
+  redactor: Redactor;
+}
+
+/** Loads the module, checks its drift, resolves framework and options. Shared by add, dry-run, diff and verify. */
+export function prepare(req: AddRequest): { mod: LoadedModule; framework: string; options: ResolvedOptions; warnings: string[] } {
+  const projectDir = path.resolve(req.projectDir);
+  if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
+    throw new UsageError(`Project folder '${req.projectDir}' does not exist`, { hint: 'Pass an existing folder with --project (default: the current folder).' });
+  }
+  const mod = loadModule(req.module, req.catalogueRoot);
+  const warnings: string[] = [];
+  const drift = checkDrift(mod);
+  if (drift.status === 'drift') {
+    throw new UsageError(
+      `${mod.shown}: module '${mod.def.name}' changed since version ${mod.def.version} was recorded (content ${drift.hash.slice(0, 19)}…, recorded ${drift.recorded.slice(0, 19)}…) without a version bump`,
+      { file: mod.shown, field: 'version', hint: `Bump the version explicitly: gen modules vet ${mod.def.name} --bump patch (or minor/major), then re-run.` },
+    );
+  }
+  if (drift.status === 'unrecorded') {
+    warnings.push(`module ${mod.def.name} ${mod.def.version} has no recorded content hash yet (unreleased); 'gen modules vet ${mod.def.name} --bump' records it`);
+  }
+  const framework = resolveFramework(mod.def, projectDir, req.framework);
+  const options = resolveOptions({ def: mod.def, projectDir, sets: req.sets ?? [], env: req.env, cwd: req.cwd });
+  return { mod, framework, options, warnings };
+}
+
+/** load → resolve → render in memory → classify against disk. Writes nothing. */
+export function planAdd(req: AddRequest): AddPlan {
+  const projectDir = path.resolve(req.projectDir);
+  const { mod, framework, options, warnings } = prepare(req);
+  const rendered = renderModuleFiles(mod, framework, options);
+  const edits = renderProjectEdits(mod, framework, options, projectDir);
+  const files = classify({
+    projectDir,
+    moduleName: mod.def.name,
+    version: mod.def.version,
+    snapshotDir: vendorDir(mod.def.name, mod.def.version),
+    desired: [...rendered, ...edits.files],
+    force: req.force ?? false,
+  });
+  return {
+    mod,
+    framework,
+    projectDir,
+    options,
+    files,
+    manual: edits.manual,
+    snippetConflicts: edits.conflicts,
+    warnings,
+    redactor: new Redactor(Object.values(options.secrets)),
+  };
+}
+
+/** Atomic flush of the plan's changes. */
+export function applyPlan(plan: AddPlan): void {
+  const mayHoldSecrets = (f: PlannedFile) => (f.snippets ?? []).some((id) => plan.mod.def.snippets[id]?.secrets === true);
+  const leakCheck = new Redactor(Object.values(plan.options.secrets).filter((s) => s !== null && s.length >= 8));
+  const secretLeak = leakCheck.empty
+    ? undefined
+    : plan.files.find((f) => f.content && !mayHoldSecrets(f) && leakCheck.redact(f.content.toString('utf8')) !== f.content.toString('utf8'));
+  if (secretLeak) {
+    // a template must never bake a secret into source or the snapshot
+    throw new GenError(`refusing to write ${secretLeak.path}: it would contain a secret`, { exitCode: 2, hint: 'Secrets belong in .env only; fix the template.' });
+  }
+  flush(plan.projectDir, opsFrom(changes(plan.files)));
+}

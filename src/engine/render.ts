@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { GenError } from '../errors.js';
+import type { LoadedModule } from '../module/load.js';
+import type { FrameworkDef } from '../module/schema.js';
+import { generatorVersion } from '../util/version.js';
+import { relPosix } from '../util/paths.js';
+import type { ResolvedOptions } from './options.js';
+import { listFiles, renderTemplateFile } from './templates.js';
+
+export type FileKind = 'vendor' | 'wrapper' | 'snippet' | 'extra';
+
+/** One file as gen wants it to be on disk, before it is compared with the disk. */
+export interface DesiredFile {
+  /** Project-relative POSIX path. */
+  path: string;
+  kind: FileKind;
+  content: Buffer;
+  /** Snippet ids whose blocks this file carries (kind `snippet`). */
+  snippets?: string[];
+}
+
+export const PRISTINE_DIR = '_pristine';
+
+export function vendorDir(moduleName: string, version: string): string {
+  return `.rapidkit/vendor/${moduleName}/${version}`;
+}
+
+export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
+  const fw = mod.def.frameworks[id];
+  if (!fw) throw new GenError(`Unknown framework '${id}'. Available frameworks: ${Object.keys(mod.def.frameworks).join(', ')}`, { exitCode: 2 });
+  return fw;
+}
+
+/** The Handlebars context shared by every template (docs/authoring.md). */
+export function baseContext(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions) {
+  const fw = frameworkOf(mod, frameworkId);
+  const nullSecrets = Object.fromEntries(Object.keys(opts.secrets).map((k) => [k, null]));
+  return {
+    module: { name: mod.def.name, version: mod.def.version },
+    generator: { name: 'gen', version: generatorVersion() },
+    framework: { id: frameworkId, label: fw.label, language: fw.language, wrappers: fw.wrappers.map((w) => w.path) },
+    vendor: { dir: vendorDir(mod.def.name, mod.def.version) },
+    vars: opts.vars,
+    secrets: nullSecrets as Record<string, string | null>,
+  };
+}
+export type BaseContext = ReturnType<typeof baseContext>;
+
+/** Context for one output file: `file.path`, `file.toRoot`, `file.toVendor` relative to its folder. */
+export function fileContext(base: BaseContext, projectPath: string, shownPath = projectPath) {
+  const dir = path.posix.dirname(projectPath);
+  const from = dir === '.' ? '' : dir;
+  return { ...base, file: { path: shownPath, toRoot: relPosix(from, ''), toVendor: relPosix(from, base.vendor.dir) } };
+}
+
+/**
+ * Renders the immutable snapshot (runtime + pristine wrappers) and the user-owned wrappers, in memory.
+ * Pure: depends only on the module definition, the framework and the resolved options, never on the project's
+ * files, so verify can regenerate it from the lock and compare.
+ */
+export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions): DesiredFile[] {
+  const fw = frameworkOf(mod, frameworkId);
+  const base = baseContext(mod, frameworkId, opts);
+  const snap = base.vendor.dir;
+  const out = new Map<string, DesiredFile>();
+  const add = (f: DesiredFile) => {
+    if (out.has(f.path)) throw new GenError(`${mod.shown}: two entries write ${f.path}`, { exitCode: 2, file: mod.shown, field: `frameworks.${frameworkId}` });
+    out.set(f.path, f);
+  };
+
+  for (const [i, entry] of fw.vendor.entries()) {
+    const from = path.join(mod.templatesDir, entry.from);
+    if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
+      const built = mod.def.build?.outputs.includes(entry.from);
+      throw new GenError(`${mod.shown}: frameworks.${frameworkId}.vendor[${i}].from: folder '${entry.from}' not found in ${mod.def.templates}`, {
+        exitCode: 2,
+        file: mod.shown,
+        field: `frameworks.${frameworkId}.vendor[${i}].from`,
+        hint: built ? `It is a build output: run '${mod.def.build!.command}' (or 'npm run build') in the gen package.` : 'Fix the path or add the folder.',
+      });
+    }
+    for (const rel of listFiles(from)) {
+      const isTpl = rel.endsWith('.hbs');
+      const outRel = path.posix.join(entry.to, isTpl ? rel.slice(0, -4) : rel);
+      const projectPath = `${snap}/${outRel}`;
+      const abs = path.join(from, rel);
+      const content = isTpl
+        ? Buffer.from(renderTemplateFile(abs, `${mod.def.templates}/${entry.from}/${rel}`, fileContext(base, projectPath, outRel)))
+        : fs.readFileSync(abs);
+      add({ path: projectPath, kind: 'vendor', content });
+    }
+  }
+  for (const w of fw.wrappers) {
+    const content = Buffer.from(renderTemplateFile(path.join(mod.templatesDir, w.template), `${mod.def.templates}/${w.template}`, fileContext(base, w.path)));
+    add({ path: w.path, kind: 'wrapper', content });
+    add({ path: `${snap}/${PRISTINE_DIR}/${w.path}`, kind: 'vendor', content });
+  }
+  return [...out.values()];
+}

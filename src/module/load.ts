@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { catalogueSchema, moduleSchema, type Catalogue, type ModuleDef } from './schema.js';
+
+/** The folder holding the top-level module.yaml: GEN_CATALOGUE, else the gen package itself. */
+export function catalogueRoot(): string {
+  const fromEnv = process.env.GEN_CATALOGUE;
+  if (fromEnv) return path.resolve(fromEnv);
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+function formatPath(p: PropertyKey[]): string {
+  let out = '';
+  for (const seg of p) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${String(seg)}` : String(seg);
+  return out || '(root)';
+}
+
+/** Reads and validates a YAML file; a problem names the file, the field path and what was expected. */
+export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: string): z.infer<S> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`${shown}: file not found`, { file: shown, hint: 'Check the path, or set GEN_CATALOGUE to the folder that holds the catalogue module.yaml.' });
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new UsageError(`${shown}: invalid YAML: ${e.message.split('\n')[0]}`, { file: shown, hint: 'Fix the YAML syntax at the reported line.' });
+  }
+  const result = schema.safeParse(doc.toJS());
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = formatPath(issue.path);
+    const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
+    throw new UsageError(`${shown}: field '${field}': ${describeIssue(issue)}${more}`, {
+      file: shown,
+      field,
+      hint: `Fix '${field}' in ${shown}; 'gen modules vet' checks the whole definition.`,
+    });
+  }
+  return result.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}${issue.input === undefined ? ' (missing)' : ''}`;
+  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_union') return 'expected a variable with type string, integer, number or boolean';
+  if (issue.code === 'invalid_format' || issue.code === 'custom') return `expected ${issue.message}`;
+  return issue.message;
+}
+
+export interface LoadedModule {
+  def: ModuleDef;
+  /** Absolute path of the module.yaml. */
+  file: string;
+  /** Path shown to users (relative to the catalogue root). */
+  shown: string;
+  root: string;
+  templatesDir: string;
+}
+
+export function loadCatalogue(root = catalogueRoot()): Catalogue {
+  return readYaml(path.join(root, 'module.yaml'), catalogueSchema, 'module.yaml');
+}
+
+export function loadModule(name: string, root = catalogueRoot()): LoadedModule {
+  const cat = loadCatalogue(root);
+  const entry = cat.modules.find((m) => m.name === name);
+  if (!entry) {
+    throw new UsageError(`Unknown module '${name}'. Available modules: ${cat.modules.map((m) => m.name).join(', ')}`, {
+      hint: "Run 'gen modules list' to see the catalogue.",
+    });
+  }
+  const file = path.join(root, entry.path);
+  const def = readYaml(file, moduleSchema, entry.path);
+  if (def.name !== name) {
+    throw new UsageError(`${entry.path}: field 'name': expected '${name}' (the catalogue's name for it), found '${def.name}'`, { file: entry.path, field: 'name' });
+  }
+  return { def, file, shown: entry.path, root, templatesDir: path.join(root, def.templates) };
+}

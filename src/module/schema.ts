@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+const semverString = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'a semantic version like 1.2.3');
+const relPath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path without ".."');
+
+export const catalogueSchema = z.strictObject({
+  catalogue: z.literal(1),
+  modules: z
+    .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), path: relPath, summary: z.string().optional() }))
+    .min(1),
+});
+export type Catalogue = z.infer<typeof catalogueSchema>;
+
+const variableBase = {
+  description: z.string().optional(),
+  override: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+  secret: z.boolean().optional(),
+};
+export const variableSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...variableBase, type: z.literal('string'), default: z.string().nullable(), pattern: z.string().optional() }),
+  z.strictObject({ ...variableBase, type: z.literal('integer'), default: z.number().int().nullable(), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({ ...variableBase, type: z.literal('number'), default: z.number().nullable(), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({ ...variableBase, type: z.literal('boolean'), default: z.boolean().nullable() }),
+]);
+export type VariableDef = z.infer<typeof variableSchema>;
+
+export const frameworkSchema = z.strictObject({
+  label: z.string(),
+  language: z.enum(['python', 'node']),
+  detect: z.array(z.strictObject({ file: relPath, contains: z.string().min(1), unless: z.string().min(1).optional() })).min(1),
+  vendor: z.array(z.strictObject({ from: relPath, to: relPath })).min(1),
+  wrappers: z.array(z.strictObject({ template: relPath, path: relPath })),
+  snippets: z.array(z.string()),
+  package_json: z.strictObject({ dependencies: z.record(z.string(), z.string()) }).optional(),
+});
+export type FrameworkDef = z.infer<typeof frameworkSchema>;
+
+export const snippetSchema = z.strictObject({
+  target: relPath,
+  template: relPath,
+  anchor: z.string().optional(),
+  create: z.boolean().optional(),
+  append: z.boolean().optional(),
+  header: z.string().optional(),
+  indent: z.string().optional(),
+  when_exists: z.boolean().optional(),
+  secrets: z.boolean().optional(),
+  manual: z.string().optional(),
+});
+export type SnippetDef = z.infer<typeof snippetSchema>;
+
+export const moduleSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    version: semverString,
+    description: z.string().min(1),
+    templates: relPath,
+    build: z.strictObject({ outputs: z.array(relPath), command: z.string() }).optional(),
+    compatibility: z.record(z.string(), z.string()),
+    variables: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), variableSchema),
+    frameworks: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), frameworkSchema),
+    snippets: z.record(z.string(), snippetSchema),
+    documentation: z.record(z.string(), relPath),
+    changelog: z.array(z.strictObject({ version: semverString, date: z.string(), summary: z.string() })).min(1),
+  })
+  .superRefine((m, ctx) => {
+    for (const [fw, def] of Object.entries(m.frameworks)) {
+      def.snippets.forEach((id, i) => {
+        if (!(id in m.snippets)) {
+          ctx.addIssue({ code: 'custom', path: ['frameworks', fw, 'snippets', i], message: `unknown snippet '${id}'; expected one of: ${Object.keys(m.snippets).join(', ')}` });
+        }
+      });
+    }
+    for (const [id, s] of Object.entries(m.snippets)) {
+      if (s.anchor !== undefined) {
+        try {
+          new RegExp(s.anchor);
+        } catch {
+          ctx.addIssue({ code: 'custom', path: ['snippets', id, 'anchor'], message: 'a valid regular expression' });
+        }
+      }
+    }
+  });
+export type ModuleDef = z.infer<typeof moduleSchema>;

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LoadedModule } from './load.js';
+import { listFiles } from '../engine/templates.js';
+
+/** Recorded content hash per released version: `modules/<name>/.module-state.json`. */
+export interface ModuleState {
+  versions: Record<string, string>;
+}
+
+export const STATE_FILE = '.module-state.json';
+
+export function statePath(mod: LoadedModule): string {
+  return path.join(path.dirname(mod.file), STATE_FILE);
+}
+
+export function readState(mod: LoadedModule): ModuleState {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as ModuleState;
+    return { versions: parsed.versions ?? {} };
+  } catch {
+    return { versions: {} };
+  }
+}
+
+export function writeState(mod: LoadedModule, state: ModuleState): void {
+  const sorted = Object.fromEntries(Object.entries(state.versions).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
+  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted }, null, 2) + '\n');
+}
+
+/**
+ * sha256 over the sorted `sha256  path` lines of the module folder and its templates (build outputs, caches
+ * and the state file itself excluded; line endings normalised so a Windows checkout hashes the same).
+ */
+export function moduleContentHash(mod: LoadedModule): string {
+  const lines: string[] = [];
+  const add = (dir: string, label: string, skip: (rel: string) => boolean) => {
+    if (!fs.existsSync(dir)) return;
+    for (const rel of listFiles(dir)) {
+      if (skip(rel)) continue;
+      const data = fs.readFileSync(path.join(dir, rel));
+      const norm = data.includes(0) ? data : Buffer.from(data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+      lines.push(`${createHash('sha256').update(norm).digest('hex')}  ${label}/${rel}`);
+    }
+  };
+  const outputs = mod.def.build?.outputs ?? [];
+  add(path.dirname(mod.file), 'module', (rel) => rel === STATE_FILE);
+  add(mod.templatesDir, 'templates', (rel) => outputs.some((o) => rel === o || rel.startsWith(`${o}/`)) || rel.includes('node_modules/'));
+  lines.sort();
+  return `sha256:${createHash('sha256').update(lines.join('\n') + '\n').digest('hex')}`;
+}
+
+export type DriftStatus =
+  | { status: 'ok'; hash: string }
+  | { status: 'unrecorded'; hash: string }
+  | { status: 'drift'; hash: string; recorded: string };
+
+export function checkDrift(mod: LoadedModule): DriftStatus {
+  const hash = moduleContentHash(mod);
+  const recorded = readState(mod).versions[mod.def.version];
+  if (recorded === undefined) return { status: 'unrecorded', hash };
+  if (recorded !== hash) return { status: 'drift', hash, recorded };
+  return { status: 'ok', hash };
+}
