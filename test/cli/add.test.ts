@@ -1,0 +1,367 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir } from '../helpers/cli.js';
+
+const FRAMEWORKS = ['fastapi', 'nestjs', 'fastify'] as const;
+const SNAP = '.rapidkit/vendor/redis/1.0.0';
+
+let info: any;
+beforeAll(async () => {
+  const r = await runGen(['modules', 'info', 'redis', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  info = JSON.parse(r.stdout);
+});
+
+function read(dir: string, rel: string): string {
+  return fs.readFileSync(path.join(dir, rel), 'utf8');
+}
+
+describe.each(FRAMEWORKS)('gen add module redis on examples/%s', (fw) => {
+  test('creates the snapshot, wrappers and snippets; vendor holds only the framework language', async () => {
+    const project = copyExample(fw);
+    const r = await addJson(project);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json.framework).toBe(fw); // detected, not passed
+    expect(r.json.summary.conflict).toBe(0);
+    const byPath = new Map<string, any>(r.json.files.map((f: any) => [f.path, f]));
+    for (const w of info.frameworks[fw].wrappers) {
+      expect(byPath.get(w)?.kind).toBe('wrapper');
+      expect(fs.existsSync(path.join(project, w))).toBe(true);
+      // the pristine copy for a later 3-way merge is in the snapshot and equals the wrapper
+      expect(read(project, `${SNAP}/_pristine/${w}`)).toBe(read(project, w));
+    }
+    for (const t of ['.env.example', 'docker-compose.yml', 'README.md']) expect(byPath.get(t)?.kind).toBe('snippet');
+    const vendored = listAll(project, SNAP).filter((p) => !p.includes('/_pristine/'));
+    expect(vendored.length).toBeGreaterThan(3);
+    const exts = new Set(vendored.map((p) => path.extname(p)));
+    if (fw === 'fastapi') {
+      expect([...exts].some((e) => e === '.py')).toBe(true);
+      expect(vendored.filter((p) => /\.(ts|js)$/.test(p))).toEqual([]);
+    } else {
+      expect([...exts].some((e) => e === '.js')).toBe(true);
+      expect(vendored.filter((p) => p.endsWith('.py'))).toEqual([]);
+    }
+    // every file the report calls vendor lives in the snapshot, and every created file exists
+    for (const f of r.json.files) {
+      if (f.kind === 'vendor') expect(f.path.startsWith(`${SNAP}/`)).toBe(true);
+      if (f.action === 'create' || f.action === 'update') expect(fs.existsSync(path.join(project, f.path))).toBe(true);
+    }
+    const compose = read(project, 'docker-compose.yml');
+    expect(compose).toContain('image: redis:7-alpine');
+    expect(compose).toContain('allkeys-lru');
+    expect(compose).toMatch(/healthcheck:[\s\S]*redis-cli[\s\S]*ping/);
+    expect(compose).toContain('redis-data');
+    expect(r.json.manual).toEqual([]); // every example has the anchors
+  });
+
+  test('a second run writes nothing and reports every file unchanged', async () => {
+    const project = copyExample(fw);
+    expect((await addJson(project)).code).toBe(0);
+    const before = snapshotTree(project);
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await addJson(project);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const actions = new Set(again.json.files.map((f: any) => f.action));
+    expect([...actions]).toEqual(['unchanged']);
+    expect(snapshotTree(project)).toEqual(before);
+  });
+});
+
+test('--dry-run and --diff write nothing; --diff prints a unified diff, for all files or one', async () => {
+  const project = copyExample('fastapi', 'dry');
+  const before = snapshotTree(project);
+  const dry = await addJson(project, ['--dry-run']);
+  expect(dry.code).toBe(0);
+  expect(dry.json.dryRun).toBe(true);
+  expect(dry.json.applied).toBe(false);
+  expect(dry.json.summary.create).toBeGreaterThan(0);
+  expect(snapshotTree(project)).toEqual(before);
+
+  const diff = await runGen(['add', 'module', 'redis', '--project', project, '--diff']);
+  expect(diff.code).toBe(0);
+  expect(diff.stdout).toContain('--- a/main.py');
+  expect(diff.stdout).toContain('+++ b/main.py');
+  expect(diff.stdout).toMatch(/^@@ .* @@/m);
+  expect(diff.stdout).toContain('+# >>> gen:redis:fastapi_import >>>');
+  expect(diff.stdout).toContain('--- /dev/null');
+
+  const one = await runGen(['add', 'module', 'redis', '--project', project, '--diff', 'main.py']);
+  expect(one.code).toBe(0);
+  expect(one.stdout).toContain('+++ b/main.py');
+  expect(one.stdout).not.toContain('.env.example');
+  expect(snapshotTree(project)).toEqual(before);
+
+  const bad = await runGen(['add', 'module', 'redis', '--project', project, '--diff', 'nope.txt']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('gen does not write that file');
+});
+
+test('unknown framework: exact message, exit 2, nothing written', async () => {
+  const project = copyExample('fastapi', 'unknown-fw');
+  const before = snapshotTree(project);
+  const r = await runGen(['add', 'module', 'redis', '--project', project, '--framework', 'django']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain("Unknown framework 'django'. Available frameworks: fastapi, nestjs, fastify");
+  expect(snapshotTree(project)).toEqual(before);
+
+  const empty = tempDir('no-fw');
+  const r2 = await runGen(['add', 'module', 'redis', '--project', empty]);
+  expect(r2.code).toBe(2);
+  expect(r2.stderr).toContain('Available frameworks: fastapi, nestjs, fastify');
+  expect(fs.readdirSync(empty)).toEqual([]);
+});
+
+describe('overrides', () => {
+  const cases: Array<[string, string, (env: string, vendorDiff: string) => void]> = [
+    ['RAPIDKIT_REDIS_FORCE_URL', 'redis://cache.example.internal:6390/3', (env, v) => {
+      expect(env).toContain('REDIS_URL=redis://cache.example.internal:6390/3');
+      expect(v).toContain('cache.example.internal');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_HOST', 'redis.internal', (env, v) => {
+      expect(env).toContain('REDIS_URL=redis://redis.internal:6379/0');
+      expect(v).toContain('redis.internal');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_PORT', '6390', (env, v) => {
+      expect(env).toContain('REDIS_URL=redis://localhost:6390/0');
+      expect(v).toContain('6390');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_DB', '4', (env, v) => {
+      expect(env).toContain('REDIS_URL=redis://localhost:6379/4');
+      expect(v).toContain('localhost:6379/4');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_TLS', 'yes', (env, v) => {
+      expect(env).toContain('REDIS_URL=rediss://localhost:6379/0');
+      expect(v).toContain('rediss://');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_PRECONNECT', 'on', (env, v) => {
+      expect(env).toContain('REDIS_PRECONNECT=true');
+      expect(v).not.toBe('');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_RETRIES', '7', (env, v) => {
+      expect(env).toContain('REDIS_RETRIES=7');
+      expect(v).toContain('7');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_BACKOFF', '250ms', (env, v) => {
+      expect(env).toContain('REDIS_BACKOFF=0.25');
+      expect(v).toContain('0.25');
+    }],
+    ['RAPIDKIT_REDIS_FORCE_TTL', '77', (env, v) => {
+      expect(env).toContain('CACHE_TTL=77');
+      expect(v).toContain('77');
+    }],
+    ['RAPIDKIT_REDIS_PROJECT_NAME', 'Shop API', (env, v) => {
+      expect(env).toContain('REDIS_KEY_PREFIX=shop-api:');
+      expect(v).toContain('shop-api');
+      expect(v).toContain('Shop API');
+    }],
+  ];
+
+  /** The vendored files that differ from a default rendering, concatenated. */
+  function vendorDiff(base: string, project: string): string {
+    const a = snapshotTree(path.join(base, SNAP));
+    const b = snapshotTree(path.join(project, SNAP));
+    return [...b.entries()].filter(([p, e]) => a.get(p)?.sha !== e.sha).map(([p]) => read(project, `${SNAP}/${p}`)).join('\n');
+  }
+
+  test.each(FRAMEWORKS)('every FORCE_* and PROJECT_NAME override reaches the vendored defaults and .env.example (%s)', async (fw) => {
+    const base = copyExample(fw, `ov-base-${fw}`);
+    expect((await addJson(base)).code).toBe(0);
+    for (const [name, value, check] of cases) {
+      const project = copyExample(fw, `ov-${fw}`);
+      const r = await addJson(project, [], { [name]: value });
+      expect(r.code, `${name}: ${r.stdout}${r.stderr}`).toBe(0);
+      const diff = vendorDiff(base, project);
+      expect(diff, `${name} changed no vendored file`).not.toBe('');
+      check(read(project, '.env.example'), diff);
+    }
+  });
+
+  test('--set wins over an override; an invalid override names the variable, exits 2 and writes nothing', async () => {
+    const project = copyExample('fastapi', 'ov-set');
+    const r = await addJson(project, ['--set', 'cache_ttl=99'], { RAPIDKIT_REDIS_FORCE_TTL: '77' });
+    expect(r.code).toBe(0);
+    expect(read(project, '.env.example')).toContain('CACHE_TTL=99');
+
+    for (const [name, value, expected] of [
+      ['RAPIDKIT_REDIS_FORCE_TLS', 'maybe', 'RAPIDKIT_REDIS_FORCE_TLS: expected a boolean'],
+      ['RAPIDKIT_REDIS_FORCE_PORT', 'http', 'RAPIDKIT_REDIS_FORCE_PORT: expected an integer'],
+      ['RAPIDKIT_REDIS_FORCE_PORT', '70000', 'RAPIDKIT_REDIS_FORCE_PORT: expected a value <= 65535'],
+      ['RAPIDKIT_REDIS_FORCE_TTL', '-5', 'RAPIDKIT_REDIS_FORCE_TTL: expected a value >= 0'],
+      ['RAPIDKIT_REDIS_FORCE_URL', 'http://x', 'RAPIDKIT_REDIS_FORCE_URL: expected a value matching'],
+      ['RAPIDKIT_REDIS_EXTRA_SNIPPET_VARIANTS', '[fastapi', 'RAPIDKIT_REDIS_EXTRA_SNIPPET_VARIANTS'],
+    ] as const) {
+      const p = copyExample('fastapi', 'ov-bad');
+      const before = snapshotTree(p);
+      const env: Record<string, string> = { [name]: value };
+      if (name.includes('VARIANTS')) env.RAPIDKIT_REDIS_EXTRA_SNIPPET = path.join(p, 'main.py');
+      const bad = await runGen(['add', 'module', 'redis', '--project', p], { env });
+      expect(bad.code, name).toBe(2);
+      expect(bad.stderr).toContain(expected);
+      expect(snapshotTree(p)).toEqual(before);
+    }
+    const unknown = await runGen(['add', 'module', 'redis', '--project', project, '--set', 'colour=red']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--set colour: unknown variable. Available variables:');
+  });
+});
+
+describe('extra snippet hook', () => {
+  function snippetFile(): string {
+    const dir = tempDir('snippet-src');
+    fs.writeFileSync(path.join(dir, 'cache-warmup.md'), '# warm-up notes\n');
+    return path.join(dir, 'cache-warmup.md');
+  }
+
+  test('copied to the default and to a custom DEST, only for the listed variants', async () => {
+    const src = snippetFile();
+    const fast = copyExample('fastapi', 'extra-fast');
+    const r = await addJson(fast, [], { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_VARIANTS: '["fastapi"]' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(read(fast, 'extras/cache-warmup.md')).toBe('# warm-up notes\n');
+    expect(r.json.files.find((f: any) => f.path === 'extras/cache-warmup.md')?.kind).toBe('extra');
+
+    const nest = copyExample('nestjs', 'extra-nest');
+    const r2 = await addJson(nest, [], { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_VARIANTS: '["fastapi"]' });
+    expect(r2.code).toBe(0);
+    expect(fs.existsSync(path.join(nest, 'extras'))).toBe(false);
+
+    const custom = copyExample('fastify', 'extra-custom');
+    const r3 = await addJson(custom, [], { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'docs/ops/warmup.md' });
+    expect(r3.code).toBe(0);
+    expect(read(custom, 'docs/ops/warmup.md')).toBe('# warm-up notes\n');
+  });
+
+  test('a missing file, a path outside the project and a symlink escape are refused with nothing written', async () => {
+    const src = snippetFile();
+    const outside = tempDir('outside');
+    for (const [label, env, msg, prepare] of [
+      ['missing', { RAPIDKIT_REDIS_EXTRA_SNIPPET: '/nonexistent/x.md' }, 'does not exist', null],
+      ['dotdot', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: '../escape.md' }, 'is outside the project', null],
+      ['nested-dotdot', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'a/../../escape.md' }, 'is outside the project', null],
+      ['absolute', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: path.join(outside, 'x.md') }, 'is outside the project', null],
+      ['symlink', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'linked/x.md' }, 'goes through a symlink', (p: string) => fs.symlinkSync(outside, path.join(p, 'linked'))],
+    ] as const) {
+      const project = copyExample('fastapi', `extra-${label}`);
+      if (prepare) prepare(project);
+      const before = snapshotTree(project);
+      const r = await runGen(['add', 'module', 'redis', '--project', project], { env: env as Record<string, string> });
+      expect(r.code, label).toBe(2);
+      expect(r.stderr, label).toContain(msg);
+      expect(snapshotTree(project), label).toEqual(before);
+      expect(fs.readdirSync(outside), label).toEqual([]);
+    }
+  });
+});
+
+test('malformed module.yaml: names the file and the field path, exit 2, nothing written', async () => {
+  const cat = tempDir('catalogue');
+  for (const p of ['module.yaml', 'modules', 'templates']) fs.cpSync(path.join(process.cwd(), p), path.join(cat, p), { recursive: true });
+  const file = path.join(cat, 'modules/redis/module.yaml');
+  const project = copyExample('fastapi', 'malformed');
+  const before = snapshotTree(project);
+
+  fs.writeFileSync(file, read(cat, 'modules/redis/module.yaml').replace(/(\n {4}wrappers:\n {6}- \{ template: [^,]+, )path: app\/redis_cache\.py \}/, '$1path: 42 }'));
+  let r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain("modules/redis/module.yaml: field 'frameworks.fastapi.wrappers[0].path': expected string");
+
+  fs.writeFileSync(file, read(cat, 'modules/redis/module.yaml').replace('path: 42 }', 'path: app/redis_cache.py }').replace('version: 1.0.0\n', 'version: one\n'));
+  r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain("field 'version': expected a semantic version like 1.2.3");
+
+  fs.writeFileSync(file, 'name: redis\nversion: [1.0\n');
+  r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('modules/redis/module.yaml: invalid YAML');
+  expect(snapshotTree(project)).toEqual(before);
+});
+
+test('a template using an undeclared variable fails in strict mode (never renders an empty string)', async () => {
+  const cat = tempDir('catalogue-strict');
+  for (const p of ['module.yaml', 'modules', 'templates']) fs.cpSync(path.join(process.cwd(), p), path.join(cat, p), { recursive: true });
+  fs.appendFileSync(path.join(cat, 'templates/redis/snippets/env.hbs'), 'REDIS_COLOUR={{vars.colour}}\n');
+  const project = copyExample('fastapi', 'strict');
+  const before = snapshotTree(project);
+  const r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('template templates/redis/snippets/env.hbs');
+  expect(r.stderr).toContain('"colour" not defined');
+  expect(snapshotTree(project)).toEqual(before);
+});
+
+test('a failure injected during the flush leaves the project byte-identical', async () => {
+  const project = copyExample('nestjs', 'fault');
+  fs.writeFileSync(path.join(project, '.env'), 'EXISTING=1\n');
+  const before = snapshotTree(project);
+  for (const after of ['0', '1', '5', '12']) {
+    const r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_FAULT_AFTER: after } });
+    expect(r.code, after).toBe(1);
+    expect(r.stderr).toContain('nothing was changed');
+    const now = snapshotTree(project);
+    expect([...now.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [p, e] of before) expect(now.get(p)?.sha, p).toBe(e.sha);
+  }
+  // and the same inputs without the fault then succeed
+  expect((await runGen(['add', 'module', 'redis', '--project', project])).code).toBe(0);
+});
+
+test('non-TTY: an edited wrapper is never overwritten and gen never prompts; --force overwrites', async () => {
+  const project = copyExample('fastapi', 'conflict');
+  const wrapper = info.frameworks.fastapi.wrappers[0];
+  fs.mkdirSync(path.dirname(path.join(project, wrapper)), { recursive: true });
+  fs.writeFileSync(path.join(project, wrapper), '# my own file\n');
+  const r = await runGen(['add', 'module', 'redis', '--project', project], { env: { CI: 'true' } });
+  expect(r.code).toBe(1); // returns at once: stdin is closed and nothing waits for an answer
+  expect(r.stdout).toContain(`CONFLICT   ${wrapper}`);
+  expect(r.stdout).toContain('--force');
+  expect(read(project, wrapper)).toBe('# my own file\n');
+  // everything else was applied
+  expect(fs.existsSync(path.join(project, SNAP))).toBe(true);
+
+  const forced = await addJson(project, ['--force']);
+  expect(forced.code).toBe(0);
+  expect(read(project, wrapper)).not.toBe('# my own file\n');
+
+  // a wrapper edited after install, with no change from gen, is kept and reported as modified
+  fs.appendFileSync(path.join(project, wrapper), '\n# my tweak\n');
+  const again = await addJson(project);
+  expect(again.code).toBe(0);
+  expect(again.json.files.find((f: any) => f.path === wrapper).action).toBe('modified');
+  expect(read(project, wrapper)).toContain('# my tweak');
+});
+
+test('a password override goes only into .env: never into source, .env.example, the output or the JSON', async () => {
+  const secret = 'S3cr3t-Pa55word-xyz';
+  const project = copyExample('fastapi', 'secret');
+  fs.writeFileSync(path.join(project, '.env'), 'APP=1\n');
+  const r = await addJson(project, [], { RAPIDKIT_REDIS_FORCE_PASSWORD: secret });
+  expect(r.code).toBe(0);
+  expect(read(project, '.env')).toContain(`REDIS_PASSWORD=${secret}`);
+  expect(r.stdout + r.stderr).not.toContain(secret);
+  const diff = await runGen(['add', 'module', 'redis', '--project', project, '--diff', '--set', 'cache_ttl=5'], { env: { RAPIDKIT_REDIS_FORCE_PASSWORD: secret } });
+  expect(diff.stdout + diff.stderr).not.toContain(secret);
+  for (const [p] of snapshotTree(project)) {
+    if (p === '.env') continue;
+    expect(read(project, p), p).not.toContain(secret);
+  }
+  // a password inside FORCE_URL is moved to .env too
+  const p2 = copyExample('fastapi', 'secret-url');
+  const r2 = await addJson(p2, [], { RAPIDKIT_REDIS_FORCE_URL: `redis://app:${secret}@cache.internal:6380/2` });
+  expect(r2.code).toBe(0);
+  expect(read(p2, '.env')).toContain(`REDIS_PASSWORD=${secret}`);
+  expect(read(p2, '.env.example')).toContain('REDIS_URL=redis://app@cache.internal:6380/2');
+  for (const [p] of snapshotTree(p2)) if (p !== '.env') expect(read(p2, p), p).not.toContain(secret);
+});
+
+test('help and version answer without loading commands', async () => {
+  const v = await runGen(['--version']);
+  expect(v.code).toBe(0);
+  expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  const h = await runGen(['add', 'module', '--help']);
+  expect(h.code).toBe(0);
+  for (const flag of ['--framework', '--project', '--dry-run', '--diff', '--json', '--yes', '--force', '--set']) expect(h.stdout).toContain(flag);
+  const list = await runGen(['modules', 'list', '--json']);
+  expect(JSON.parse(list.stdout).modules[0]).toMatchObject({ name: 'redis', version: '1.0.0', frameworks: ['fastapi', 'nestjs', 'fastify'] });
+});
