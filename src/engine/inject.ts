@@ -17,7 +17,14 @@ function escapeRe(s: string): string {
 export function injectSnippet(content: string | null, target: string, module: string, id: string, block: string, def: SnippetDef): InjectResult {
   const { start, end } = markerLines(module, id, commentStyleFor(target));
   const eol = content && content.includes('\r\n') ? '\r\n' : '\n';
-  const body = block.replace(/\r?\n$/, '').split(/\r?\n/);
+  let body = block.replace(/\r?\n$/, '').split(/\r?\n/);
+  if (def.skip_existing_keys && content !== null) {
+    const defined = keysOutsideBlock(content, start, end);
+    body = body.filter((l) => {
+      const key = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(l)?.[1];
+      return key === undefined || !defined.has(key);
+    });
+  }
   const make = (indent: string) => [start, ...body, end].map((l) => (l.trim() === '' ? '' : indent + l)).join(eol);
 
   if (content === null) {
@@ -55,4 +62,20 @@ export function injectSnippet(content: string | null, target: string, module: st
     return { status: 'ok', content: `${trimmed}${sep}${head}${make(def.header ? def.indent ?? '' : '')}${eol}` };
   }
   return { status: 'manual', reason: def.anchor ? `no line matching ${def.anchor} in ${target}` : `${target} has no place for it` };
+}
+
+/** Keys assigned (KEY=…) in a dotenv-style file, ignoring the lines inside our own marked block. */
+function keysOutsideBlock(content: string, start: string, end: string): Set<string> {
+  const keys = new Set<string>();
+  let inside = false;
+  for (const line of content.split(/\r?\n/)) {
+    const t = line.trim();
+    if (t === start) inside = true;
+    else if (t === end) inside = false;
+    else if (!inside) {
+      const key = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1];
+      if (key) keys.add(key);
+    }
+  }
+  return keys;
 }

@@ -46,6 +46,8 @@ export const snippetSchema = z.strictObject({
   when_exists: z.boolean().optional(),
   secrets: z.boolean().optional(),
   manual: z.string().optional(),
+  /** KEY=VALUE files: leave out block lines whose key the file already defines outside the markers. */
+  skip_existing_keys: z.boolean().optional(),
 });
 export type SnippetDef = z.infer<typeof snippetSchema>;
 

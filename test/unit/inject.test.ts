@@ -66,3 +66,12 @@ describe('addDependencies', () => {
     expect(addDependencies('{ nope', { a: '1' })).toBeNull();
   });
 });
+
+test('env snippets leave out keys the user already defines outside the markers', () => {
+  const d = def({ append: true, skip_existing_keys: true });
+  const user = 'REDIS_URL=redis://prod:6379/0\nexport CACHE_TTL=5\n';
+  const r = injectSnippet(user, '.env', 'redis', 'env', 'REDIS_URL=redis://localhost:6379/0\nCACHE_TTL=3600\nREDIS_KEY_PREFIX=app:\n', d) as any;
+  expect(r.content).toBe(`${user}\n# >>> gen:redis:env >>>\nREDIS_KEY_PREFIX=app:\n# <<< gen:redis:env <<<\n`);
+  // idempotent: our own block's keys do not count as the user's
+  expect(injectSnippet(r.content, '.env', 'redis', 'env', 'REDIS_URL=redis://localhost:6379/0\nCACHE_TTL=3600\nREDIS_KEY_PREFIX=app:\n', d)).toEqual(r);
+});
