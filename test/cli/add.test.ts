@@ -365,3 +365,37 @@ test('help and version answer without loading commands', async () => {
   const list = await runGen(['modules', 'list', '--json']);
   expect(JSON.parse(list.stdout).modules[0]).toMatchObject({ name: 'redis', version: '1.0.0', frameworks: ['fastapi', 'nestjs', 'fastify'] });
 });
+
+test('without anchors the wiring is not guessed: the summary prints the exact manual steps', async () => {
+  const project = copyExample('fastapi', 'no-anchor');
+  const main = path.join(project, 'main.py');
+  fs.writeFileSync(main, read(project, 'main.py').split('\n').filter((l) => !l.includes('<<<gen:')).join('\n'));
+  const before = read(project, 'main.py');
+  const r = await addJson(project);
+  expect(r.code).toBe(0);
+  expect(r.json.manual.map((m: any) => m.snippet).sort()).toEqual(['fastapi_import', 'fastapi_wiring']);
+  for (const m of r.json.manual) {
+    expect(m.target).toBe('main.py');
+    expect(m.step.length).toBeGreaterThan(10);
+  }
+  expect(read(project, 'main.py')).toBe(before);
+  const text = await runGen(['add', 'module', 'redis', '--project', project]);
+  expect(text.stdout).toContain('Manual steps');
+  expect(text.stdout).toContain('register_redis(app)');
+});
+
+test('framework detection: pyproject.toml, package.json with @nestjs/core, with fastify; Nest on the Fastify platform is Nest', async () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["fastapi>=0.100"]\n' }, 'fastapi'],
+    [{ 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0"}}' }, 'nestjs'],
+    [{ 'package.json': '{"dependencies": {"fastify": "^5.0.0"}}' }, 'fastify'],
+    [{ 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0", "@nestjs/platform-fastify": "^11.0.0", "fastify": "^5.0.0"}}' }, 'nestjs'],
+  ];
+  for (const [files, expected] of cases) {
+    const dir = tempDir('detect');
+    for (const [f, c] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), c);
+    const r = await addJson(dir, ['--dry-run']);
+    expect(r.code, JSON.stringify(files) + r.stderr).toBe(0);
+    expect(r.json.framework).toBe(expected);
+  }
+});
