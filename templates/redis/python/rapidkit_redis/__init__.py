@@ -1,0 +1,50 @@
+"""gen redis runtime (vendored, read-only): async + sync cache clients, fail-open with a circuit breaker.
+
+The FastAPI pieces (register_redis, get_redis_client, build_health_router) are imported on first use, so
+Celery workers and scripts need no FastAPI.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ._defaults import MODULE, VERSION
+from .breaker import CircuitBreaker
+from .client import (
+    AsyncRedisClient,
+    RateLimitResult,
+    SyncRedisClient,
+    create_redis_pool,
+    create_sync_redis_pool,
+    get_redis_metadata,
+)
+from .config import ConfigError, RedisSettings
+from .metrics import Metrics
+from .serialization import dumps, loads
+
+_FASTAPI = ("register_redis", "get_redis_client", "build_health_router", "get_default_client", "HEALTH_PATH")
+
+__all__ = [
+    "MODULE",
+    "VERSION",
+    "AsyncRedisClient",
+    "SyncRedisClient",
+    "RedisSettings",
+    "ConfigError",
+    "RateLimitResult",
+    "CircuitBreaker",
+    "Metrics",
+    "create_redis_pool",
+    "create_sync_redis_pool",
+    "get_redis_metadata",
+    "dumps",
+    "loads",
+    *_FASTAPI,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FASTAPI:
+        from . import fastapi_app
+
+        return getattr(fastapi_app, name)
+    raise AttributeError(name)

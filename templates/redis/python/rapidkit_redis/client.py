@@ -1,0 +1,726 @@
+"""Async (FastAPI) and sync (Celery, scripts) Redis cache clients with one API and one failure behaviour.
+
+Fail-open: connection errors and timeouts make reads return the default and writes return False; they are
+counted, and a circuit breaker keeps calls instant while Redis is away. Caller errors (an unencodable value,
+a negative TTL, WRONGTYPE) still raise. The stored format is docs/cache-contract.md (shared with Node).
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from functools import wraps
+from time import perf_counter
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import redis
+import redis.asyncio as aioredis
+from redis import exceptions as rexc
+from redis.backoff import EqualJitterBackoff
+
+from ._defaults import MODULE, VERSION
+from .breaker import CircuitBreaker
+from .config import RedisSettings
+from .metrics import Metrics
+from .serialization import TTL, dumps, escape_glob, loads, ttl_arguments
+
+logger = logging.getLogger("rapidkit.redis")
+
+# Errors that mean "Redis is unreachable, slow or not serving": fail open.
+INFRA_ERRORS: Tuple[type, ...] = tuple(
+    e
+    for e in (
+        rexc.ConnectionError,
+        rexc.TimeoutError,
+        asyncio.TimeoutError,
+        OSError,
+        getattr(rexc, "ReadOnlyError", None),
+        getattr(rexc, "ClusterDownError", None),
+        getattr(rexc, "TryAgainError", None),
+        getattr(rexc, "MasterDownError", None),
+        getattr(rexc, "MaxConnectionsError", None),
+    )
+    if e is not None
+)
+
+RATE_LIMIT_LUA = """
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); pttl = tonumber(ARGV[1]) end
+return {current, pttl}
+"""
+
+SCAN_COUNT = 1000
+UNLINK_BATCH = 500
+FEATURES = [
+    "redis.async-client",
+    "redis.sync-client",
+    "cache.fail-open",
+    "cache.circuit-breaker",
+    "cache.single-flight",
+    "cache.delete-pattern-scan",
+    "cache.rate-limit-lua",
+    "metrics.prometheus",
+    "fastapi.dependency",
+    "fastapi.health",
+]
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    allowed: bool
+    remaining: int
+    reset_after: float
+    count: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry_cls: type, ssl_cls: type) -> dict:
+    kwargs: Dict[str, Any] = dict(
+        host=settings.host,
+        port=settings.port,
+        db=settings.db,
+        username=settings.username,
+        password=settings.password,
+        socket_timeout=settings.socket_timeout,
+        socket_connect_timeout=settings.connect_timeout,
+        socket_keepalive=True,
+        retry_on_error=[rexc.ConnectionError, rexc.TimeoutError],
+        retry=retry_cls(EqualJitterBackoff(cap=max(settings.backoff * 8, 0.001), base=settings.backoff), settings.retries),
+        health_check_interval=30,
+        client_name=settings.client_name,
+        decode_responses=decode_responses,
+        encoding="utf-8",
+    )
+    if settings.use_tls:
+        kwargs.update(
+            connection_class=ssl_cls,
+            ssl_cert_reqs="required",
+            ssl_ca_certs=settings.tls_ca_file,
+            ssl_certfile=settings.tls_cert_file,
+            ssl_keyfile=settings.tls_key_file,
+            ssl_check_hostname=settings.tls_check_hostname,
+        )
+    return kwargs
+
+
+async def create_redis_pool(
+    url: Optional[str] = None,
+    *,
+    max_connections: Optional[int] = None,
+    decode_responses: bool = True,
+    settings: Optional[RedisSettings] = None,
+) -> "aioredis.Redis":
+    """A redis.asyncio client on a bounded, blocking pool with the module's timeouts and retry policy."""
+    s = settings or (RedisSettings.from_env({"REDIS_URL": url, **os.environ}) if url else RedisSettings.from_env())
+    from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
+    from redis.asyncio.retry import Retry
+
+    kwargs = _connection_kwargs(s, decode_responses, Retry, SSLConnection)
+    pool = BlockingConnectionPool(max_connections=max_connections or s.max_connections, timeout=s.connect_timeout, **kwargs)
+    return aioredis.Redis(connection_pool=pool)
+
+
+def create_sync_redis_pool(
+    url: Optional[str] = None,
+    *,
+    max_connections: Optional[int] = None,
+    decode_responses: bool = True,
+    settings: Optional[RedisSettings] = None,
+) -> "redis.Redis":
+    """The sync counterpart of create_redis_pool (safe after fork: redis-py resets the pool in the child)."""
+    s = settings or (RedisSettings.from_env({"REDIS_URL": url, **os.environ}) if url else RedisSettings.from_env())
+    from redis.connection import BlockingConnectionPool, SSLConnection
+    from redis.retry import Retry
+
+    kwargs = _connection_kwargs(s, decode_responses, Retry, SSLConnection)
+    pool = BlockingConnectionPool(max_connections=max_connections or s.max_connections, timeout=s.connect_timeout, **kwargs)
+    return redis.Redis(connection_pool=pool)
+
+
+def pool_stats(client: Any, max_connections: int) -> dict:
+    """Active/idle connections of a redis-py pool, across redis-py versions; None where it cannot tell."""
+    pool = getattr(client, "connection_pool", None)
+    active = idle = None
+    try:
+        if hasattr(pool, "_in_use_connections"):
+            active, idle = len(pool._in_use_connections), len(pool._available_connections)
+        elif hasattr(pool, "_connections") and hasattr(pool, "pool"):
+            queued = getattr(pool.pool, "_queue", None) or getattr(pool.pool, "queue", [])
+            idle = sum(1 for c in list(queued) if c is not None)
+            active = max(0, len(pool._connections) - idle)
+    except Exception:  # pragma: no cover - private fields differ between versions
+        active = idle = None
+    return {"active": active, "idle": idle, "max": getattr(pool, "max_connections", max_connections)}
+
+
+def get_redis_metadata(settings: Optional[RedisSettings] = None) -> dict:
+    """Resolved configuration for dashboards and diagnostics. The password is masked; no secret anywhere."""
+    s = settings or RedisSettings.from_env()
+    return {
+        "module": MODULE,
+        "version": VERSION,
+        "url": s.url,
+        "connection": {"host": s.host, "port": s.port, "db": s.db, "use_tls": s.use_tls},
+        "retry": {"preconnect": s.preconnect, "attempts": s.retries, "backoff_base": s.backoff},
+        "cache_ttl": s.cache_ttl,
+        "key_prefix": s.key_prefix,
+        "pool": {"max_connections": s.max_connections, "socket_timeout": s.socket_timeout, "connect_timeout": s.connect_timeout},
+        "breaker": {"threshold": s.breaker_threshold, "reset_timeout": s.breaker_reset_timeout},
+        "features": list(FEATURES),
+    }
+
+
+def _args_key(name: str, args: tuple, kwargs: dict) -> str:
+    blob = json.dumps([args, kwargs], sort_keys=True, default=str, separators=(",", ":"))
+    return f"cached:{name}:{hashlib.sha256(blob.encode()).hexdigest()[:24]}"
+
+
+class _Base:
+    """What both clients share: settings, prefix, breaker, metrics, failure accounting, introspection."""
+
+    def __init__(self, settings: Optional[RedisSettings] = None) -> None:
+        self.settings = settings or RedisSettings.from_env()
+        self.prefix = self.settings.key_prefix
+        self.breaker = CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_reset_timeout)
+        self.metrics = Metrics()
+        self._last_warning = 0.0
+
+    def _key(self, key: str) -> str:
+        if not isinstance(key, str) or key == "":
+            raise TypeError(f"cache keys are non-empty strings, got {key!r}")
+        return self.prefix + key
+
+    def _failed(self, exc: BaseException) -> None:
+        self.metrics.errors += 1
+        self.metrics.fallbacks += 1
+        self.breaker.failure()
+        now = time.monotonic()
+        if now - self._last_warning > 10:
+            self._last_warning = now
+            logger.warning("redis unavailable (%s: %s) at %s; serving without cache (breaker %s)", type(exc).__name__, self._safe(exc), self.settings.url, self.breaker.state)
+
+    def _safe(self, exc: BaseException) -> str:
+        text = str(exc)[:200]
+        return text.replace(self.settings.password, "***") if self.settings.password else text
+
+    def _count(self, found: bool) -> None:
+        if found:
+            self.metrics.hits += 1
+        else:
+            self.metrics.misses += 1
+
+    def stats(self) -> dict:
+        return {**self.metrics.snapshot(), "breaker": self.breaker.snapshot()}
+
+    def render_prometheus(self) -> str:
+        return self.metrics.render_prometheus(self.breaker.state)
+
+    def metadata(self) -> dict:
+        return get_redis_metadata(self.settings)
+
+    def _health(self, ok: bool, started: float, detail: Optional[str], raw: Any) -> dict:
+        payload: Dict[str, Any] = {
+            "status": "ok" if ok else "fail",
+            "module": MODULE,
+            "version": VERSION,
+        }
+        if ok:
+            payload["latency"] = {"ping_ms": round((perf_counter() - started) * 1000, 3)}
+            payload["pool"] = pool_stats(raw, self.settings.max_connections)
+        else:
+            payload["detail"] = detail
+        payload["connection"] = {"host": self.settings.host, "port": self.settings.port, "db": self.settings.db, "use_tls": self.settings.use_tls}
+        payload["breaker"] = self.breaker.snapshot()
+        payload["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return payload
+
+
+async def _with_deadline(awaitable: Awaitable[Any], seconds: float) -> Any:
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:  # Python 3.10
+        return await asyncio.wait_for(awaitable, seconds)
+    async with timeout(seconds):
+        return await awaitable
+
+
+class AsyncRedisClient(_Base):
+    """The FastAPI-side cache client (redis.asyncio). One per process; its pool follows the running loop."""
+
+    def __init__(self, settings: Optional[RedisSettings] = None, *, client: Optional["aioredis.Redis"] = None) -> None:
+        super().__init__(settings)
+        self._client = client
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._inflight: Dict[str, "asyncio.Future[Any]"] = {}
+        self._rate_script: Any = None
+
+    @property
+    def client(self) -> "aioredis.Redis":
+        """The raw redis.asyncio client (for commands the cache API does not cover)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
+            from redis.asyncio.retry import Retry
+
+            kwargs = _connection_kwargs(self.settings, True, Retry, SSLConnection)
+            pool = BlockingConnectionPool(max_connections=self.settings.max_connections, timeout=self.settings.connect_timeout, **kwargs)
+            self._client, self._loop, self._rate_script = aioredis.Redis(connection_pool=pool), loop, None
+        return self._client
+
+    async def _call(self, fn: Callable[["aioredis.Redis"], Awaitable[Any]]) -> Tuple[bool, Any]:
+        if not self.breaker.allow():
+            self.metrics.fallbacks += 1
+            return False, None
+        started = perf_counter()
+        try:
+            result = await _with_deadline(fn(self.client), self.settings.deadline)
+        except INFRA_ERRORS as exc:
+            self._failed(exc)
+            return False, None
+        except rexc.ResponseError:
+            self.breaker.success()  # Redis answered: the caller's mistake, not an outage
+            raise
+        finally:
+            self.metrics.observe(perf_counter() - started)
+        self.breaker.success()
+        return True, result
+
+    async def connect(self) -> bool:
+        """PING now (the lifespan calls it when REDIS_PRECONNECT is on). Never raises."""
+        ok, _ = await self._call(lambda c: c.ping())
+        return ok
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        full = self._key(key)
+        ok, raw = await self._call(lambda c: c.get(full))
+        if not ok:
+            return default
+        self._count(raw is not None)
+        return default if raw is None else loads(raw)
+
+    async def set(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        full, data, args = self._key(key), dumps(value), ttl_arguments(ttl, self.settings.cache_ttl)
+        ok, res = await self._call(lambda c: c.set(full, data, **args))
+        return bool(ok and res)
+
+    async def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        full = [self._key(k) for k in keys]
+        ok, res = await self._call(lambda c: c.delete(*full))
+        return int(res) if ok else 0
+
+    async def exists(self, key: str) -> bool:
+        full = self._key(key)
+        ok, res = await self._call(lambda c: c.exists(full))
+        return bool(ok and res)
+
+    async def expire(self, key: str, ttl: TTL) -> bool:
+        """Sets a key's TTL; 0 removes the expiry (PERSIST), like set()."""
+        full, args = self._key(key), ttl_arguments(ttl, self.settings.cache_ttl)
+        if not args:
+            ok, res = await self._call(lambda c: c.persist(full))
+            return bool(ok and res) or (ok and await self.exists(key))
+        if "ex" in args:
+            ok, res = await self._call(lambda c: c.expire(full, args["ex"]))
+        else:
+            ok, res = await self._call(lambda c: c.pexpire(full, args["px"]))
+        return bool(ok and res)
+
+    async def ttl(self, key: str) -> Optional[int]:
+        full = self._key(key)
+        ok, res = await self._call(lambda c: c.ttl(full))
+        return int(res) if ok else None
+
+    async def incr(self, key: str, amount: int = 1) -> Optional[int]:
+        full = self._key(key)
+        ok, res = await self._call(lambda c: c.incrby(full, amount))
+        return int(res) if ok else None
+
+    async def get_many(self, keys: Iterable[str]) -> Dict[str, Any]:
+        """One round trip (MGET); returns the hits only."""
+        names = list(keys)
+        if not names:
+            return {}
+        full = [self._key(k) for k in names]
+        ok, values = await self._call(lambda c: c.mget(full))
+        if not ok:
+            return {}
+        out = {}
+        for name, raw in zip(names, values):
+            self._count(raw is not None)
+            if raw is not None:
+                out[name] = loads(raw)
+        return out
+
+    async def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> bool:
+        """Pipelined SETs (one round trip). True when every key was written."""
+        if not mapping:
+            return True
+        args = ttl_arguments(ttl, self.settings.cache_ttl)
+        items = [(self._key(k), dumps(v)) for k, v in mapping.items()]
+
+        async def run(c: "aioredis.Redis") -> List[Any]:
+            pipe = c.pipeline(transaction=False)
+            for full, data in items:
+                pipe.set(full, data, **args)
+            return await pipe.execute()
+
+        ok, res = await self._call(run)
+        return bool(ok and all(res))
+
+    async def delete_pattern(self, pattern: str) -> int:
+        """SCAN (never KEYS) within the key prefix, UNLINK in batches. Returns how many keys were removed."""
+        match = escape_glob(self.prefix) + pattern
+        removed, cursor = 0, 0
+        while True:
+            ok, res = await self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))
+            if not ok:
+                return removed
+            cursor, found = res
+            for i in range(0, len(found), UNLINK_BATCH):
+                batch = found[i : i + UNLINK_BATCH]
+                ok, n = await self._call(lambda c: c.unlink(*batch))
+                if not ok:
+                    return removed
+                removed += int(n)
+            if int(cursor) == 0:
+                return removed
+
+    async def get_or_set(self, key: str, loader: Callable[[], Any], ttl: TTL = None) -> Any:
+        """Cache-aside with in-process single-flight: concurrent callers of a cold key share one loader run."""
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: "asyncio.Future[Any]" = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            full = self._key(key)
+            ok, raw = await self._call(lambda c: c.get(full))
+            if ok:
+                self._count(raw is not None)
+            if ok and raw is not None:
+                value = loads(raw)
+            else:
+                value = loader()
+                if inspect.isawaitable(value):
+                    value = await value
+                await self.set(key, value, ttl)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        finally:
+            self._inflight.pop(key, None)
+
+    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable:
+        """Decorator for async functions: results cached under key(*args) or a hash of the arguments."""
+
+        def decorate(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            label = name or f"{fn.__module__}.{fn.__qualname__}"
+            make_key = key or (lambda *a, **kw: _args_key(label, a, kw))
+
+            @wraps(fn)
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await self.get_or_set(make_key(*args, **kwargs), lambda: fn(*args, **kwargs), ttl)
+
+            async def invalidate(*args: Any, **kwargs: Any) -> int:
+                return await self.delete(make_key(*args, **kwargs))
+
+            wrapper.invalidate = invalidate  # type: ignore[attr-defined]
+            return wrapper
+
+        return decorate
+
+    async def rate_limit(self, key: str, limit: int, window: float) -> RateLimitResult:
+        """Fixed window, atomic (one Lua script). Fails open (allowed) when Redis is unreachable."""
+        if limit < 1 or window <= 0:
+            raise ValueError("rate_limit needs limit >= 1 and window > 0 seconds")
+        full, window_ms = self._key(f"ratelimit:{key}"), max(1, int(window * 1000))
+
+        async def run(c: "aioredis.Redis") -> Any:
+            if self._rate_script is None:
+                self._rate_script = c.register_script(RATE_LIMIT_LUA)
+            return await self._rate_script(keys=[full], args=[window_ms])
+
+        ok, res = await self._call(run)
+        if not ok:
+            return RateLimitResult(True, limit, 0.0, 0)
+        count, pttl = int(res[0]), int(res[1])
+        return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
+
+    async def health_check(self, timeout: Optional[float] = None) -> dict:
+        """PING with a deadline; always answers (never hangs). status "ok" or "fail"."""
+        started = perf_counter()
+        try:
+            raw = self.client
+            await _with_deadline(raw.ping(), timeout or min(self.settings.deadline, 2.0))
+        except INFRA_ERRORS as exc:
+            self._failed(exc)
+            return self._health(False, started, f"{type(exc).__name__}: {self._safe(exc)}", None)
+        self.breaker.success()
+        return self._health(True, started, None, raw)
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        closer = getattr(client, "aclose", None) or client.close
+        try:
+            await closer()
+            await client.connection_pool.disconnect()
+        except Exception:  # closing during an outage must not fail the shutdown
+            pass
+
+
+class SyncRedisClient(_Base):
+    """The same cache API for Celery tasks and scripts (threads, prefork workers)."""
+
+    def __init__(self, settings: Optional[RedisSettings] = None, *, client: Optional["redis.Redis"] = None) -> None:
+        super().__init__(settings)
+        self._client = client
+        self._lock = threading.Lock()
+        self._inflight: Dict[str, "_Flight"] = {}
+        self._rate_script: Any = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._inflight = {}
+        self.breaker.reset_after_fork()
+
+    @property
+    def client(self) -> "redis.Redis":
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = create_sync_redis_pool(settings=self.settings)
+        return self._client
+
+    def _call(self, fn: Callable[["redis.Redis"], Any]) -> Tuple[bool, Any]:
+        if not self.breaker.allow():
+            self.metrics.fallbacks += 1
+            return False, None
+        started = perf_counter()
+        try:
+            result = fn(self.client)
+        except INFRA_ERRORS as exc:
+            self._failed(exc)
+            return False, None
+        except rexc.ResponseError:
+            self.breaker.success()
+            raise
+        finally:
+            self.metrics.observe(perf_counter() - started)
+        self.breaker.success()
+        return True, result
+
+    def connect(self) -> bool:
+        return self._call(lambda c: c.ping())[0]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        full = self._key(key)
+        ok, raw = self._call(lambda c: c.get(full))
+        if not ok:
+            return default
+        self._count(raw is not None)
+        return default if raw is None else loads(raw)
+
+    def set(self, key: str, value: Any, ttl: TTL = None) -> bool:
+        full, data, args = self._key(key), dumps(value), ttl_arguments(ttl, self.settings.cache_ttl)
+        ok, res = self._call(lambda c: c.set(full, data, **args))
+        return bool(ok and res)
+
+    def delete(self, *keys: str) -> int:
+        if not keys:
+            return 0
+        full = [self._key(k) for k in keys]
+        ok, res = self._call(lambda c: c.delete(*full))
+        return int(res) if ok else 0
+
+    def exists(self, key: str) -> bool:
+        full = self._key(key)
+        ok, res = self._call(lambda c: c.exists(full))
+        return bool(ok and res)
+
+    def expire(self, key: str, ttl: TTL) -> bool:
+        full, args = self._key(key), ttl_arguments(ttl, self.settings.cache_ttl)
+        if not args:
+            ok, res = self._call(lambda c: c.persist(full))
+            return bool(ok and res) or (ok and self.exists(key))
+        if "ex" in args:
+            ok, res = self._call(lambda c: c.expire(full, args["ex"]))
+        else:
+            ok, res = self._call(lambda c: c.pexpire(full, args["px"]))
+        return bool(ok and res)
+
+    def ttl(self, key: str) -> Optional[int]:
+        full = self._key(key)
+        ok, res = self._call(lambda c: c.ttl(full))
+        return int(res) if ok else None
+
+    def incr(self, key: str, amount: int = 1) -> Optional[int]:
+        full = self._key(key)
+        ok, res = self._call(lambda c: c.incrby(full, amount))
+        return int(res) if ok else None
+
+    def get_many(self, keys: Iterable[str]) -> Dict[str, Any]:
+        names = list(keys)
+        if not names:
+            return {}
+        full = [self._key(k) for k in names]
+        ok, values = self._call(lambda c: c.mget(full))
+        if not ok:
+            return {}
+        out = {}
+        for name, raw in zip(names, values):
+            self._count(raw is not None)
+            if raw is not None:
+                out[name] = loads(raw)
+        return out
+
+    def set_many(self, mapping: Mapping[str, Any], ttl: TTL = None) -> bool:
+        if not mapping:
+            return True
+        args = ttl_arguments(ttl, self.settings.cache_ttl)
+        items = [(self._key(k), dumps(v)) for k, v in mapping.items()]
+
+        def run(c: "redis.Redis") -> List[Any]:
+            pipe = c.pipeline(transaction=False)
+            for full, data in items:
+                pipe.set(full, data, **args)
+            return pipe.execute()
+
+        ok, res = self._call(run)
+        return bool(ok and all(res))
+
+    def delete_pattern(self, pattern: str) -> int:
+        match = escape_glob(self.prefix) + pattern
+        removed, cursor = 0, 0
+        while True:
+            ok, res = self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))
+            if not ok:
+                return removed
+            cursor, found = res
+            for i in range(0, len(found), UNLINK_BATCH):
+                batch = found[i : i + UNLINK_BATCH]
+                ok, n = self._call(lambda c: c.unlink(*batch))
+                if not ok:
+                    return removed
+                removed += int(n)
+            if int(cursor) == 0:
+                return removed
+
+    def get_or_set(self, key: str, loader: Callable[[], Any], ttl: TTL = None) -> Any:
+        """Cache-aside with single-flight across threads of this process."""
+        with self._lock:
+            flight = self._inflight.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._inflight[key] = _Flight()
+        assert flight is not None
+        if not leader:
+            return flight.wait()
+        try:
+            full = self._key(key)
+            ok, raw = self._call(lambda c: c.get(full))
+            if ok:
+                self._count(raw is not None)
+            if ok and raw is not None:
+                value = loads(raw)
+            else:
+                value = loader()
+                self.set(key, value, ttl)
+            flight.resolve(value, None)
+            return value
+        except BaseException as exc:
+            flight.resolve(None, exc)
+            raise
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+
+    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable:
+        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+            label = name or f"{fn.__module__}.{fn.__qualname__}"
+            make_key = key or (lambda *a, **kw: _args_key(label, a, kw))
+
+            @wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return self.get_or_set(make_key(*args, **kwargs), lambda: fn(*args, **kwargs), ttl)
+
+            wrapper.invalidate = lambda *a, **kw: self.delete(make_key(*a, **kw))  # type: ignore[attr-defined]
+            return wrapper
+
+        return decorate
+
+    def rate_limit(self, key: str, limit: int, window: float) -> RateLimitResult:
+        if limit < 1 or window <= 0:
+            raise ValueError("rate_limit needs limit >= 1 and window > 0 seconds")
+        full, window_ms = self._key(f"ratelimit:{key}"), max(1, int(window * 1000))
+
+        def run(c: "redis.Redis") -> Any:
+            if self._rate_script is None:
+                self._rate_script = c.register_script(RATE_LIMIT_LUA)
+            return self._rate_script(keys=[full], args=[window_ms])
+
+        ok, res = self._call(run)
+        if not ok:
+            return RateLimitResult(True, limit, 0.0, 0)
+        count, pttl = int(res[0]), int(res[1])
+        return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
+
+    def health_check(self, timeout: Optional[float] = None) -> dict:
+        started = perf_counter()
+        try:
+            raw = self.client
+            raw.ping()
+        except INFRA_ERRORS as exc:
+            self._failed(exc)
+            return self._health(False, started, f"{type(exc).__name__}: {self._safe(exc)}", None)
+        self.breaker.success()
+        return self._health(True, started, None, raw)
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+                client.connection_pool.disconnect()
+            except Exception:
+                pass
+
+
+class _Flight:
+    """One in-progress loader run that other threads wait on."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: Optional[BaseException] = None
+
+    def resolve(self, value: Any, error: Optional[BaseException]) -> None:
+        self._value, self._error = value, error
+        self._done.set()
+
+    def wait(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
