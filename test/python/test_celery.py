@@ -1,0 +1,25 @@
+"""A Celery task using the sync client (eager mode), as a worker would."""
+from __future__ import annotations
+
+from celery import Celery
+
+
+def test_celery_task_uses_the_sync_client(runtime, settings):
+    cache = runtime.SyncRedisClient(settings)
+    app = Celery("gen-test", broker="memory://", backend="cache+memory://")
+    app.conf.task_always_eager = True
+    calls = {"n": 0}
+
+    @app.task
+    def build_report(customer_id: int) -> dict:
+        def compute():
+            calls["n"] += 1
+            return {"customer": customer_id, "total": 42}
+
+        return cache.get_or_set(f"report:{customer_id}", compute, ttl=60)
+
+    assert build_report.delay(7).get() == {"customer": 7, "total": 42}
+    assert build_report.delay(7).get() == {"customer": 7, "total": 42}
+    assert calls["n"] == 1
+    assert cache.get("report:7") == {"customer": 7, "total": 42}
+    cache.close()
