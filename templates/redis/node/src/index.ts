@@ -1,0 +1,11 @@
+/** gen redis runtime for Node (vendored, read-only): the shared core used by the NestJS and Fastify layers. */
+export { RedisCache, getRedisMetadata, ioredisOptions, FEATURES } from './cache';
+export type { HealthPayload, RateLimitResult, RedisMetadata } from './cache';
+export { ConfigError, settingsFromEnv, maskedUrl } from './config';
+export type { RedisSettings } from './config';
+export { CircuitBreaker } from './breaker';
+export type { BreakerState } from './breaker';
+export { Metrics } from './metrics';
+export { dumps, loads } from './serialization';
+export { MODULE, VERSION, DEFAULTS } from './defaults';
+export const HEALTH_PATH = '/api/health/module/redis';
