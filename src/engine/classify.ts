@@ -92,10 +92,10 @@ export function classify({ projectDir, moduleName, version, snapshotDir, desired
     const pristine = f.kind === 'wrapper' ? findPristine(projectDir, moduleName, version, f.path) : null;
     if (pristine && pristine.equals(previous)) {
       out.push({ ...base, action: 'update' });
-    } else if (pristine && pristine.equals(f.content)) {
-      out.push({ ...base, action: 'modified', reason: 'edited by you; gen has no change for it' });
     } else if (force) {
       out.push({ ...base, action: 'update', forced: true, reason: 'overwritten (--force)' });
+    } else if (pristine && pristine.equals(f.content)) {
+      out.push({ ...base, action: 'modified', reason: 'edited by you; gen has no change for it' });
     } else {
       out.push({ ...base, action: 'conflict', reason: f.kind === 'wrapper' ? 'edited by you and changed by gen; kept (use --force to overwrite)' : 'exists with other content; kept (use --force to overwrite)' });
     }
