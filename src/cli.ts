@@ -62,6 +62,27 @@ export function buildProgram(): Command {
     .description('Versions, frameworks, variables with defaults, docs of a module')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: Record<string, unknown>) => (await import('./commands/modules-info.js')).infoCommand(name, opts));
+  modules
+    .command('lock')
+    .description('Write .rapidkit/modules.lock.yaml from what is installed (gen add keeps it current)')
+    .option('-p, --project <dir>', 'the project folder', '.')
+    .option('--overwrite', 'replace an existing lock')
+    .option('--json', 'print JSON')
+    .action(async (opts: Record<string, unknown>) => (await import('./commands/modules-lock.js')).lockCommand(opts));
+  modules
+    .command('verify-all')
+    .description('Re-hash every vendored file and regenerate each module from the lock; fail on any drift (for CI)')
+    .option('-p, --project <dir>', 'the project folder', '.')
+    .option('--strict', 'also fail on edited wrappers and snippets')
+    .option('--json', 'print JSON (docs/lock.md)')
+    .action(async (opts: Record<string, unknown>) => (await import('./commands/modules-verify.js')).verifyCommand(opts));
+  modules
+    .command('vet [module]')
+    .description('Check module definitions: schema, templates, variables, docs, changelog, content hash vs version')
+    .option('--bump <level>', 'bump the version (patch|minor|major), add a changelog stub, record the content hash')
+    .option('--record', 'record the content hash of a version that has none yet')
+    .option('--json', 'print JSON (docs/lock.md)')
+    .action(async (name: string | undefined, opts: Record<string, unknown>) => (await import('./commands/modules-vet.js')).vetCommand(name, opts));
   return program;
 }
 

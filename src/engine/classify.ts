@@ -84,7 +84,7 @@ export function classify({ projectDir, moduleName, version, snapshotDir, desired
       out.push({ ...base, action: 'unchanged' });
       continue;
     }
-    if (f.kind === 'vendor' || f.kind === 'snippet') {
+    if (f.kind === 'vendor' || f.kind === 'snippet' || f.kind === 'lock') {
       out.push({ ...base, action: 'update' });
       continue;
     }

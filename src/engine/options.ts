@@ -121,7 +121,6 @@ export function resolveOptions({ def, projectDir, sets, env = process.env, cwd =
       values[name] = parseValue(name, v, setRaw, `--set ${name}`);
       sources[name] = 'set';
     }
-    if (sources[name] !== 'default') inputs[name] = v.secret ? { secret: true, env: secretEnvName(name) } : values[name];
   }
 
   const projectName = (values.project_name as string | null) ?? path.basename(path.resolve(projectDir));
@@ -136,7 +135,12 @@ export function resolveOptions({ def, projectDir, sets, env = process.env, cwd =
   const secrets: Record<string, string | null> = {};
   for (const [name, v] of Object.entries(def.variables)) if (v.secret) secrets[name] = (values[name] as string | null) ?? null;
   if ('redis_url' in def.variables) resolveRedisUrl(values, sources, secrets);
-  for (const [name, v] of Object.entries(def.variables)) if (v.secret) delete values[name];
+  for (const [name, v] of Object.entries(def.variables)) {
+    // what the user supplied, after resolution (a URL's password has been moved out); secrets by reference only
+    if (sources[name] === 'override' || sources[name] === 'set') inputs[name] = v.secret ? { secret: true, env: secretEnvName(name) } : values[name];
+    if (v.secret) delete values[name];
+  }
+  if (secrets.redis_password && !inputs.redis_password) inputs.redis_password = { secret: true, env: secretEnvName('redis_password') };
   values.has_password = Object.values(secrets).some((s) => s !== null && s !== '');
 
   return { vars: values, secrets, sources, inputs, extra: resolveExtraSnippet(def, projectDir, env, cwd) };

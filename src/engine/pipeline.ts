@@ -3,13 +3,14 @@ import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
+import { buildModuleEntry, LOCK_PATH, readLock, renderLock, withModule } from '../lock/lockfile.js';
 import { Redactor } from '../util/redact.js';
 import { changes, classify, type PlannedFile } from './classify.js';
 import { resolveFramework } from './detect.js';
 import { flush, opsFrom } from './flush.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ManualStep, type SnippetConflict } from './project-edits.js';
-import { renderModuleFiles, vendorDir } from './render.js';
+import { renderModuleFiles, vendorDir, type DesiredFile } from './render.js';
 
 export interface AddRequest {
   module: string;
@@ -35,7 +36,7 @@ export interface AddPlan {
 }
 
 /** Loads the module, checks its drift, resolves framework and options. Shared by add, dry-run, diff and verify. */
-export function prepare(req: AddRequest): { mod: LoadedModule; framework: string; options: ResolvedOptions; warnings: string[] } {
+export function prepare(req: AddRequest): { mod: LoadedModule; framework: string; options: ResolvedOptions; warnings: string[]; templatesHash: string } {
   const projectDir = path.resolve(req.projectDir);
   if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
     throw new UsageError(`Project folder '${req.projectDir}' does not exist`, { hint: 'Pass an existing folder with --project (default: the current folder).' });
@@ -54,21 +55,24 @@ export function prepare(req: AddRequest): { mod: LoadedModule; framework: string
   }
   const framework = resolveFramework(mod.def, projectDir, req.framework);
   const options = resolveOptions({ def: mod.def, projectDir, sets: req.sets ?? [], env: req.env, cwd: req.cwd });
-  return { mod, framework, options, warnings };
+  return { mod, framework, options, warnings, templatesHash: drift.hash };
 }
 
 /** load → resolve → render in memory → classify against disk. Writes nothing. */
 export function planAdd(req: AddRequest): AddPlan {
   const projectDir = path.resolve(req.projectDir);
-  const { mod, framework, options, warnings } = prepare(req);
+  const { mod, framework, options, warnings, templatesHash } = prepare(req);
   const rendered = renderModuleFiles(mod, framework, options);
   const edits = renderProjectEdits(mod, framework, options, projectDir);
-  const files = classify({
+  const desired: DesiredFile[] = [...rendered, ...edits.files];
+  const entry = buildModuleEntry({ mod, framework, options, desired, templatesHash });
+  desired.push({ path: LOCK_PATH, kind: 'lock', content: Buffer.from(renderLock(withModule(readLock(projectDir), mod.def.name, entry))) });
+  const classified = classify({
     projectDir,
     moduleName: mod.def.name,
     version: mod.def.version,
     snapshotDir: vendorDir(mod.def.name, mod.def.version),
-    desired: [...rendered, ...edits.files],
+    desired,
     force: req.force ?? false,
   });
   return {
@@ -76,7 +80,7 @@ export function planAdd(req: AddRequest): AddPlan {
     framework,
     projectDir,
     options,
-    files,
+    files: classified,
     manual: edits.manual,
     snippetConflicts: edits.conflicts,
     warnings,

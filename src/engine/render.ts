@@ -8,7 +8,7 @@ import { relPosix } from '../util/paths.js';
 import type { ResolvedOptions } from './options.js';
 import { listFiles, renderTemplateFile } from './templates.js';
 
-export type FileKind = 'vendor' | 'wrapper' | 'snippet' | 'extra';
+export type FileKind = 'vendor' | 'wrapper' | 'snippet' | 'extra' | 'lock';
 
 /** One file as gen wants it to be on disk, before it is compared with the disk. */
 export interface DesiredFile {
@@ -21,6 +21,14 @@ export interface DesiredFile {
 }
 
 export const PRISTINE_DIR = '_pristine';
+/** Snapshot manifest: module, version, framework and the options used, so `gen modules lock` can rebuild the lock. */
+export const MANIFEST = '_gen.json';
+
+/** The options a lock and a snapshot manifest record: what the user supplied (secrets by reference) + project name. */
+export function recordedOptions(opts: ResolvedOptions): Record<string, unknown> {
+  const all: Record<string, unknown> = { project_name: opts.vars.project_name, ...opts.inputs };
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
 
 export function vendorDir(moduleName: string, version: string): string {
   return `.rapidkit/vendor/${moduleName}/${version}`;
@@ -96,5 +104,7 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
     add({ path: w.path, kind: 'wrapper', content });
     add({ path: `${snap}/${PRISTINE_DIR}/${w.path}`, kind: 'vendor', content });
   }
+  const manifest = { module: mod.def.name, version: mod.def.version, framework: frameworkId, options: recordedOptions(opts) };
+  add({ path: `${snap}/${MANIFEST}`, kind: 'vendor', content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n') });
   return [...out.values()];
 }

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { commentStyleFor, markerLines } from '../engine/comments.js';
+import { recordedOptions, type DesiredFile } from '../engine/render.js';
+import type { ResolvedOptions } from '../engine/options.js';
+import type { LoadedModule } from '../module/load.js';
+import { generatorVersion } from '../util/version.js';
+
+export const LOCK_PATH = '.rapidkit/modules.lock.yaml';
+const HEADER = '# Written by gen (gen add / gen modules lock); do not edit. Check it with: npx gen modules verify-all\n';
+
+export const fileEntrySchema = z.strictObject({
+  class: z.enum(['vendor', 'wrapper', 'snippet']),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** snippet entries: the marked blocks in that file, by snippet id */
+  blocks: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
+});
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+export const moduleEntrySchema = z.strictObject({
+  version: z.string(),
+  framework: z.string(),
+  generator: z.string(),
+  templates: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  options: z.record(z.string(), z.unknown()),
+  files: z.record(z.string(), fileEntrySchema),
+});
+export type ModuleEntry = z.infer<typeof moduleEntrySchema>;
+
+export const lockSchema = z.strictObject({
+  lockVersion: z.literal(1),
+  modules: z.record(z.string(), moduleEntrySchema),
+});
+export type Lock = z.infer<typeof lockSchema>;
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Go dirhash-style aggregate: sha256 over the sorted `hash  path` lines, so the lock diffs one line per module. */
+export function aggregateDigest(files: Record<string, FileEntry>): string {
+  const lines = Object.entries(files)
+    .map(([p, e]) => `${e.sha256}  ${p}`)
+    .sort();
+  return `sha256:${sha256(lines.join('\n') + '\n')}`;
+}
+
+/** The marked region (start marker line to end marker line) of one snippet in a file's text, or null. */
+export function markedBlock(text: string, file: string, module: string, id: string): string | null {
+  const { start, end } = markerLines(module, id, commentStyleFor(file));
+  const lines = text.split(/\r?\n/);
+  const s = lines.findIndex((l) => l.trim() === start);
+  if (s < 0) return null;
+  const e = lines.findIndex((l, i) => i > s && l.trim() === end);
+  return e < 0 ? null : lines.slice(s, e + 1).join('\n');
+}
+
+/**
+ * Lock entries for what gen produced: vendor and wrapper files by content, snippet files by their marked blocks.
+ * Blocks of snippets that carry secrets (.env) are never recorded: even a hash of them could be brute-forced.
+ */
+export function fileEntries(module: string, desired: DesiredFile[], secretSnippets: ReadonlySet<string> = new Set()): Record<string, FileEntry> {
+  const files: Record<string, FileEntry> = {};
+  for (const f of [...desired].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    if (f.kind === 'vendor' || f.kind === 'wrapper') {
+      files[f.path] = { class: f.kind, sha256: sha256(f.content) };
+    } else if (f.kind === 'snippet') {
+      const text = f.content.toString('utf8');
+      const blocks: Record<string, string> = {};
+      for (const id of f.snippets ?? []) {
+        if (secretSnippets.has(id)) continue;
+        const block = markedBlock(text, f.path, module, id);
+        if (block !== null) blocks[id] = sha256(block);
+      }
+      if (Object.keys(blocks).length === 0) continue; // e.g. package.json: dependencies, no marked block
+      files[f.path] = { class: 'snippet', sha256: sha256(Object.entries(blocks).map(([id, h]) => `${h}  ${id}`).join('\n')), blocks };
+    }
+  }
+  return files;
+}
+
+export function readLock(projectDir: string): Lock | null {
+  const file = path.join(projectDir, LOCK_PATH);
+  if (!fs.existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${LOCK_PATH}: invalid YAML (${e instanceof Error ? e.message.split('\n')[0] : e})`, { file: LOCK_PATH, hint: 'Regenerate it: gen modules lock --overwrite' });
+  }
+  const res = lockSchema.safeParse(raw);
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    throw new UsageError(`${LOCK_PATH}: field '${issue.path.join('.')}': ${issue.message}`, { file: LOCK_PATH, field: issue.path.join('.'), hint: 'Regenerate it: gen modules lock --overwrite' });
+  }
+  return res.data;
+}
+
+/** Deterministic YAML (sorted modules and files, no timestamps): a no-op re-run writes identical bytes. */
+export function renderLock(lock: Lock): string {
+  const modules = Object.fromEntries(Object.entries(lock.modules).sort(([a], [b]) => a.localeCompare(b)));
+  return HEADER + stringify({ lockVersion: 1, modules }, { lineWidth: 0, sortMapEntries: false });
+}
+
+export function withModule(lock: Lock | null, name: string, entry: ModuleEntry): Lock {
+  return { lockVersion: 1, modules: { ...(lock?.modules ?? {}), [name]: entry } };
+}
+
+export interface EntryInput {
+  mod: LoadedModule;
+  framework: string;
+  options: ResolvedOptions;
+  desired: DesiredFile[];
+  templatesHash: string;
+}
+
+/** One module's lock entry, from what gen renders (shared by add and `gen modules lock`). */
+export function buildModuleEntry({ mod, framework, options, desired, templatesHash }: EntryInput): ModuleEntry {
+  const secretSnippets = new Set(Object.entries(mod.def.snippets).filter(([, s]) => s.secrets).map(([id]) => id));
+  const files = fileEntries(mod.def.name, desired, secretSnippets);
+  return {
+    version: mod.def.version,
+    framework,
+    generator: generatorVersion(),
+    templates: templatesHash,
+    digest: aggregateDigest(files),
+    options: recordedOptions(options),
+    files,
+  };
+}

@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import semver from 'semver';
+import { UsageError } from '../errors.js';
+import { resolveOptions } from '../engine/options.js';
+import { renderProjectEdits } from '../engine/project-edits.js';
+import { MANIFEST, renderModuleFiles } from '../engine/render.js';
+import { loadModule } from '../module/load.js';
+import { moduleContentHash } from '../module/state.js';
+import { buildModuleEntry, type Lock } from './lockfile.js';
+import { setsFromRecorded } from './verify.js';
+
+interface Manifest {
+  module: string;
+  version: string;
+  framework: string;
+  options: Record<string, unknown>;
+}
+
+/**
+ * The lock as gen would write it, rebuilt from what is installed: every module's newest snapshot carries a manifest
+ * (`_gen.json`: version, framework, options), and the module is re-rendered in memory from it. The lock records
+ * what gen produces, never what happens to be on disk, so a tampered file cannot be blessed by re-locking.
+ */
+export function rebuildLock(projectDir: string): Lock {
+  const root = path.join(projectDir, '.rapidkit', 'vendor');
+  const modules: Lock['modules'] = {};
+  const names = fs.existsSync(root) ? fs.readdirSync(root).sort() : [];
+  for (const name of names) {
+    const versions = fs
+      .readdirSync(path.join(root, name))
+      .filter((v) => semver.valid(v) && fs.existsSync(path.join(root, name, v, MANIFEST)))
+      .sort(semver.rcompare);
+    if (versions.length === 0) continue;
+    const manifestPath = path.join(root, name, versions[0]!, MANIFEST);
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
+    const mod = loadModule(name);
+    if (mod.def.version !== manifest.version) {
+      throw new UsageError(`cannot rebuild the lock of ${name} ${manifest.version} with a catalogue at ${mod.def.version}`, {
+        hint: `Upgrade the project first: gen add module ${name} --framework ${manifest.framework}`,
+      });
+    }
+    const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(manifest.options), env: {} });
+    const desired = [...renderModuleFiles(mod, manifest.framework, options), ...renderProjectEdits(mod, manifest.framework, options, projectDir).files];
+    modules[name] = buildModuleEntry({ mod, framework: manifest.framework, options, desired, templatesHash: moduleContentHash(mod) });
+  }
+  if (Object.keys(modules).length === 0) {
+    throw new UsageError(`no installed module found in ${projectDir} (.rapidkit/vendor/<module>/<version>/${MANIFEST})`, { hint: "Run 'gen add module <name>' first." });
+  }
+  return { lockVersion: 1, modules };
+}

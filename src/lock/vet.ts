@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import semver from 'semver';
+import { z } from 'zod';
+import { GenError, UsageError } from '../errors.js';
+import { resolveOptions } from '../engine/options.js';
+import { renderProjectEdits } from '../engine/project-edits.js';
+import { renderModuleFiles } from '../engine/render.js';
+import { listFiles, parseTemplate } from '../engine/templates.js';
+import { loadModule, type LoadedModule } from '../module/load.js';
+import { checkDrift, moduleContentHash, readState, writeState } from '../module/state.js';
+
+export const vetReportSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  command: z.literal('vet'),
+  module: z.string(),
+  version: z.string().nullable(),
+  hash: z.string().nullable(),
+  ok: z.boolean(),
+  bumped: z.string().nullable(),
+  recorded: z.boolean(),
+  problems: z.array(z.strictObject({ check: z.string(), file: z.string().nullable(), message: z.string(), remedy: z.string() })),
+});
+export type VetReport = z.infer<typeof vetReportSchema>;
+type Problem = VetReport['problems'][number];
+
+const ROOTS = new Set(['module', 'generator', 'framework', 'vendor', 'file', 'vars', 'secrets']);
+const HELPERS = new Set(['json', 'py', 'if', 'unless', 'each', 'with']);
+
+/** Every data path a template reads (helpers, `this` and @data variables excluded). */
+export function templatePaths(source: string): string[] {
+  const found = new Set<string>();
+  const visit = (node: any): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node.type === 'PathExpression') {
+      if (!node.data && node.original !== 'this' && !node.original.startsWith('this.') && !HELPERS.has(node.original)) found.add(node.original);
+      return;
+    }
+    for (const key of ['body', 'path', 'params', 'program', 'inverse', 'hash', 'pairs', 'value']) if (key in node) visit(node[key]);
+  };
+  visit(parseTemplate(source));
+  return [...found];
+}
+
+function templateFiles(mod: LoadedModule): Array<{ file: string; shown: string; secrets: boolean }> {
+  const byRel = new Map<string, { file: string; shown: string; secrets: boolean }>();
+  const add = (rel: string, secrets: boolean) => {
+    const seen = byRel.get(rel);
+    if (seen) seen.secrets ||= secrets; // a template shared with a secrets snippet may read secrets (null elsewhere)
+    else byRel.set(rel, { file: path.join(mod.templatesDir, rel), shown: `${mod.def.templates}/${rel}`, secrets });
+  };
+  for (const fw of Object.values(mod.def.frameworks)) {
+    for (const v of fw.vendor) {
+      const dir = path.join(mod.templatesDir, v.from);
+      if (fs.existsSync(dir)) for (const f of listFiles(dir)) if (f.endsWith('.hbs')) add(`${v.from}/${f}`, false);
+    }
+    for (const w of fw.wrappers) add(w.template, false);
+  }
+  for (const s of Object.values(mod.def.snippets)) add(s.template, s.secrets === true);
+  return [...byRel.values()];
+}
+
+function bumpVersion(mod: LoadedModule, level: 'patch' | 'minor' | 'major'): string {
+  const next = semver.inc(mod.def.version, level)!;
+  const text = fs.readFileSync(mod.file, 'utf8');
+  const versionLine = /^version:\s*\S+\s*$/m;
+  if (!versionLine.test(text) || !/^changelog:\s*$/m.test(text)) {
+    throw new UsageError(`${mod.shown}: cannot find the top-level 'version:' and 'changelog:' lines to bump`, { file: mod.shown, field: 'version' });
+  }
+  const date = new Date().toISOString().slice(0, 10);
+  const entry = `changelog:\n  - version: ${next}\n    date: ${date}\n    summary: "TODO: describe what changed in ${next}"\n`;
+  fs.writeFileSync(mod.file, text.replace(versionLine, `version: ${next}`).replace(/^changelog:\s*\n/m, entry));
+  return next;
+}
+
+export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'major'; record?: boolean } = {}): VetReport {
+  const problems: Problem[] = [];
+  let mod: LoadedModule;
+  try {
+    mod = loadModule(name);
+  } catch (err) {
+    if (err instanceof GenError) {
+      return { schemaVersion: 1, command: 'vet', module: name, version: null, hash: null, ok: false, bumped: null, recorded: false, problems: [{ check: 'schema', file: err.file ?? null, message: err.message, remedy: err.hint ?? 'fix module.yaml' }] };
+    }
+    throw err;
+  }
+  let bumped: string | null = null;
+  let recorded = false;
+  if (opts.bump) {
+    const drift = checkDrift(mod);
+    if (drift.status === 'ok') {
+      throw new UsageError(`${name} ${mod.def.version}: nothing changed since it was recorded; no bump needed`, { hint: 'Bump only when the module content changed.' });
+    }
+    bumped = bumpVersion(mod, opts.bump);
+    mod = loadModule(name);
+    const state = readState(mod);
+    state.versions[mod.def.version] = moduleContentHash(mod);
+    writeState(mod, state);
+    recorded = true;
+  }
+
+  // templates exist, compile in strict mode, and use only declared variables
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-vet-'));
+  try {
+    const declared = new Set(Object.keys(resolveOptions({ def: mod.def, projectDir: tmp, sets: [], env: {} }).vars));
+    const secretVars = new Set(Object.entries(mod.def.variables).filter(([, v]) => v.secret).map(([k]) => k));
+    for (const [fw, def] of Object.entries(mod.def.frameworks)) {
+      def.vendor.forEach((v, i) => {
+        const built = mod.def.build?.outputs.includes(v.from);
+        if (!fs.existsSync(path.join(mod.templatesDir, v.from))) problems.push({ check: 'templates', file: mod.shown, message: `frameworks.${fw}.vendor[${i}].from: '${v.from}' does not exist`, remedy: built ? `run '${mod.def.build!.command}'` : 'fix the path' });
+      });
+    }
+    for (const t of templateFiles(mod)) {
+      if (!fs.existsSync(t.file)) {
+        problems.push({ check: 'templates', file: t.shown, message: `template ${t.shown} does not exist`, remedy: 'add it or fix module.yaml' });
+        continue;
+      }
+      let paths: string[];
+      try {
+        paths = templatePaths(fs.readFileSync(t.file, 'utf8'));
+      } catch (err) {
+        problems.push({ check: 'templates', file: t.shown, message: `template ${t.shown} does not compile: ${err instanceof Error ? err.message.split('\n').join(' ') : err}`, remedy: 'fix the Handlebars syntax (watch for "}}}" after a value)' });
+        continue;
+      }
+      for (const p of paths) {
+        const [root, field] = p.split('.');
+        if (!ROOTS.has(root!)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses '${p}', which is not in the template context`, remedy: 'see docs/authoring.md for the context' });
+        else if (root === 'vars' && field && !declared.has(field)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses 'vars.${field}', which module.yaml does not declare`, remedy: `declare '${field}' under variables in ${mod.shown}` });
+        else if (root === 'secrets' && (!t.secrets || (field && !secretVars.has(field)))) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} reads '${p}' but only snippets marked secrets: true may read secret variables`, remedy: 'secrets belong in .env only' });
+      }
+    }
+    // and every framework renders in strict mode with the defaults
+    if (problems.length === 0) {
+      for (const fw of Object.keys(mod.def.frameworks)) {
+        try {
+          const options = resolveOptions({ def: mod.def, projectDir: tmp, sets: [], env: {} });
+          renderModuleFiles(mod, fw, options);
+          renderProjectEdits(mod, fw, options, tmp);
+        } catch (err) {
+          problems.push({ check: 'render', file: err instanceof GenError ? (err.file ?? null) : null, message: `${fw}: ${err instanceof Error ? err.message : err}`, remedy: 'fix the template' });
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+
+  for (const [key, rel] of Object.entries(mod.def.documentation)) {
+    if (!fs.existsSync(path.join(mod.root, rel))) problems.push({ check: 'documentation', file: rel, message: `documentation.${key}: ${rel} does not exist`, remedy: 'write it or fix the documentation map' });
+  }
+  if (!mod.def.changelog.some((c) => c.version === mod.def.version)) {
+    problems.push({ check: 'changelog', file: mod.shown, message: `the changelog has no entry for ${mod.def.version}`, remedy: `add one under changelog: in ${mod.shown}` });
+  }
+
+  const drift = checkDrift(mod);
+  if (drift.status === 'unrecorded' && opts.record) {
+    const state = readState(mod);
+    state.versions[mod.def.version] = drift.hash;
+    writeState(mod, state);
+    recorded = true;
+  } else if (drift.status === 'unrecorded') {
+    problems.push({ check: 'version', file: mod.shown, message: `${name} ${mod.def.version} has no recorded content hash`, remedy: `record it once: gen modules vet ${name} --record` });
+  } else if (drift.status === 'drift') {
+    problems.push({
+      check: 'version',
+      file: mod.shown,
+      message: `${name} changed since ${mod.def.version} was recorded (content ${drift.hash}, recorded ${drift.recorded}) without a version bump`,
+      remedy: `gen modules vet ${name} --bump patch   (or minor/major), then describe the change in the changelog`,
+    });
+  }
+  return { schemaVersion: 1, command: 'vet', module: name, version: mod.def.version, hash: moduleContentHash(mod), ok: problems.length === 0, bumped, recorded, problems };
+}
