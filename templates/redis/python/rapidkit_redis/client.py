@@ -246,11 +246,13 @@ class _Base:
         return payload
 
 
+_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+; 3.10 falls back to wait_for
+
+
 async def _with_deadline(awaitable: Awaitable[Any], seconds: float) -> Any:
-    timeout = getattr(asyncio, "timeout", None)
-    if timeout is None:  # Python 3.10
+    if _timeout is None:
         return await asyncio.wait_for(awaitable, seconds)
-    async with timeout(seconds):
+    async with _timeout(seconds):
         return await awaitable
 
 
@@ -283,7 +285,10 @@ class AsyncRedisClient(_Base):
             return False, None
         started = perf_counter()
         try:
-            result = await _with_deadline(fn(self.client), self.settings.deadline)
+            # Bounded by redis-py's own socket/connect timeouts, pool wait and retry count (settings.deadline):
+            # a slow call is abandoned by closing its connection, never by cancelling it mid-reply, which can
+            # leave a pooled connection one reply behind on older redis-py versions.
+            result = await fn(self.client)
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
@@ -467,11 +472,16 @@ class AsyncRedisClient(_Base):
     async def health_check(self, timeout: Optional[float] = None) -> dict:
         """PING with a deadline; always answers (never hangs). status "ok" or "fail"."""
         started = perf_counter()
+        raw = self.client
         try:
-            raw = self.client
             await _with_deadline(raw.ping(), timeout or min(self.settings.deadline, 2.0))
         except INFRA_ERRORS as exc:
             self._failed(exc)
+            if isinstance(exc, asyncio.TimeoutError):  # a PING cut off mid-reply: drop the pool's connections
+                try:
+                    await raw.connection_pool.disconnect()
+                except Exception:
+                    pass
             return self._health(False, started, f"{type(exc).__name__}: {self._safe(exc)}", None)
         self.breaker.success()
         return self._health(True, started, None, raw)

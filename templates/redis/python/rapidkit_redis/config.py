@@ -110,8 +110,8 @@ class RedisSettings:
 
     @property
     def deadline(self) -> float:
-        """Upper bound of one cache call, retries included."""
-        return max(self.socket_timeout, self.connect_timeout) * 2 + self.backoff * self.retries
+        """Upper bound of one cache call: every attempt is bounded by the connect and socket timeouts."""
+        return (self.retries + 1) * (self.connect_timeout + self.socket_timeout) + self.backoff * 8 * self.retries
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RedisSettings":
