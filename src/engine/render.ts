@@ -26,7 +26,7 @@ export const MANIFEST = '_gen.json';
 
 /** The options a lock and a snapshot manifest record: what the user supplied (secrets by reference) + project name. */
 export function recordedOptions(opts: ResolvedOptions): Record<string, unknown> {
-  const all: Record<string, unknown> = { project_name: opts.vars.project_name, ...opts.inputs };
+  const all: Record<string, unknown> = { ...('project_name' in opts.sources ? { project_name: opts.vars.project_name } : {}), ...opts.inputs };
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
 }
 

@@ -1,42 +1,73 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
-const STREAM_ABOVE = 4 * 1024 * 1024;
-const CONCURRENCY = 64;
+const STREAM_ABOVE = 8 * 1024 * 1024;
+const INLINE_BELOW = 256; // small lists: hashing inline is cheaper than starting workers
 
-async function hashOne(abs: string): Promise<string | null> {
-  let size: number;
+/** sha256 of one file: read whole, or streamed in chunks when large; null when missing. */
+export function hashFileSync(abs: string): string | null {
+  let fd: number;
   try {
-    const st = await fs.promises.stat(abs);
+    const st = fs.statSync(abs);
     if (!st.isFile()) return null;
-    size = st.size;
+    if (st.size <= STREAM_ABOVE) return createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+    fd = fs.openSync(abs, 'r');
   } catch {
     return null;
   }
-  if (size <= STREAM_ABOVE) return createHash('sha256').update(await fs.promises.readFile(abs)).digest('hex');
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    fs.createReadStream(abs)
-      .on('data', (chunk) => h.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const out = workerData.files.map((abs) => {
+  try {
+    const st = fs.statSync(abs);
+    if (!st.isFile()) return null;
+    if (st.size <= ${STREAM_ABOVE}) return createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
+    const h = createHash('sha256'); const fd = fs.openSync(abs, 'r'); const buf = Buffer.allocUnsafe(1 << 20);
+    try { for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n)); } finally { fs.closeSync(fd); }
+    return h.digest('hex');
+  } catch { return null; }
+});
+parentPort.postMessage(out);
+`;
+
 /**
- * sha256 of many project files: reads run in parallel on libuv's thread pool while hashing proceeds on the main
- * thread, so both cores work; large files are streamed. Missing files map to null.
+ * sha256 of many project files (missing → null). Large lists are split across worker threads, one per core, so
+ * reading and hashing run in parallel with whatever the main thread does meanwhile (verify regenerates the module).
  */
 export async function hashFiles(projectDir: string, rels: string[]): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
-  let next = 0;
-  const worker = async () => {
-    while (next < rels.length) {
-      const rel = rels[next++]!;
-      out.set(rel, await hashOne(path.join(projectDir, rel)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rels.length) }, worker));
+  if (rels.length < INLINE_BELOW) {
+    for (const rel of rels) out.set(rel, hashFileSync(path.join(projectDir, rel)));
+    return out;
+  }
+  const cores = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+  const size = Math.ceil(rels.length / cores);
+  const parts = Array.from({ length: cores }, (_, i) => rels.slice(i * size, (i + 1) * size)).filter((p) => p.length > 0);
+  const results = await Promise.all(
+    parts.map(
+      (part) =>
+        new Promise<Array<string | null>>((resolve, reject) => {
+          const w = new Worker(WORKER, { eval: true, workerData: { files: part.map((r) => path.join(projectDir, r)) } });
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    ),
+  );
+  parts.forEach((part, i) => part.forEach((rel, j) => out.set(rel, results[i]![j]!)));
   return out;
 }

@@ -84,14 +84,51 @@ export function fileEntries(module: string, desired: DesiredFile[], secretSnippe
   return files;
 }
 
+const LINE = /^([0-9a-f]{64})  (vendor|wrapper|snippet)  (.+)$/;
+
+/** `files` on disk: one `<sha256>  <class>  <path>[#<snippet id>]` line per entry (fast to parse, diffs by line). */
+function filesToText(files: Record<string, FileEntry>): string {
+  const lines: string[] = [];
+  for (const [p, e] of Object.entries(files)) {
+    if (e.class === 'snippet') for (const [id, h] of Object.entries(e.blocks ?? {})) lines.push(`${h}  snippet  ${p}#${id}`);
+    else lines.push(`${e.sha256}  ${e.class}  ${p}`);
+  }
+  return lines.sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1)).join('\n') + '\n';
+}
+
+function filesFromText(text: string, where: string): Record<string, FileEntry> {
+  const files: Record<string, FileEntry> = {};
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line === '') continue;
+    const m = LINE.exec(line);
+    if (!m) throw new UsageError(`${LOCK_PATH}: ${where}.files line ${i + 1}: expected '<sha256>  <vendor|wrapper|snippet>  <path>'`, { file: LOCK_PATH, field: `${where}.files`, hint: 'Regenerate it: gen modules lock --overwrite' });
+    const [, hash, cls, target] = m as unknown as [string, string, FileEntry['class'], string];
+    if (cls === 'snippet') {
+      const at = target.lastIndexOf('#');
+      const p = target.slice(0, at);
+      const entry = (files[p] ??= { class: 'snippet', sha256: '', blocks: {} });
+      entry.blocks![target.slice(at + 1)] = hash;
+    } else files[target] = { class: cls, sha256: hash };
+  }
+  for (const e of Object.values(files)) {
+    if (e.class === 'snippet') e.sha256 = sha256(Object.entries(e.blocks ?? {}).map(([id, h]) => `${h}  ${id}`).join('\n'));
+  }
+  return files;
+}
+
 export function readLock(projectDir: string): Lock | null {
   const file = path.join(projectDir, LOCK_PATH);
   if (!fs.existsSync(file)) return null;
-  let raw: unknown;
+  let raw: any;
   try {
     raw = parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UsageError(`${LOCK_PATH}: invalid YAML (${e instanceof Error ? e.message.split('\n')[0] : e})`, { file: LOCK_PATH, hint: 'Regenerate it: gen modules lock --overwrite' });
+  }
+  if (raw && typeof raw === 'object' && raw.modules && typeof raw.modules === 'object') {
+    for (const [name, m] of Object.entries<any>(raw.modules)) {
+      if (m && typeof m.files === 'string') m.files = filesFromText(m.files, `modules.${name}`);
+    }
   }
   const res = lockSchema.safeParse(raw);
   if (!res.success) {
@@ -103,8 +140,12 @@ export function readLock(projectDir: string): Lock | null {
 
 /** Deterministic YAML (sorted modules and files, no timestamps): a no-op re-run writes identical bytes. */
 export function renderLock(lock: Lock): string {
-  const modules = Object.fromEntries(Object.entries(lock.modules).sort(([a], [b]) => a.localeCompare(b)));
-  return HEADER + stringify({ lockVersion: 1, modules }, { lineWidth: 0, sortMapEntries: false });
+  const modules = Object.fromEntries(
+    Object.entries(lock.modules)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, m]) => [name, { ...m, files: filesToText(m.files) }]),
+  );
+  return HEADER + stringify({ lockVersion: 1, modules }, { lineWidth: 0, blockQuote: 'literal' });
 }
 
 export function withModule(lock: Lock | null, name: string, entry: ModuleEntry): Lock {

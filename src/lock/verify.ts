@@ -7,7 +7,6 @@ import { resolveOptions } from '../engine/options.js';
 import { renderModuleFiles, vendorDir } from '../engine/render.js';
 import { listFiles } from '../engine/templates.js';
 import { loadModule } from '../module/load.js';
-import { moduleContentHash } from '../module/state.js';
 import { hashFiles } from './hash.js';
 import { LOCK_PATH, markedBlock, readLock, sha256, type ModuleEntry } from './lockfile.js';
 
@@ -79,9 +78,11 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
   const restore = `gen add module ${name} --framework ${entry.framework} --force   # re-renders ${name} ${entry.version} from the lock's options`;
   const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => checks.push({ module: name, fails: c.fails ?? c.status !== 'ok', ...c });
 
-  // 1. integrity: re-hash every vendored file (streamed, in parallel)
+  // 1. integrity: re-hash every vendored file on worker threads while the main thread regenerates (step 3)
   const vendorPaths = Object.entries(entry.files).filter(([, e]) => e.class === 'vendor').map(([p]) => p);
-  const hashes = await hashFiles(projectDir, vendorPaths);
+  const hashing = hashFiles(projectDir, vendorPaths);
+  const latest = regenerate(projectDir, name, entry, push, restore, info);
+  const hashes = await hashing;
   for (const p of vendorPaths) {
     const expected = entry.files[p]!.sha256;
     const actual = hashes.get(p) ?? null;
@@ -125,7 +126,13 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
     }
   }
 
-  // 3. drift: regenerate the snapshot in memory from the lock's options and compare
+  return latest;
+}
+
+type Push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => void;
+
+/** Drift: re-renders the snapshot in memory from the lock's options and compares with the lock's hashes. */
+function regenerate(projectDir: string, name: string, entry: ModuleEntry, push: Push, restore: string, info: string[]): string | null {
   let latest: string | null = null;
   try {
     const mod = loadModule(name);
@@ -137,10 +144,6 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
     if (latest !== entry.version) {
       info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}; regeneration skipped`);
       return latest;
-    }
-    const templates = moduleContentHash(mod);
-    if (templates !== entry.templates) {
-      push({ path: mod.shown, class: 'module', status: 'drift', expected: entry.templates, actual: templates, message: `${name} ${entry.version}: the module's templates differ from the ones that generated this project`, remedy: `the module changed without a version bump; run 'gen modules vet ${name}' in the catalogue` });
     }
     const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
     const regenerated = new Map(renderModuleFiles(mod, entry.framework, options).map((f) => [f.path, f]));

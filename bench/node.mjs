@@ -1,0 +1,87 @@
+// Node runtime vs raw ioredis, from one run against one loopback redis-server.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { generated, startRedis } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const Redis = require('ioredis');
+const N = 6000;
+const VALUE = { id: 42, name: 'Ada Lovelace', roles: ['admin', 'author'], active: true };
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const p99 = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length * 0.99)];
+
+/** Alternates a and b call by call so drift hits both alike; returns both medians in seconds. */
+async function paired(a, b, n = N) {
+  for (let i = 0; i < 500; i++) await a(), await b();
+  const sa = [];
+  const sb = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await a();
+    const t1 = performance.now();
+    await b();
+    sa.push(t1 - t0);
+    sb.push(performance.now() - t1);
+  }
+  return [median(sa) / 1000, median(sb) / 1000];
+}
+
+async function timed(fn, n) {
+  for (let i = 0; i < 100; i++) await fn();
+  const s = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    s.push(performance.now() - t0);
+  }
+  return { median: median(s) / 1000, p99: p99(s) / 1000 };
+}
+
+function line(label, value, base, target) {
+  const ratio = value / base;
+  const ok = ratio <= target;
+  console.log(`${label.padEnd(44)} ${(value * 1e6).toFixed(1).padStart(9)} us  vs ${(base * 1e6).toFixed(1).padStart(9)} us  ratio ${ratio.toFixed(2).padStart(6)}x  target <= ${target}x  ${ok ? 'ok' : 'MISSED'}`);
+  return ok;
+}
+
+const redis = await startRedis();
+let allOk = true;
+try {
+  const project = generated('fastify');
+  const runtime = require(path.join(project, '.rapidkit/vendor/redis/1.0.0/node/index.js'));
+  const raw = new Redis({ host: '127.0.0.1', port: redis.port });
+  const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'bench:' }));
+  await cache.set('k', VALUE);
+  await raw.set('bench:raw', JSON.stringify(VALUE));
+  const [gRaw, gRt] = await paired(async () => JSON.parse(await raw.get('bench:raw')), () => cache.get('k'));
+  const [gBytes] = await paired(() => raw.get('bench:raw'), () => cache.get('k'));
+  const [sRaw, sRt] = await paired(() => raw.set('bench:raw', JSON.stringify(VALUE), 'EX', 3600), () => cache.set('k', VALUE));
+  const keys = Array.from({ length: 100 }, (_, i) => `m${i}`);
+  await cache.setMany(Object.fromEntries(keys.map((k) => [k, VALUE])));
+  const seq = await timed(async () => {
+    for (const k of keys) await cache.get(k);
+  }, 200);
+  const many = await timed(() => cache.getMany(keys), 200);
+  const dead = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: 'redis://127.0.0.1:1/0', REDIS_CONNECT_TIMEOUT: '0.05', REDIS_RETRIES: '0' }));
+  const origWarn = console.warn;
+  console.warn = () => {};
+  while (dead.breaker.state !== 'open') await dead.get('x');
+  const open = await timed(() => dead.get('x'), 20000);
+  console.warn = origWarn;
+
+  console.log(`ioredis ${require('ioredis/package.json').version}, Node ${process.version}, median of ${N} interleaved calls after warm-up`);
+  allOk = line('get (runtime vs raw get + JSON.parse)', gRt, gRaw, 1.1) && allOk;
+  allOk = line('set (runtime vs JSON.stringify + raw set)', sRt, sRaw, 1.1) && allOk;
+  console.log(`${'  (get vs raw get of the bytes, no decoding)'.padEnd(44)} ${(gRt * 1e6).toFixed(1).padStart(9)} us  vs ${(gBytes * 1e6).toFixed(1).padStart(9)} us  ratio ${(gRt / gBytes).toFixed(2).padStart(6)}x  (information)`);
+  const speedup = seq.median / many.median;
+  console.log(`${'getMany(100) vs 100 sequential get'.padEnd(44)} ${(many.median * 1e6).toFixed(1).padStart(9)} us  vs ${(seq.median * 1e6).toFixed(1).padStart(9)} us  speed-up ${speedup.toFixed(1).padStart(6)}x  target >= 10x  ${speedup >= 10 ? 'ok' : 'MISSED'}`);
+  allOk = speedup >= 10 && allOk;
+  console.log(`${'p99 of a cache call, breaker open'.padEnd(44)} ${(open.p99 * 1e6).toFixed(1).padStart(9)} us  target <= 1000 us  ${open.p99 <= 0.001 ? 'ok' : 'MISSED'}`);
+  allOk = open.p99 <= 0.001 && allOk;
+  await cache.close();
+  await dead.close();
+  raw.disconnect();
+} finally {
+  redis.stop();
+}
+process.exitCode = allOk ? 0 : 1;
