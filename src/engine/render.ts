@@ -18,6 +18,8 @@ export interface DesiredFile {
   content: Buffer;
   /** Snippet ids whose blocks this file carries (kind `snippet`). */
   snippets?: string[];
+  /** With `verbatim: 'reference'`: the template file whose bytes this file is (content left empty). */
+  source?: string;
 }
 
 export const PRISTINE_DIR = '_pristine';
@@ -67,7 +69,7 @@ export function fileContext(base: BaseContext, projectPath: string, shownPath = 
  * Pure: depends only on the module definition, the framework and the resolved options, never on the project's
  * files, so verify can regenerate it from the lock and compare.
  */
-export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions): DesiredFile[] {
+export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, how: { verbatim?: 'read' | 'reference' } = {}): DesiredFile[] {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
@@ -93,6 +95,10 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
       const outRel = path.posix.join(entry.to, isTpl ? rel.slice(0, -4) : rel);
       const projectPath = `${snap}/${outRel}`;
       const abs = path.join(from, rel);
+      if (!isTpl && how.verbatim === 'reference') {
+        add({ path: projectPath, kind: 'vendor', content: Buffer.alloc(0), source: abs });
+        continue;
+      }
       const content = isTpl
         ? Buffer.from(renderTemplateFile(abs, `${mod.def.templates}/${entry.from}/${rel}`, fileContext(base, projectPath, outRel)))
         : fs.readFileSync(abs);

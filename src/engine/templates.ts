@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import { GenError } from '../errors.js';
 
 /** Python literal for a JSON-like value. */
@@ -15,9 +15,17 @@ export function pyLiteral(v: unknown): string {
   return JSON.stringify(String(v));
 }
 
-const hb = Handlebars.create();
-hb.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null));
-hb.registerHelper('py', (v: unknown) => pyLiteral(v));
+let instance: typeof import('handlebars') | undefined;
+
+/** Handlebars, loaded on first use (verify and help never pay for it). */
+function hbs(): typeof import('handlebars') {
+  if (!instance) {
+    instance = (createRequire(import.meta.url)('handlebars') as typeof import('handlebars')).create();
+    instance.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null));
+    instance.registerHelper('py', (v: unknown) => pyLiteral(v));
+  }
+  return instance;
+}
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -25,7 +33,7 @@ const cache = new Map<string, HandlebarsTemplateDelegate>();
 export function compileTemplate(source: string, key: string): HandlebarsTemplateDelegate {
   let t = cache.get(key);
   if (!t) {
-    t = hb.compile(source, { strict: true, noEscape: true, knownHelpers: { json: true, py: true }, knownHelpersOnly: false });
+    t = hbs().compile(source, { strict: true, noEscape: true, knownHelpers: { json: true, py: true }, knownHelpersOnly: false });
     cache.set(key, t);
   }
   return t;
@@ -48,7 +56,7 @@ export function renderTemplateFile(absPath: string, shown: string, context: obje
 
 /** Handlebars' parsed form, for static checks (used by vet). */
 export function parseTemplate(source: string): hbs.AST.Program {
-  return hb.parse(source);
+  return hbs().parse(source);
 }
 
 /** Lists every file below dir (POSIX, relative, sorted), following no symlinks. */

@@ -32,15 +32,18 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
+const chunk = Buffer.allocUnsafe(1 << 20);
 const out = workerData.files.map((abs) => {
+  let fd;
+  try { fd = fs.openSync(abs, 'r'); } catch { return null; }
   try {
-    const st = fs.statSync(abs);
+    const st = fs.fstatSync(fd);
     if (!st.isFile()) return null;
-    if (st.size <= ${STREAM_ABOVE}) return createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
-    const h = createHash('sha256'); const fd = fs.openSync(abs, 'r'); const buf = Buffer.allocUnsafe(1 << 20);
-    try { for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n)); } finally { fs.closeSync(fd); }
+    const h = createHash('sha256');
+    const buf = st.size <= chunk.length ? chunk : Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
     return h.digest('hex');
-  } catch { return null; }
+  } catch { return null; } finally { fs.closeSync(fd); }
 });
 parentPort.postMessage(out);
 `;

@@ -4,7 +4,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { GenError, UsageError } from '../errors.js';
 import { resolveOptions } from '../engine/options.js';
-import { renderModuleFiles, vendorDir } from '../engine/render.js';
+import { renderModuleFiles, vendorDir, type DesiredFile } from '../engine/render.js';
 import { listFiles } from '../engine/templates.js';
 import { loadModule } from '../module/load.js';
 import { hashFiles } from './hash.js';
@@ -78,11 +78,13 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
   const restore = `gen add module ${name} --framework ${entry.framework} --force   # re-renders ${name} ${entry.version} from the lock's options`;
   const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => checks.push({ module: name, fails: c.fails ?? c.status !== 'ok', ...c });
 
-  // 1. integrity: re-hash every vendored file on worker threads while the main thread regenerates (step 3)
+  // 1. integrity: re-hash every vendored file (worker threads, one per core)
   const vendorPaths = Object.entries(entry.files).filter(([, e]) => e.class === 'vendor').map(([p]) => p);
-  const hashing = hashFiles(projectDir, vendorPaths);
-  const latest = regenerate(projectDir, name, entry, push, restore, info);
-  const hashes = await hashing;
+  const { latest, regenerated } = regenerate(projectDir, name, entry, info);
+  // one parallel pass: the vendored files, and the template files that regenerated verbatim files are copies of
+  const sources = (regenerated ?? []).filter((f) => f.source).map((f) => f.source!);
+  const hashed = await hashFiles('', [...vendorPaths.map((p) => path.join(projectDir, p)), ...sources]);
+  const hashes = new Map(vendorPaths.map((p) => [p, hashed.get(path.join(projectDir, p)) ?? null]));
   for (const p of vendorPaths) {
     const expected = entry.files[p]!.sha256;
     const actual = hashes.get(p) ?? null;
@@ -126,42 +128,42 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
     }
   }
 
+  // 3. drift: the module re-rendered in memory from the lock's options must give the lock's hashes
+  if (regenerated) {
+    const byPath = new Map(regenerated.map((f) => [f.path, f]));
+    for (const [p, e] of Object.entries(entry.files)) {
+      if (e.class === 'snippet') continue;
+      const r = byPath.get(p);
+      const actual = r ? (r.source ? (hashed.get(r.source) ?? null) : sha256(r.content)) : null;
+      if (actual !== e.sha256) push({ path: p, class: e.class, status: 'drift', expected: e.sha256, actual, message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'}`, remedy: restore });
+    }
+    for (const [p, r] of byPath) {
+      if (!(p in entry.files)) push({ path: p, class: 'vendor', status: 'drift', expected: null, actual: r.source ? (hashed.get(r.source) ?? null) : sha256(r.content), message: `${name}: regeneration produces ${p}, which the lock does not list`, remedy: restore });
+    }
+  }
   return latest;
 }
 
-type Push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => void;
-
-/** Drift: re-renders the snapshot in memory from the lock's options and compares with the lock's hashes. */
-function regenerate(projectDir: string, name: string, entry: ModuleEntry, push: Push, restore: string, info: string[]): string | null {
-  let latest: string | null = null;
+/** Re-renders the module from the lock's options (verbatim files by reference); null when it cannot. */
+function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): { latest: string | null; regenerated: DesiredFile[] | null } {
   try {
     const mod = loadModule(name);
-    latest = mod.def.version;
+    const latest = mod.def.version;
     if (semver.valid(latest) && semver.gt(latest, entry.version)) {
       info.push(`${name}: ${latest} is available (installed ${entry.version}); the snapshot cannot be regenerated from this catalogue, integrity was checked`);
-      return latest;
+      return { latest, regenerated: null };
     }
     if (latest !== entry.version) {
       info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}; regeneration skipped`);
-      return latest;
+      return { latest, regenerated: null };
     }
     const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
-    const regenerated = new Map(renderModuleFiles(mod, entry.framework, options).map((f) => [f.path, f]));
-    for (const [p, e] of Object.entries(entry.files)) {
-      if (e.class === 'snippet') continue;
-      const r = regenerated.get(p);
-      const actual = r ? sha256(r.content) : null;
-      if (actual !== e.sha256) push({ path: p, class: e.class, status: 'drift', expected: e.sha256, actual, message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'}`, remedy: restore });
-    }
-    for (const p of regenerated.keys()) {
-      if (!(p in entry.files)) push({ path: p, class: 'vendor', status: 'drift', expected: null, actual: sha256(regenerated.get(p)!.content), message: `${name}: regeneration produces ${p}, which the lock does not list`, remedy: restore });
-    }
+    return { latest, regenerated: renderModuleFiles(mod, entry.framework, options, { verbatim: 'reference' }) };
   } catch (err) {
     if (err instanceof GenError && err.exitCode === 2 && /Unknown module/.test(err.message)) {
       info.push(`${name}: not in this catalogue; integrity was checked, regeneration skipped`);
-      return null;
+      return { latest: null, regenerated: null };
     }
     throw err;
   }
-  return latest;
 }
