@@ -50,3 +50,10 @@ describe('resolveOptions', () => {
 test('pyLiteral prints Python literals', () => {
   expect(pyLiteral({ a: true, b: null, c: [1, 'x'], d: 0.5 })).toBe('{"a": True, "b": None, "c": [1, "x"], "d": 0.5}');
 });
+
+test('what gets recorded never holds a password, not even one given inside FORCE_URL', () => {
+  const o = resolve({ RAPIDKIT_REDIS_FORCE_URL: 'redis://app:hunter2secret@cache:6379/1' });
+  expect(o.inputs.redis_url).toBe('redis://app@cache:6379/1');
+  expect(o.inputs.redis_password).toEqual({ secret: true, env: 'REDIS_PASSWORD' });
+  expect(JSON.stringify(o.inputs)).not.toContain('hunter2secret');
+});
