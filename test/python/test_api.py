@@ -314,3 +314,21 @@ def test_wrapper_pins_its_version_and_names_the_restore_command(runtime, tmp_pat
     assert f"runtime {runtime.VENDOR_VERSION} is not vendored" in r.stderr
     assert "npx gen add module redis --framework fastapi" in r.stderr
     assert not any("rapidkit/vendor" in p for p in sys.path)  # loaded by path, sys.path untouched
+
+
+def test_create_redis_pool_factories_honour_an_explicit_url(runtime, server, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # an explicit url= wins over the environment
+
+    async def body():
+        client = await runtime.create_redis_pool(url=server.url, max_connections=5, decode_responses=True)
+        assert await client.ping() is True
+        assert client.connection_pool.max_connections == 5
+        await client.set("gentest:factory", "v")
+        assert await client.get("gentest:factory") == "v"
+        await client.delete("gentest:factory")
+        await client.connection_pool.disconnect()
+
+    run(body())
+    sync = runtime.create_sync_redis_pool(url=server.url, decode_responses=False)
+    assert sync.ping() is True
+    sync.close()

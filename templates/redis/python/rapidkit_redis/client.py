@@ -114,6 +114,24 @@ def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry_cl
     return kwargs
 
 
+def _settings_for(url: Optional[str], settings: Optional[RedisSettings]) -> RedisSettings:
+    if settings is not None:
+        return settings
+    return RedisSettings.from_env({**os.environ, "REDIS_URL": url}) if url else RedisSettings.from_env()
+
+
+def _pool(settings: RedisSettings, max_connections: Optional[int], decode_responses: bool, asyncio_api: bool) -> Any:
+    """A bounded, blocking pool (bursts wait up to the connect timeout) with the module's timeouts and retries."""
+    if asyncio_api:
+        from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
+        from redis.asyncio.retry import Retry
+    else:
+        from redis.connection import BlockingConnectionPool, SSLConnection  # type: ignore[assignment]
+        from redis.retry import Retry  # type: ignore[assignment]
+    kwargs = _connection_kwargs(settings, decode_responses, Retry, SSLConnection)
+    return BlockingConnectionPool(max_connections=max_connections or settings.max_connections, timeout=settings.connect_timeout, **kwargs)
+
+
 async def create_redis_pool(
     url: Optional[str] = None,
     *,
@@ -122,13 +140,7 @@ async def create_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "aioredis.Redis":
     """A redis.asyncio client on a bounded, blocking pool with the module's timeouts and retry policy."""
-    s = settings or (RedisSettings.from_env({"REDIS_URL": url, **os.environ}) if url else RedisSettings.from_env())
-    from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
-    from redis.asyncio.retry import Retry
-
-    kwargs = _connection_kwargs(s, decode_responses, Retry, SSLConnection)
-    pool = BlockingConnectionPool(max_connections=max_connections or s.max_connections, timeout=s.connect_timeout, **kwargs)
-    return aioredis.Redis(connection_pool=pool)
+    return aioredis.Redis(connection_pool=_pool(_settings_for(url, settings), max_connections, decode_responses, True))
 
 
 def create_sync_redis_pool(
@@ -139,13 +151,7 @@ def create_sync_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "redis.Redis":
     """The sync counterpart of create_redis_pool (safe after fork: redis-py resets the pool in the child)."""
-    s = settings or (RedisSettings.from_env({"REDIS_URL": url, **os.environ}) if url else RedisSettings.from_env())
-    from redis.connection import BlockingConnectionPool, SSLConnection
-    from redis.retry import Retry
-
-    kwargs = _connection_kwargs(s, decode_responses, Retry, SSLConnection)
-    pool = BlockingConnectionPool(max_connections=max_connections or s.max_connections, timeout=s.connect_timeout, **kwargs)
-    return redis.Redis(connection_pool=pool)
+    return redis.Redis(connection_pool=_pool(_settings_for(url, settings), max_connections, decode_responses, False))
 
 
 def pool_stats(client: Any, max_connections: int) -> dict:
@@ -271,11 +277,7 @@ class AsyncRedisClient(_Base):
         """The raw redis.asyncio client (for commands the cache API does not cover)."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
-            from redis.asyncio.retry import Retry
-
-            kwargs = _connection_kwargs(self.settings, True, Retry, SSLConnection)
-            pool = BlockingConnectionPool(max_connections=self.settings.max_connections, timeout=self.settings.connect_timeout, **kwargs)
+            pool = _pool(self.settings, None, True, True)
             self._client, self._loop, self._rate_script = aioredis.Redis(connection_pool=pool), loop, None
         return self._client
 
