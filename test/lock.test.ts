@@ -215,3 +215,17 @@ test('docs/ci.md gives a GitHub Actions job that runs verify-all', () => {
   expect(ci).toContain('npx gen modules verify-all');
   expect(ci).toMatch(/runs-on:/);
 });
+
+test('verify-all without a lock, or with a malformed one, is a usage error (exit 2) with the remedy', async () => {
+  const empty = tempDir('no-lock');
+  let r = await runGen(['modules', 'verify-all', '--project', empty]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('.rapidkit/modules.lock.yaml not found');
+  expect(r.stderr).toContain('gen modules lock');
+  const project = await installed('fastapi');
+  const lockFile = path.join(project, LOCK);
+  fs.writeFileSync(lockFile, fs.readFileSync(lockFile, 'utf8').replace(/vendor {2}\.rapidkit/, 'vendr  .rapidkit'));
+  r = await runGen(['modules', 'verify-all', '--project', project, '--json']);
+  expect(r.code).toBe(2);
+  expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 2, file: LOCK, hint: expect.stringContaining('gen modules lock --overwrite') });
+});
