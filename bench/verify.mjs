@@ -40,6 +40,8 @@ for (let i = 0; i < FILES; i++) {
 fs.mkdirSync(project);
 fs.writeFileSync(path.join(project, 'marker.txt'), 'bulk\n');
 const gen = (...args) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), ...args], { env: { ...process.env, GEN_CATALOGUE: cat }, encoding: 'utf8' });
+const recorded = gen('modules', 'vet', 'bulk', '--record'); // a released module: content hash + template digests
+if (recorded.status !== 0) throw new Error(recorded.stdout + recorded.stderr);
 const added = gen('add', 'module', 'bulk', '--project', project, '--yes');
 if (added.status !== 0) throw new Error(added.stdout + added.stderr);
 

@@ -7,6 +7,7 @@ import { resolveOptions } from '../engine/options.js';
 import { renderModuleFiles, vendorDir, type DesiredFile } from '../engine/render.js';
 import { listFiles } from '../engine/templates.js';
 import { loadModule } from '../module/load.js';
+import { readState } from '../module/state.js';
 import { hashFiles } from './hash.js';
 import { LOCK_PATH, markedBlock, readLock, sha256, type ModuleEntry } from './lockfile.js';
 
@@ -80,9 +81,10 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
 
   // 1. integrity: re-hash every vendored file (worker threads, one per core)
   const vendorPaths = Object.entries(entry.files).filter(([, e]) => e.class === 'vendor').map(([p]) => p);
-  const { latest, regenerated } = regenerate(projectDir, name, entry, info);
-  // one parallel pass: the vendored files, and the template files that regenerated verbatim files are copies of
-  const sources = (regenerated ?? []).filter((f) => f.source).map((f) => f.source!);
+  const { latest, regenerated, digests } = regenerate(projectDir, name, entry, info);
+  // one parallel pass: the vendored files, and (when the release recorded no digests) the template files that
+  // regenerated verbatim files are copies of
+  const sources = (regenerated ?? []).filter((f) => f.source && !digests?.has(f.source)).map((f) => f.source!);
   const hashed = await hashFiles('', [...vendorPaths.map((p) => path.join(projectDir, p)), ...sources]);
   const hashes = new Map(vendorPaths.map((p) => [p, hashed.get(path.join(projectDir, p)) ?? null]));
   for (const p of vendorPaths) {
@@ -134,35 +136,44 @@ async function verifyModule(projectDir: string, name: string, entry: ModuleEntry
     for (const [p, e] of Object.entries(entry.files)) {
       if (e.class === 'snippet') continue;
       const r = byPath.get(p);
-      const actual = r ? (r.source ? (hashed.get(r.source) ?? null) : sha256(r.content)) : null;
+      const actual = r ? (r.source ? (digests?.get(r.source) ?? hashed.get(r.source) ?? null) : sha256(r.content)) : null;
       if (actual !== e.sha256) push({ path: p, class: e.class, status: 'drift', expected: e.sha256, actual, message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'}`, remedy: restore });
     }
     for (const [p, r] of byPath) {
-      if (!(p in entry.files)) push({ path: p, class: 'vendor', status: 'drift', expected: null, actual: r.source ? (hashed.get(r.source) ?? null) : sha256(r.content), message: `${name}: regeneration produces ${p}, which the lock does not list`, remedy: restore });
+      if (!(p in entry.files)) push({ path: p, class: 'vendor', status: 'drift', expected: null, actual: r.source ? (digests?.get(r.source) ?? hashed.get(r.source) ?? null) : sha256(r.content), message: `${name}: regeneration produces ${p}, which the lock does not list`, remedy: restore });
     }
   }
   return latest;
 }
 
 /** Re-renders the module from the lock's options (verbatim files by reference); null when it cannot. */
-function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): { latest: string | null; regenerated: DesiredFile[] | null } {
+interface Regenerated {
+  latest: string | null;
+  regenerated: DesiredFile[] | null;
+  /** template file (absolute) → sha256 recorded with the release; null when it recorded none */
+  digests: Map<string, string> | null;
+}
+
+function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): Regenerated {
   try {
     const mod = loadModule(name);
     const latest = mod.def.version;
     if (semver.valid(latest) && semver.gt(latest, entry.version)) {
       info.push(`${name}: ${latest} is available (installed ${entry.version}); the snapshot cannot be regenerated from this catalogue, integrity was checked`);
-      return { latest, regenerated: null };
+      return { latest, regenerated: null, digests: null };
     }
     if (latest !== entry.version) {
       info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}; regeneration skipped`);
-      return { latest, regenerated: null };
+      return { latest, regenerated: null, digests: null };
     }
     const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
-    return { latest, regenerated: renderModuleFiles(mod, entry.framework, options, { verbatim: 'reference' }) };
+    const recorded = readState(mod).digests?.[entry.version];
+    const digests = recorded ? new Map(Object.entries(recorded).map(([rel, h]) => [path.join(mod.templatesDir, rel), h])) : null;
+    return { latest, regenerated: renderModuleFiles(mod, entry.framework, options, { verbatim: 'reference' }), digests };
   } catch (err) {
     if (err instanceof GenError && err.exitCode === 2 && /Unknown module/.test(err.message)) {
       info.push(`${name}: not in this catalogue; integrity was checked, regeneration skipped`);
-      return { latest: null, regenerated: null };
+      return { latest: null, regenerated: null, digests: null };
     }
     throw err;
   }

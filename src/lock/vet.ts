@@ -9,7 +9,7 @@ import { renderProjectEdits } from '../engine/project-edits.js';
 import { renderModuleFiles } from '../engine/render.js';
 import { listFiles, parseTemplate } from '../engine/templates.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
-import { checkDrift, moduleContentHash, readState, writeState } from '../module/state.js';
+import { checkDrift, moduleContentHash, recordVersion } from '../module/state.js';
 
 export const vetReportSchema = z.strictObject({
   schemaVersion: z.literal(1),
@@ -95,9 +95,7 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
     }
     bumped = bumpVersion(mod, opts.bump);
     mod = loadModule(name);
-    const state = readState(mod);
-    state.versions[mod.def.version] = moduleContentHash(mod);
-    writeState(mod, state);
+    recordVersion(mod);
     recorded = true;
   }
 
@@ -156,9 +154,7 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
 
   const drift = checkDrift(mod);
   if (drift.status === 'unrecorded' && opts.record) {
-    const state = readState(mod);
-    state.versions[mod.def.version] = drift.hash;
-    writeState(mod, state);
+    recordVersion(mod);
     recorded = true;
   } else if (drift.status === 'unrecorded') {
     problems.push({ check: 'version', file: mod.shown, message: `${name} ${mod.def.version} has no recorded content hash`, remedy: `record it once: gen modules vet ${name} --record` });

@@ -7,6 +7,8 @@ import { listFiles } from '../engine/templates.js';
 /** Recorded content hash per released version: `modules/<name>/.module-state.json`. */
 export interface ModuleState {
   versions: Record<string, string>;
+  /** Per released version: sha256 of every template file (raw bytes), keyed by its path inside `templates`. */
+  digests?: Record<string, Record<string, string>>;
 }
 
 export const STATE_FILE = '.module-state.json';
@@ -18,7 +20,7 @@ export function statePath(mod: LoadedModule): string {
 export function readState(mod: LoadedModule): ModuleState {
   try {
     const parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as ModuleState;
-    return { versions: parsed.versions ?? {} };
+    return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {} };
   } catch {
     return { versions: {} };
   }
@@ -26,7 +28,29 @@ export function readState(mod: LoadedModule): ModuleState {
 
 export function writeState(mod: LoadedModule, state: ModuleState): void {
   const sorted = Object.fromEntries(Object.entries(state.versions).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
-  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted }, null, 2) + '\n');
+  const digests = Object.fromEntries(Object.entries(state.digests ?? {}).filter(([v]) => v in sorted).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
+  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted, digests }, null, 2) + '\n');
+}
+
+/** Records the current content hash and template digests as those of the current version. */
+export function recordVersion(mod: LoadedModule): string {
+  const state = readState(mod);
+  const hash = moduleContentHash(mod);
+  state.versions[mod.def.version] = hash;
+  state.digests = { ...state.digests, [mod.def.version]: templateDigests(mod) };
+  writeState(mod, state);
+  return hash;
+}
+
+/** sha256 of every template file's raw bytes (what a verbatim vendor file is a copy of). */
+export function templateDigests(mod: LoadedModule): Record<string, string> {
+  // build outputs are included: they are what gets vendored
+  const out: Record<string, string> = {};
+  for (const rel of listFiles(mod.templatesDir)) {
+    if (rel.includes('node_modules/')) continue;
+    out[rel] = createHash('sha256').update(fs.readFileSync(path.join(mod.templatesDir, rel))).digest('hex');
+  }
+  return out;
 }
 
 /**
