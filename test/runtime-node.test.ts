@@ -385,3 +385,45 @@ else:
   const readBack = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, 'read'], { cwd: py, env: { ...process.env, ...env } }).toString());
   for (const x of VECTORS.vectors) expect(readBack[x.name], x.name).toEqual(x.value);
 });
+
+test('Fastify helpers (getFromCache, setToCache, deleteFromCache, deleteCachePattern, getCacheStats, isCacheHealthy)', async () => {
+  process.env.REDIS_URL = server.url;
+  process.env.REDIS_KEY_PREFIX = 'gentest:fastify-helpers:';
+  try {
+    const { buildApp } = requireCjs(path.join(fastify, 'dist', 'app.js'));
+    const app = await buildApp();
+    await app.ready();
+    expect(await app.setToCache('user:1', { name: 'Ada' }, 60)).toBe(true);
+    expect(await app.getFromCache('user:1')).toEqual({ name: 'Ada' });
+    expect(await app.setToCache('user:1:posts', [1, 2])).toBe(true);
+    expect(await app.setToCache('user:2', 'x', 0)).toBe(true);
+    expect(await app.cache.ttl('user:2')).toBe(-1); // 0 = no expiry, unlike the system we replace
+    expect(await app.deleteCachePattern('user:1*')).toBe(2);
+    expect(await app.deleteFromCache('user:2')).toBe(true);
+    expect(await app.deleteFromCache('user:2')).toBe(false);
+    expect(await app.getFromCache('user:1')).toBeNull();
+    expect(await app.isCacheHealthy()).toBe(true);
+    const stats = await app.getCacheStats();
+    expect(stats).toMatchObject({ connected: true, status: 'ready', config: { host: '127.0.0.1', port: server.port, key_prefix: 'gentest:fastify-helpers:' } });
+    expect(stats.hits).toBeGreaterThan(0);
+    await app.close();
+    for (let i = 0; i < 50 && app.cache.client.status !== 'end'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(app.cache.client.status).toBe('end'); // onClose quit the connection
+  } finally {
+    delete process.env.REDIS_URL;
+    delete process.env.REDIS_KEY_PREFIX;
+  }
+});
+
+test('NestJS terminus health indicator: up with Redis, HealthCheckError without', async () => {
+  const nestRuntime = requireCjs(path.join(nest, SNAP, 'nestjs.js'));
+  const { RedisHealthIndicator } = requireCjs(path.join(nest, SNAP, 'nestjs-terminus.js'));
+  const { HealthCheckError } = requireCjs('@nestjs/terminus');
+  const up = new nestRuntime.RedisService(runtime.settingsFromEnv({ REDIS_URL: server.url, REDIS_KEY_PREFIX: 'gentest:terminus:' }));
+  expect(await new RedisHealthIndicator(up).isHealthy()).toMatchObject({ redis: { status: 'up' } });
+  await up.close();
+  const dead = await freePort();
+  const down = new nestRuntime.RedisService(runtime.settingsFromEnv({ REDIS_URL: `redis://127.0.0.1:${dead}/0`, REDIS_CONNECT_TIMEOUT: '0.2' }));
+  await expect(new RedisHealthIndicator(down).isHealthy()).rejects.toBeInstanceOf(HealthCheckError);
+  await down.close();
+});
