@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import wraps
@@ -509,8 +510,9 @@ class SyncRedisClient(_Base):
         self._lock = threading.Lock()
         self._inflight: Dict[str, "_Flight"] = {}
         self._rate_script: Any = None
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._after_fork)
+        if hasattr(os, "register_at_fork"):  # weakly: the hook must not keep every client alive
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (lambda c: c and c._after_fork())(ref()))
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
