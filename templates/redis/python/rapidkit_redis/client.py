@@ -23,8 +23,8 @@ from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Opti
 
 import redis
 import redis.asyncio as aioredis
+from redis import backoff as _backoff
 from redis import exceptions as rexc
-from redis.backoff import EqualJitterBackoff
 
 from ._defaults import MODULE, VERSION
 from .breaker import CircuitBreaker
@@ -59,6 +59,9 @@ if pttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); pttl = tonumber(ARGV[1
 return {current, pttl}
 """
 
+# Full-jitter exponential backoff where redis-py has it (5.x+), equal jitter on older versions.
+_Backoff = getattr(_backoff, "ExponentialWithJitterBackoff", None) or _backoff.EqualJitterBackoff
+
 SCAN_COUNT = 1000
 UNLINK_BATCH = 500
 FEATURES = [
@@ -86,7 +89,14 @@ class RateLimitResult:
         return asdict(self)
 
 
-def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry_cls: type, ssl_cls: type) -> dict:
+def _retry(settings: RedisSettings, retry_cls: type) -> Any:
+    """Retries connection errors (a dropped or refused connection, e.g. after a Redis restart) with jittered
+    exponential backoff. Timeouts are not retried: a slow or unreachable Redis would only multiply the wait."""
+    backoff = _Backoff(cap=max(settings.backoff * 8, 0.001), base=settings.backoff)
+    return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError,))
+
+
+def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type) -> dict:
     kwargs: Dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
@@ -96,8 +106,8 @@ def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry_cl
         socket_timeout=settings.socket_timeout,
         socket_connect_timeout=settings.connect_timeout,
         socket_keepalive=True,
-        retry_on_error=[rexc.ConnectionError, rexc.TimeoutError],
-        retry=retry_cls(EqualJitterBackoff(cap=max(settings.backoff * 8, 0.001), base=settings.backoff), settings.retries),
+        retry_on_error=[rexc.ConnectionError],
+        retry=retry,
         health_check_interval=30,
         client_name=settings.client_name,
         decode_responses=decode_responses,
@@ -121,16 +131,29 @@ def _settings_for(url: Optional[str], settings: Optional[RedisSettings]) -> Redi
     return RedisSettings.from_env({**os.environ, "REDIS_URL": url}) if url else RedisSettings.from_env()
 
 
-def _pool(settings: RedisSettings, max_connections: Optional[int], decode_responses: bool, asyncio_api: bool) -> Any:
-    """A bounded, blocking pool (bursts wait up to the connect timeout) with the module's timeouts and retries."""
+def _client(settings: RedisSettings, max_connections: Optional[int], decode_responses: bool, asyncio_api: bool) -> Any:
+    """A redis-py client on a bounded, blocking pool (bursts wait up to the connect timeout) with the module's
+    timeouts and retry policy. The Retry is also given to the client: newer redis-py versions retry there."""
     if asyncio_api:
         from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
-        from redis.asyncio.retry import Retry
+
+        try:
+            from redis.asyncio.retry import Retry
+        except ImportError:  # pragma: no cover - redis-py versions with one Retry class for both APIs
+            from redis.retry import Retry
+        client_cls: Any = aioredis.Redis
     else:
         from redis.connection import BlockingConnectionPool, SSLConnection  # type: ignore[assignment]
         from redis.retry import Retry  # type: ignore[assignment]
-    kwargs = _connection_kwargs(settings, decode_responses, Retry, SSLConnection)
-    return BlockingConnectionPool(max_connections=max_connections or settings.max_connections, timeout=settings.connect_timeout, **kwargs)
+
+        client_cls = redis.Redis
+    retry = _retry(settings, Retry)
+    pool = BlockingConnectionPool(
+        max_connections=max_connections or settings.max_connections,
+        timeout=settings.connect_timeout,
+        **_connection_kwargs(settings, decode_responses, retry, SSLConnection),
+    )
+    return client_cls(connection_pool=pool, retry=retry)
 
 
 async def create_redis_pool(
@@ -141,7 +164,7 @@ async def create_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "aioredis.Redis":
     """A redis.asyncio client on a bounded, blocking pool with the module's timeouts and retry policy."""
-    return aioredis.Redis(connection_pool=_pool(_settings_for(url, settings), max_connections, decode_responses, True))
+    return _client(_settings_for(url, settings), max_connections, decode_responses, True)
 
 
 def create_sync_redis_pool(
@@ -152,17 +175,43 @@ def create_sync_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "redis.Redis":
     """The sync counterpart of create_redis_pool (safe after fork: redis-py resets the pool in the child)."""
-    return redis.Redis(connection_pool=_pool(_settings_for(url, settings), max_connections, decode_responses, False))
+    return _client(_settings_for(url, settings), max_connections, decode_responses, False)
+
+
+def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
+    """(active, idle) from the public get_connection_count() of newer redis-py, when its answer is readable:
+    OpenTelemetry-style [(count, {..."state": "idle"|"used"})]. None otherwise (older versions, other shapes)."""
+    counter = getattr(pool, "get_connection_count", None)
+    if not callable(counter):
+        return None
+    try:
+        answer = counter()
+        if inspect.isawaitable(answer):  # an async pool: not readable from sync code, and never awaited here
+            getattr(answer, "close", lambda: None)()
+            return None
+        active = idle = None
+        for count, attributes in answer:
+            state = next((v for k, v in dict(attributes).items() if str(k).endswith("state")), None)
+            if state == "idle":
+                idle = (idle or 0) + int(count)
+            elif state in ("used", "in_use", "active"):
+                active = (active or 0) + int(count)
+        return (active, idle) if active is not None and idle is not None else None
+    except Exception:
+        return None
 
 
 def pool_stats(client: Any, max_connections: int) -> dict:
     """Active/idle connections of a redis-py pool, across redis-py versions; None where it cannot tell."""
     pool = getattr(client, "connection_pool", None)
     active = idle = None
+    counts = _counts_from_api(pool)
     try:
-        if hasattr(pool, "_in_use_connections"):
+        if counts is not None:
+            active, idle = counts
+        elif hasattr(pool, "_in_use_connections") and hasattr(pool, "_available_connections"):
             active, idle = len(pool._in_use_connections), len(pool._available_connections)
-        elif hasattr(pool, "_connections") and hasattr(pool, "pool"):
+        elif hasattr(pool, "_connections") and hasattr(pool, "pool"):  # BlockingConnectionPool (queue based)
             queued = getattr(pool.pool, "_queue", None) or getattr(pool.pool, "queue", [])
             idle = sum(1 for c in list(queued) if c is not None)
             active = max(0, len(pool._connections) - idle)
@@ -188,8 +237,18 @@ def get_redis_metadata(settings: Optional[RedisSettings] = None) -> dict:
     }
 
 
+def _key_text(value: Any) -> str:
+    kind = type(value)
+    if kind.__repr__ is object.__repr__ and kind.__str__ is object.__str__:
+        raise TypeError(
+            f"cached(): an argument of type {kind.__name__} has no stable text (its repr is a memory address), so it "
+            "cannot be part of a cache key; pass key=lambda *args, **kwargs: ... to cached()"
+        )
+    return str(value)
+
+
 def _args_key(name: str, args: tuple, kwargs: dict) -> str:
-    blob = json.dumps([args, kwargs], sort_keys=True, default=str, separators=(",", ":"))
+    blob = json.dumps([args, kwargs], sort_keys=True, default=_key_text, separators=(",", ":"))
     return f"cached:{name}:{hashlib.sha256(blob.encode()).hexdigest()[:24]}"
 
 
@@ -199,7 +258,7 @@ class _Base:
     def __init__(self, settings: Optional[RedisSettings] = None) -> None:
         self.settings = settings or RedisSettings.from_env()
         self.prefix = self.settings.key_prefix
-        self.breaker = CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_reset_timeout)
+        self.breaker = CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_reset_timeout, self.settings.deadline)
         self.metrics = Metrics()
         self._last_warning = 0.0
 
@@ -253,6 +312,12 @@ class _Base:
         return payload
 
 
+def _cancelling() -> bool:
+    """Whether the current task itself is being cancelled (Python 3.11+; assume not on 3.10)."""
+    task = asyncio.current_task()
+    return bool(task is not None and getattr(task, "cancelling", lambda: 0)())
+
+
 _timeout = getattr(asyncio, "timeout", None)  # Python 3.11+; 3.10 falls back to wait_for
 
 
@@ -278,8 +343,7 @@ class AsyncRedisClient(_Base):
         """The raw redis.asyncio client (for commands the cache API does not cover)."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            pool = _pool(self.settings, None, True, True)
-            self._client, self._loop, self._rate_script = aioredis.Redis(connection_pool=pool), loop, None
+            self._client, self._loop, self._rate_script = _client(self.settings, None, True, True), loop, None
         return self._client
 
     async def _call(self, fn: Callable[["aioredis.Redis"], Awaitable[Any]]) -> Tuple[bool, Any]:
@@ -297,6 +361,9 @@ class AsyncRedisClient(_Base):
             return False, None
         except rexc.ResponseError:
             self.breaker.success()  # Redis answered: the caller's mistake, not an outage
+            raise
+        except BaseException:  # cancelled, or a caller error before Redis answered: no verdict on Redis
+            self.breaker.release()
             raise
         finally:
             self.metrics.observe(perf_counter() - started)
@@ -407,9 +474,16 @@ class AsyncRedisClient(_Base):
 
     async def get_or_set(self, key: str, loader: Callable[[], Any], ttl: TTL = None) -> Any:
         """Cache-aside with in-process single-flight: concurrent callers of a cold key share one loader run."""
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
+        while True:
+            pending = self._inflight.get(key)
+            if pending is None:
+                break
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if pending.cancelled() and not _cancelling():
+                    continue  # the leader's request was cancelled, not this one: take over the load
+                raise
         future: "asyncio.Future[Any]" = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
@@ -539,6 +613,9 @@ class SyncRedisClient(_Base):
             return False, None
         except rexc.ResponseError:
             self.breaker.success()
+            raise
+        except BaseException:
+            self.breaker.release()
             raise
         finally:
             self.metrics.observe(perf_counter() - started)

@@ -110,8 +110,10 @@ class RedisSettings:
 
     @property
     def deadline(self) -> float:
-        """Upper bound of one cache call: every attempt is bounded by the connect and socket timeouts."""
-        return (self.retries + 1) * (self.connect_timeout + self.socket_timeout) + self.backoff * 8 * self.retries
+        """Upper bound of one cache call: the pool wait (connect timeout), then at most retries + 1 attempts,
+        each bounded by the connect and socket timeouts, with backoff (capped at 8 x base) between them.
+        Typical outages end far sooner: a timeout is not retried, a refused connection fails at once."""
+        return self.connect_timeout + (self.retries + 1) * (self.connect_timeout + self.socket_timeout) + self.backoff * 8 * self.retries
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RedisSettings":

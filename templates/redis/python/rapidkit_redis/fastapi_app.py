@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any, Optional
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from .client import AsyncRedisClient, logger
@@ -22,9 +22,10 @@ def get_default_client() -> AsyncRedisClient:
     return _default
 
 
-async def get_redis_client() -> AsyncRedisClient:
-    """FastAPI dependency: `cache: AsyncRedisClient = Depends(get_redis_client)`."""
-    return get_default_client()
+async def get_redis_client(request: Request) -> AsyncRedisClient:
+    """FastAPI dependency: `cache: AsyncRedisClient = Depends(get_redis_client)`. The client register_redis()
+    put on the app, else the process-wide default client."""
+    return getattr(request.app.state, "redis", None) or get_default_client()
 
 
 def build_health_router(client: Optional[AsyncRedisClient] = None, path: str = HEALTH_PATH) -> APIRouter:
@@ -45,6 +46,9 @@ def build_health_router(client: Optional[AsyncRedisClient] = None, path: str = H
 
 def register_redis(app: FastAPI, client: Optional[AsyncRedisClient] = None, *, health_path: str = HEALTH_PATH) -> AsyncRedisClient:
     """Mounts the health route and wraps the app's lifespan: preconnect when configured, close on shutdown."""
+    existing = getattr(app.state, "redis", None)
+    if existing is not None:  # registering twice would mount the route twice and close the pool twice
+        return existing
     cache = client or get_default_client()
     app.include_router(build_health_router(cache, health_path))
     original = app.router.lifespan_context
