@@ -4,7 +4,10 @@ import { UsageError } from '../errors.js';
 import type { ModuleDef, VariableDef } from '../module/schema.js';
 import { isInside, toPosix } from '../util/paths.js';
 
-export type Source = 'default' | 'override' | 'set' | 'derived';
+export type Source = 'default' | 'recorded' | 'override' | 'set' | 'derived';
+
+/** Sources the user chose (recorded in the lock by an earlier add, or given now). */
+const CHOSEN: ReadonlySet<Source> = new Set(['recorded', 'override', 'set']);
 
 export interface ExtraSnippet {
   /** Absolute path of the file to copy. */
@@ -100,10 +103,12 @@ export interface ResolveInput {
   sets: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Options an earlier add recorded in the lock: they sit between the defaults and the overrides. */
+  recorded?: Record<string, unknown>;
 }
 
 /** module defaults < RAPIDKIT_<MODULE>_* overrides < --set; then derived values (slug, URL parts, prefix). */
-export function resolveOptions({ def, projectDir, sets, env = process.env, cwd = process.cwd() }: ResolveInput): ResolvedOptions {
+export function resolveOptions({ def, projectDir, sets, env = process.env, cwd = process.cwd(), recorded = {} }: ResolveInput): ResolvedOptions {
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
   const inputs: Record<string, unknown> = {};
@@ -111,6 +116,20 @@ export function resolveOptions({ def, projectDir, sets, env = process.env, cwd =
   for (const [name, v] of Object.entries(def.variables)) {
     values[name] = v.default;
     sources[name] = 'default';
+    const rec = recorded[name];
+    if (rec !== undefined && rec !== null) {
+      if (v.secret) {
+        // recorded by reference only: read the value back from the project's .env, where add wrote it
+        const fromDotenv = readDotenv(projectDir, secretEnvName(name));
+        if (fromDotenv) {
+          values[name] = fromDotenv;
+          sources[name] = 'recorded';
+        }
+      } else {
+        values[name] = parseValue(name, v, String(rec), `${LOCK_FILE} option ${name}`);
+        sources[name] = 'recorded';
+      }
+    }
     const envRaw = v.override ? env[v.override] : undefined;
     if (v.override && envRaw !== undefined && envRaw.trim() !== '') {
       values[name] = parseValue(name, v, envRaw, v.override);
@@ -137,13 +156,31 @@ export function resolveOptions({ def, projectDir, sets, env = process.env, cwd =
   if ('redis_url' in def.variables) resolveRedisUrl(values, sources, secrets);
   for (const [name, v] of Object.entries(def.variables)) {
     // what the user supplied, after resolution (a URL's password has been moved out); secrets by reference only
-    if (sources[name] === 'override' || sources[name] === 'set') inputs[name] = v.secret ? { secret: true, env: secretEnvName(name) } : values[name];
+    if (CHOSEN.has(sources[name]!)) inputs[name] = v.secret ? { secret: true, env: secretEnvName(name) } : values[name];
     if (v.secret) delete values[name];
   }
   if (secrets.redis_password && !inputs.redis_password) inputs.redis_password = { secret: true, env: secretEnvName('redis_password') };
   values.has_password = Object.values(secrets).some((s) => s !== null && s !== '');
 
   return { vars: values, secrets, sources, inputs, extra: resolveExtraSnippet(def, projectDir, env, cwd) };
+}
+
+const LOCK_FILE = '.rapidkit/modules.lock.yaml';
+
+/** The last `KEY=value` of a dotenv file in the project (quotes stripped); null when absent. */
+function readDotenv(projectDir: string, key: string): string | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(projectDir, '.env'), 'utf8');
+  } catch {
+    return null;
+  }
+  let found: string | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    const m = new RegExp(`^\\s*(?:export\\s+)?${key}\\s*=\\s*(.*)$`).exec(line);
+    if (m) found = m[1]!.trim().replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return found === '' ? null : found;
 }
 
 export function secretEnvName(variable: string): string {
@@ -163,7 +200,7 @@ function resolveRedisUrl(values: Record<string, unknown>, sources: Record<string
     }
     if (u.password && !secrets.redis_password) secrets.redis_password = decodeURIComponent(u.password);
     username = u.username ? decodeURIComponent(u.username) : null;
-    const explicit = (k: string) => sources[k] === 'override' || sources[k] === 'set';
+    const explicit = (k: string) => CHOSEN.has(sources[k]!);
     if (!explicit('redis_host') && u.hostname) values.redis_host = u.hostname.replace(/^\[|\]$/g, '');
     if (!explicit('redis_port') && u.port) values.redis_port = Number(u.port);
     const dbPart = u.pathname.replace(/^\//, '');

@@ -53,8 +53,11 @@ export function prepare(req: AddRequest): { mod: LoadedModule; framework: string
   if (drift.status === 'unrecorded') {
     warnings.push(`module ${mod.def.name} ${mod.def.version} has no recorded content hash yet (unreleased); 'gen modules vet ${mod.def.name} --bump' records it`);
   }
-  const framework = resolveFramework(mod.def, projectDir, req.framework);
-  const options = resolveOptions({ def: mod.def, projectDir, sets: req.sets ?? [], env: req.env, cwd: req.cwd });
+  const installed = readLock(projectDir)?.modules[mod.def.name];
+  // re-running add keeps what the project was installed with (framework, options), like copier's answers file
+  const framework = resolveFramework(mod.def, projectDir, req.framework ?? installed?.framework);
+  const recorded = installed && installed.framework === framework ? installed.options : {};
+  const options = resolveOptions({ def: mod.def, projectDir, sets: req.sets ?? [], env: req.env, cwd: req.cwd, recorded });
   return { mod, framework, options, warnings, templatesHash: drift.hash };
 }
 

@@ -76,7 +76,7 @@ export async function verifyProject(projectDir: string, strict: boolean): Promis
 
 async function verifyModule(projectDir: string, name: string, entry: ModuleEntry, strict: boolean, checks: Check[], info: string[]): Promise<string | null> {
   const snap = vendorDir(name, entry.version);
-  const restore = `gen add module ${name} --framework ${entry.framework} --force   # re-renders ${name} ${entry.version} from the lock's options`;
+  const restore = `gen add module ${name}   # re-renders ${name} ${entry.version} with the options recorded in the lock`;
   const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => checks.push({ module: name, fails: c.fails ?? c.status !== 'ok', ...c });
 
   // 1. integrity: re-hash every vendored file (worker threads, one per core)

@@ -400,3 +400,24 @@ test('framework detection: pyproject.toml, package.json with @nestjs/core, with 
     expect(r.json.framework).toBe(expected);
   }
 });
+
+test('re-running add keeps the options recorded in the lock, and the password in .env', async () => {
+  const secret = 'Keep-Me-S3cret-99';
+  const project = copyExample('fastapi', 'rerun');
+  fs.writeFileSync(path.join(project, '.env'), 'APP=1\n');
+  const first = await addJson(project, [], { RAPIDKIT_REDIS_FORCE_TTL: '77', RAPIDKIT_REDIS_FORCE_PASSWORD: secret, RAPIDKIT_REDIS_PROJECT_NAME: 'Shop API' });
+  expect(first.code).toBe(0);
+  const before = snapshotTree(project);
+  const again = await addJson(project); // no overrides this time: nothing may revert or be lost
+  expect(again.code, again.stdout).toBe(0);
+  expect(new Set(again.json.files.map((f: any) => f.action))).toEqual(new Set(['unchanged']));
+  expect(snapshotTree(project)).toEqual(before);
+  const changed = await addJson(project, ['--set', 'cache_ttl=5']);
+  expect(changed.code).toBe(0);
+  expect(read(project, '.env.example')).toContain('CACHE_TTL=5');
+  expect(read(project, '.env.example')).toContain('REDIS_KEY_PREFIX=shop-api:');
+  expect(read(project, '.env')).toContain(`REDIS_PASSWORD=${secret}`);
+  expect(changed.stdout).not.toContain(secret);
+  const v = await runGen(['modules', 'verify-all', '--project', project]);
+  expect(v.code, v.stdout).toBe(0);
+});

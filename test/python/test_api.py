@@ -332,3 +332,48 @@ def test_create_redis_pool_factories_honour_an_explicit_url(runtime, server, mon
     sync = runtime.create_sync_redis_pool(url=server.url, decode_responses=False)
     assert sync.ping() is True
     sync.close()
+
+
+def test_cached_refuses_arguments_without_a_stable_key(runtime, settings):
+    class Session:  # no __repr__: its text is a memory address, different in every process
+        pass
+
+    class Product:
+        def __init__(self, sku):
+            self.sku = sku
+
+        def __repr__(self):
+            return f"Product({self.sku!r})"
+
+    async def body():
+        c = runtime.AsyncRedisClient(settings)
+
+        @c.cached(ttl=30)
+        async def lookup(thing):
+            return repr(thing)
+
+        with pytest.raises(TypeError, match="key="):
+            await lookup(Session())
+        assert await lookup(Product("a-1")) == "Product('a-1')"
+
+        @c.cached(ttl=30, key=lambda session, sku: f"by-sku:{sku}")
+        async def with_key(session, sku):
+            return sku.upper()
+
+        assert await with_key(Session(), "x") == "X"
+        assert await c.get("by-sku:x") == "X"
+        await c.close()
+
+    run(body())
+
+
+def test_environment_first_then_baked_defaults(runtime):
+    import importlib
+
+    baked = importlib.import_module(runtime.runtime.__name__ + "._defaults")
+    s = runtime.RedisSettings.from_env({})
+    assert s.url == baked.DEFAULTS["url"] and s.key_prefix == baked.DEFAULTS["key_prefix"] == baked.PROJECT_SLUG + ":"
+    assert (s.cache_ttl, s.max_connections, s.retries) == (baked.DEFAULTS["cache_ttl"], 50, baked.DEFAULTS["retries"])
+    e = runtime.RedisSettings.from_env({"REDIS_BACKOFF": "250ms", "REDIS_SOCKET_TIMEOUT": "0.2s", "REDIS_KEY_PREFIX": "", "CACHE_TTL": "7", "REDIS_CACHE_TTL": "9"})
+    assert (e.backoff, e.socket_timeout, e.key_prefix, e.cache_ttl) == (0.25, 0.2, "", 7)  # CACHE_TTL wins over its alias
+    assert e.deadline < 10 and repr(runtime.RedisSettings.from_env({"REDIS_URL": "redis://:pw@h:1/0"})).count("pw") == 0
