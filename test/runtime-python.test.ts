@@ -1,18 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { REPO, copyExample, runGen } from './helpers/cli.js';
 
 // The generated FastAPI project is tested with Debian's /usr/bin/python3 (redis-py 4.3, FastAPI 0.92) and
 // pytest: against real redis-server processes, a real uvicorn, Celery in eager mode and openssl-made TLS.
 let project: string;
+let failed = false;
 
 beforeAll(async () => {
   project = copyExample('fastapi', 'py-runtime');
   const r = await runGen(['add', 'module', 'redis', '--project', project, '--yes']);
   expect(r.code, r.stdout + r.stderr).toBe(0);
   expect(fs.existsSync(path.join(project, 'app', 'redis_cache.py'))).toBe(true);
+});
+
+afterAll(() => {
+  if (project && !failed) fs.rmSync(project, { recursive: true, force: true }); // kept for inspection on failure
 });
 
 async function pytest(extraEnv: Record<string, string>) {
@@ -23,6 +28,7 @@ async function pytest(extraEnv: Record<string, string>) {
     timeout: 600_000,
     all: true,
   });
+  if (r.exitCode !== 0) failed = true;
   return { code: r.exitCode, out: String(r.all) };
 }
 
