@@ -31,6 +31,8 @@ def test_register_redis_dependency_health_metrics_and_shutdown(runtime, settings
         assert "rapidkit_redis_hits_total 1\n" in m.text and "rapidkit_redis_breaker_state 0\n" in m.text
         assert 'rapidkit_redis_operation_seconds{quantile="0.99"}' in m.text
     assert own._client is None  # pools closed on shutdown
+    assert runtime.render_prometheus(own) == own.render_prometheus()
+    assert runtime.render_prometheus().startswith("# HELP rapidkit_redis_hits_total ")  # the default client's
 
 
 def test_health_route_answers_503_fast_when_redis_is_unreachable(runtime, prefix):

@@ -38,8 +38,18 @@ __all__ = [
     "get_redis_metadata",
     "dumps",
     "loads",
+    "render_prometheus",
     *_FASTAPI,
 ]
+
+
+def render_prometheus(client: Any = None) -> str:
+    """Prometheus text (rapidkit_redis_*) of a client's metrics; by default the FastAPI default client's."""
+    if client is None:
+        from .fastapi_app import get_default_client
+
+        client = get_default_client()
+    return client.render_prometheus()
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Deque
+from typing import Deque
 
 from .breaker import STATE_CODES
 
@@ -60,5 +60,3 @@ class Metrics:
         lines += [f"{PREFIX}_operation_seconds_sum {self.latency_sum:.6f}", f"{PREFIX}_operation_seconds_count {self.latency_count}"]
         return "\n".join(lines) + "\n"
 
-
-Render = Callable[[], str]
