@@ -32,6 +32,9 @@ def test_register_redis_dependency_health_metrics_and_shutdown(runtime, settings
         assert 'rapidkit_redis_operation_seconds{quantile="0.99"}' in m.text
     assert own._client is None  # pools closed on shutdown
     assert runtime.render_prometheus(own) == own.render_prometheus()
+    import asyncio
+
+    assert asyncio.run(runtime.get_redis_client()) is runtime.get_default_client()  # awaited outside a request
     assert runtime.render_prometheus().startswith("# HELP rapidkit_redis_hits_total ")  # the default client's
 
 

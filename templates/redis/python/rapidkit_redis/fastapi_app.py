@@ -22,10 +22,11 @@ def get_default_client() -> AsyncRedisClient:
     return _default
 
 
-async def get_redis_client(request: Request) -> AsyncRedisClient:
+async def get_redis_client(request: Request = None) -> AsyncRedisClient:  # type: ignore[assignment]
     """FastAPI dependency: `cache: AsyncRedisClient = Depends(get_redis_client)`. The client register_redis()
-    put on the app, else the process-wide default client."""
-    return getattr(request.app.state, "redis", None) or get_default_client()
+    put on the app, else (or when awaited directly, outside a request) the process-wide default client."""
+    registered = getattr(request.app.state, "redis", None) if request is not None else None
+    return registered or get_default_client()
 
 
 def build_health_router(client: Optional[AsyncRedisClient] = None, path: str = HEALTH_PATH) -> APIRouter:
