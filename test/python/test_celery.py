@@ -23,3 +23,26 @@ def test_celery_task_uses_the_sync_client(runtime, settings):
     assert calls["n"] == 1
     assert cache.get("report:7") == {"customer": 7, "total": 42}
     cache.close()
+
+
+def test_celery_task_with_the_sync_cached_decorator(runtime, settings):
+    cache = runtime.SyncRedisClient(settings)
+    app = Celery("gen-test-cached", broker="memory://", backend="cache+memory://")
+    app.conf.task_always_eager = True
+    calls = []
+
+    @cache.cached(ttl=60)
+    def cached_price(sku: str) -> dict:
+        calls.append(sku)
+        return {"sku": sku, "cents": 250}
+
+    price = app.task(cached_price, name="price")
+
+    assert price.delay("a").get() == {"sku": "a", "cents": 250}
+    assert price.delay("a").get() == {"sku": "a", "cents": 250}
+    assert price.delay("b").get()["sku"] == "b"
+    assert calls == ["a", "b"]
+    assert cached_price.invalidate("a") == 1
+    price.delay("a").get()
+    assert calls == ["a", "b", "a"]
+    cache.close()
