@@ -56,7 +56,7 @@ const redis = await startRedis();
 let allOk = true;
 try {
   const project = generated('fastify');
-  const runtime = require(path.join(project, '.rapidkit/vendor/redis/1.0.0/node/index.js'));
+  const runtime = require(path.join(project, '.rapidkit/vendor/redis/1.0.0/node/core/index.js'));
   const raw = new Redis({ host: '127.0.0.1', port: redis.port });
   const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'bench:' }));
   await cache.set('k', VALUE);

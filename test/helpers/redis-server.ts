@@ -53,9 +53,25 @@ export class RedisServer {
     if (!p || p.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
+      p.kill('SIGCONT'); // a paused server cannot handle SIGTERM
       p.kill('SIGTERM');
       setTimeout(() => p.kill('SIGKILL'), 5000).unref();
     });
+  }
+
+  /** The server's pid (null when stopped). */
+  get pid(): number | null {
+    return this.proc && this.proc.exitCode === null ? (this.proc.pid ?? null) : null;
+  }
+
+  /** SIGSTOP: the server keeps its sockets open but answers nothing (a stalled Redis, not a dead one). */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
   }
 
   async cleanup(): Promise<void> {

@@ -1,6 +1,6 @@
 /** gen redis runtime for Node (vendored, read-only): the shared core used by the NestJS and Fastify layers. */
 export { RedisCache, getRedisMetadata, ioredisOptions, FEATURES } from './cache';
-export type { HealthPayload, RateLimitResult, RedisMetadata } from './cache';
+export type { HealthPayload, RateLimitResult, RedisCacheOptions, RedisLogger, RedisMetadata, ServerInfo } from './cache';
 export { ConfigError, settingsFromEnv, maskedUrl } from './config';
 export type { RedisSettings } from './config';
 export { CircuitBreaker } from './breaker';
@@ -9,3 +9,4 @@ export { Metrics } from './metrics';
 export { dumps, loads } from './serialization';
 export { MODULE, VERSION, DEFAULTS } from './defaults';
 export const HEALTH_PATH = '/api/health/module/redis';
+export const METRICS_PATH = '/api/health/module/redis/metrics';

@@ -7,6 +7,7 @@
  * negative TTL, WRONGTYPE) still throw.
  */
 import fs from 'fs';
+import net from 'net';
 import Redis, { ReplyError, type RedisOptions } from 'ioredis';
 import { CircuitBreaker } from './breaker';
 import { maskedUrl, settingsFromEnv, type RedisSettings } from './config';
@@ -36,8 +37,11 @@ return {current, pttl}
 `;
 const SCAN_COUNT = 1000;
 const UNLINK_BATCH = 500;
-/** Redis replies that mean "not serving right now" rather than "your command is wrong". */
-const INFRA_REPLIES = /^(READONLY|LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS|NOPERM|BUSY)\b/;
+/**
+ * Redis replies that mean "not serving right now" (fail open) rather than "your command is wrong" (throw).
+ * NOPERM is a configuration error and throws, as in Python; a wrong password never connects (fail open, logged).
+ */
+const INFRA_REPLIES = /^(READONLY|LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS|BUSY)\b/;
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -112,7 +116,7 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
       ca: s.tlsCaFile ? fs.readFileSync(s.tlsCaFile) : undefined,
       cert: s.tlsCertFile ? fs.readFileSync(s.tlsCertFile) : undefined,
       key: s.tlsKeyFile ? fs.readFileSync(s.tlsKeyFile) : undefined,
-      servername: s.host,
+      servername: net.isIP(s.host) ? undefined : s.host, // SNI takes names only
       rejectUnauthorized: true,
       ...(s.tlsCheckHostname ? {} : { checkServerIdentity: () => undefined }),
     };
@@ -120,10 +124,38 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
   return options;
 }
 
-function isInfraError(err: unknown): boolean {
-  if (err instanceof ReplyError) return INFRA_REPLIES.test((err as Error).message);
-  return true; // connection closed, timeouts, MaxRetriesPerRequestError, socket errors
+function isReplyError(err: unknown): err is Error {
+  return err instanceof ReplyError || (err instanceof Error && err.name === 'ReplyError');
 }
+
+/** Connection errors, timeouts, MaxRetriesPerRequestError, socket/TLS errors and "not serving" replies. */
+function isInfraError(err: unknown): boolean {
+  if (isReplyError(err)) return INFRA_REPLIES.test(err.message);
+  return true;
+}
+
+/** Where the runtime reports a Redis outage (at most once every 10 s). Default: console.warn. */
+export interface RedisLogger {
+  warn(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface RedisCacheOptions {
+  /** Use this ioredis client instead of building one from the settings (its options are left as they are). */
+  client?: Redis;
+  logger?: RedisLogger;
+}
+
+/** Raw INFO sections and DBSIZE, for dashboards (getCacheStats in Fastify). */
+export interface ServerInfo {
+  memory: string;
+  keyspace: string;
+  server: string;
+  dbsize: number;
+}
+
+const consoleLogger: RedisLogger = {
+  warn: (message) => console.warn(`[rapidkit.redis] ${message}`),
+};
 
 type Fallback = { readonly ok: false };
 const FAILED: Fallback = { ok: false };
@@ -133,38 +165,64 @@ export class RedisCache {
   readonly prefix: string;
   readonly breaker: CircuitBreaker;
   readonly metrics = new Metrics();
-  /** The raw ioredis client, for commands the cache API does not cover. */
+  /** The raw ioredis client, for commands the cache API does not cover (keys are NOT prefixed there). */
   readonly client: Redis;
+  /** Upper bound of one cache call before the first connection (afterwards ioredis' commandTimeout bounds it). */
+  readonly deadlineMs: number;
   private readonly inflight = new Map<string, Promise<unknown>>();
-  private readonly deadlineMs: number;
+  private readonly logger: RedisLogger;
   private lastWarning = 0;
+  /** The last connection-level error (ECONNREFUSED, TLS, auth, ...): a better health detail than ioredis' queue message. */
+  private lastConnectionError: Error | null = null;
   private closed = false;
 
-  constructor(settings: RedisSettings = settingsFromEnv(), client?: Redis) {
+  constructor(settings: RedisSettings = settingsFromEnv(), options: RedisCacheOptions = {}) {
     this.settings = settings;
     this.prefix = settings.keyPrefix;
-    this.breaker = new CircuitBreaker(settings.breakerThreshold, settings.breakerResetTimeout * 1000);
-    this.deadlineMs = Math.ceil((Math.max(settings.socketTimeout, settings.connectTimeout) * 2 + settings.backoff * settings.retries) * 1000);
-    this.client = client ?? new Redis(ioredisOptions(settings));
-    this.client.on('error', (err: Error) => this.warn(err)); // always attached: an unhandled 'error' would crash the app
+    this.logger = options.logger ?? consoleLogger;
+    // connect, then at most retries + 1 attempts each bounded by the connect and socket timeouts, with backoff
+    this.deadlineMs = Math.ceil(
+      (settings.connectTimeout + (settings.retries + 1) * (settings.connectTimeout + settings.socketTimeout) + settings.backoff * 8 * settings.retries) * 1000,
+    );
+    this.breaker = new CircuitBreaker(settings.breakerThreshold, settings.breakerResetTimeout * 1000, this.deadlineMs);
+    this.client = options.client ?? new Redis(ioredisOptions(settings));
+    // always attached: an 'error' event without a listener would crash the process
+    this.client.on('error', (err: Error) => {
+      this.lastConnectionError = err;
+      this.warn(err);
+    });
+    const own = options.client === undefined;
     this.client.on('ready', () => {
-      this.client.options.enableOfflineQueue = false;
+      this.lastConnectionError = null;
+      // from now on a command while disconnected fails at once instead of waiting in the offline queue
+      if (own) this.client.options.enableOfflineQueue = false;
+      // Redis is back: the next call probes now instead of waiting out the breaker's reset timeout
+      if (this.breaker.state === 'open') this.breaker.release();
     });
     this.client.defineCommand('rapidkitRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_LUA });
   }
 
-  private key(k: string): string {
+  /** The stored key: prefix + key. Throws TypeError (a caller error) for anything but a non-empty string. */
+  key(k: string): string {
     if (typeof k !== 'string' || k === '') throw new TypeError(`cache keys are non-empty strings, got ${JSON.stringify(k)}`);
     return this.prefix + k;
+  }
+
+  private mask(text: string): string {
+    return this.settings.password ? text.split(this.settings.password).join('***') : text;
   }
 
   private warn(err: unknown): void {
     const now = Date.now();
     if (now - this.lastWarning < 10_000) return;
     this.lastWarning = now;
-    const msg = err instanceof Error ? err.message : String(err);
-    const safe = this.settings.password ? msg.split(this.settings.password).join('***') : msg;
-    console.warn(`[rapidkit.redis] redis unavailable (${safe}) at ${maskedUrl(this.settings)}; serving without cache (breaker ${this.breaker.state})`);
+    const error = this.mask(err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 200);
+    const url = maskedUrl(this.settings);
+    try {
+      this.logger.warn(`redis unavailable (${error}) at ${url}; serving without cache (breaker ${this.breaker.state})`, { module: MODULE, url, error, breaker: this.breaker.state });
+    } catch {
+      /* a broken logger must not break the cache */
+    }
   }
 
   private failed(err: unknown): Fallback {
@@ -182,15 +240,21 @@ export class RedisCache {
       return FAILED;
     }
     const started = performance.now();
+    let pending: Promise<T>;
     try {
-      const pending = fn(this.client);
-      // when ready, ioredis' commandTimeout bounds the call; before that (offline queue) our own deadline does
+      pending = fn(this.client);
+    } catch (err) {
+      this.breaker.release(); // a caller error before anything was sent: no verdict on Redis
+      throw err;
+    }
+    try {
+      // when ready, ioredis' commandTimeout bounds the call; before the first connection our deadline does too
       const result = this.client.status === 'ready' ? await pending : await this.withDeadline(pending, this.deadlineMs);
       this.breaker.success();
       return result;
     } catch (err) {
       if (!isInfraError(err)) {
-        this.breaker.success(); // Redis answered: the caller's mistake, not an outage
+        this.breaker.success(); // Redis answered: the caller's mistake (WRONGTYPE, NOPERM, ...), not an outage
         throw err;
       }
       return this.failed(err);
@@ -213,19 +277,22 @@ export class RedisCache {
     else this.metrics.misses += 1;
   }
 
-  /** PING now (used at start-up when REDIS_PRECONNECT is on). Never throws. */
+  /** PING now (used at start-up when REDIS_PRECONNECT is on). Never throws; false when Redis is unreachable. */
   async connect(): Promise<boolean> {
     return (await this.call((c) => c.ping())) !== FAILED;
   }
 
+  /** The parsed value, or `defaultValue` on a miss or when Redis is unreachable. */
   async get<T = unknown>(key: string, defaultValue: T | null = null): Promise<T | null> {
-    const raw = await this.call((c) => c.get(this.key(key)));
+    const full = this.key(key);
+    const raw = await this.call((c) => c.get(full));
     if (raw === FAILED) return defaultValue;
     this.count(raw !== null);
     return raw === null ? defaultValue : (loads(raw as string) as T);
   }
 
-  async set(key: string, value: unknown, ttlSeconds?: number): Promise<boolean> {
+  /** ttlSeconds: omitted = CACHE_TTL, 0 = no expiry, fractions in ms, negative = RangeError. False when Redis is unreachable. */
+  async set(key: string, value: unknown, ttlSeconds?: number | null): Promise<boolean> {
     const full = this.key(key);
     const data = dumps(value);
     const args = ttlArgs(ttlSeconds, this.settings.cacheTtl);
@@ -233,6 +300,7 @@ export class RedisCache {
     return res === 'OK';
   }
 
+  /** Removes keys; the number removed (0 when Redis is unreachable). */
   async delete(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const full = keys.map((k) => this.key(k));
@@ -241,13 +309,15 @@ export class RedisCache {
   }
 
   async exists(key: string): Promise<boolean> {
-    const res = await this.call((c) => c.exists(this.key(key)));
+    const full = this.key(key);
+    const res = await this.call((c) => c.exists(full));
     return res !== FAILED && (res as number) > 0;
   }
 
-  /** Sets a key's TTL in seconds; 0 removes the expiry (PERSIST), like set(). */
+  /** Sets a key's TTL in seconds; 0 removes the expiry (PERSIST), like set(). False for a missing key. */
   async expire(key: string, ttlSeconds: number): Promise<boolean> {
     const full = this.key(key);
+    if (ttlSeconds === undefined || ttlSeconds === null) throw new TypeError('expire needs a ttl in seconds');
     const args = ttlArgs(ttlSeconds, this.settings.cacheTtl);
     if (args.length === 0) {
       const res = await this.call((c) => c.persist(full));
@@ -259,17 +329,21 @@ export class RedisCache {
 
   /** Seconds left; -1 no expiry; -2 missing; null when Redis is unreachable. */
   async ttl(key: string): Promise<number | null> {
-    const res = await this.call((c) => c.ttl(this.key(key)));
+    const full = this.key(key);
+    const res = await this.call((c) => c.ttl(full));
     return res === FAILED ? null : (res as number);
   }
 
+  /** INCRBY; the new value, or null when Redis is unreachable. WRONGTYPE/non-integer values throw. */
   async incr(key: string, amount = 1): Promise<number | null> {
-    const res = await this.call((c) => c.incrby(this.key(key), amount));
+    const full = this.key(key);
+    if (!Number.isSafeInteger(amount)) throw new TypeError(`incr amount must be an integer, got ${amount}`);
+    const res = await this.call((c) => c.incrby(full, amount));
     return res === FAILED ? null : (res as number);
   }
 
-  /** One round trip (MGET); returns the hits only. */
-  async getMany<T = unknown>(keys: string[]): Promise<Record<string, T>> {
+  /** One round trip (MGET); returns the hits only ({} when Redis is unreachable). */
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Record<string, T>> {
     if (keys.length === 0) return {};
     const full = keys.map((k) => this.key(k));
     const values = await this.call((c) => c.mget(...full));
@@ -283,7 +357,7 @@ export class RedisCache {
   }
 
   /** Pipelined SETs (one round trip); true when every key was written. */
-  async setMany(entries: Record<string, unknown>, ttlSeconds?: number): Promise<boolean> {
+  async setMany(entries: Record<string, unknown>, ttlSeconds?: number | null): Promise<boolean> {
     const items = Object.entries(entries).map(([k, v]) => [this.key(k), dumps(v)] as const);
     if (items.length === 0) return true;
     const args = ttlArgs(ttlSeconds, this.settings.cacheTtl);
@@ -296,13 +370,14 @@ export class RedisCache {
       const out = (await pipe.exec()) ?? [];
       const error = out.find(([e]) => e)?.[0];
       if (error) throw error;
-      return out.every(([, r]) => r === 'OK');
+      return out.length === items.length && out.every(([, r]) => r === 'OK');
     });
     return res === true;
   }
 
-  /** SCAN (never KEYS) within the key prefix, UNLINK in batches; returns how many keys were removed. */
+  /** SCAN (never KEYS) within the key prefix, UNLINK in batches of 500; returns how many keys were removed. */
   async deletePattern(pattern: string): Promise<number> {
+    if (typeof pattern !== 'string') throw new TypeError(`deletePattern needs a string pattern, got ${JSON.stringify(pattern)}`);
     const match = escapeGlob(this.prefix) + pattern;
     let cursor = '0';
     let removed = 0;
@@ -321,23 +396,29 @@ export class RedisCache {
     return removed;
   }
 
-  /** Cache-aside with in-process single-flight: concurrent callers of a cold key share one loader run. */
-  getOrSet<T>(key: string, loader: () => T | Promise<T>, ttlSeconds?: number): Promise<T> {
-    const pending = this.inflight.get(key);
+  /**
+   * Cache-aside with in-process single-flight: concurrent callers of a cold key share one loader run (and its
+   * error). A stored null is a hit; the loader's undefined is stored as null. Redis down = the loader's result.
+   */
+  async getOrSet<T>(key: string, loader: () => T | Promise<T>, ttlSeconds?: number | null): Promise<T> {
+    const full = this.key(key);
+    ttlArgs(ttlSeconds, this.settings.cacheTtl); // a bad ttl is the caller's error, before any loader runs
+    if (typeof loader !== 'function') throw new TypeError('getOrSet needs a loader function');
+    const pending = this.inflight.get(full);
     if (pending) return pending as Promise<T>;
     const run = (async () => {
       try {
-        const raw = await this.call((c) => c.get(this.key(key)));
+        const raw = await this.call((c) => c.get(full));
         if (raw !== FAILED) this.count(raw !== null);
         if (raw !== FAILED && raw !== null) return loads(raw as string) as T;
         const value = await loader();
         await this.set(key, value === undefined ? null : value, ttlSeconds);
         return value;
       } finally {
-        this.inflight.delete(key);
+        this.inflight.delete(full);
       }
     })();
-    this.inflight.set(key, run);
+    this.inflight.set(full, run);
     return run;
   }
 
@@ -352,47 +433,66 @@ export class RedisCache {
     return { allowed: count <= limit, remaining: Math.max(0, limit - count), resetAfter: pttl / 1000, count };
   }
 
-  /** PING with a deadline; always answers (never hangs). */
+  /** PING with its own deadline (min(call deadline, 2 s)); always answers, never hangs, even while the breaker is open. */
   async healthCheck(timeoutMs = Math.min(this.deadlineMs, 2000)): Promise<HealthPayload> {
     const started = performance.now();
-    const base = () => ({
-      module: MODULE,
-      version: VERSION,
-      connection: { host: this.settings.host, port: this.settings.port, db: this.settings.db, use_tls: this.settings.useTls },
-    });
+    const connection = { host: this.settings.host, port: this.settings.port, db: this.settings.db, use_tls: this.settings.useTls };
     try {
       await this.withDeadline(this.client.ping(), timeoutMs);
       this.breaker.success();
-      const ready = this.client.status === 'ready' ? 1 : 0;
       return {
         status: 'ok',
-        ...base(),
+        module: MODULE,
+        version: VERSION,
         latency: { ping_ms: Math.round((performance.now() - started) * 1000) / 1000 },
-        pool: { active: ready, idle: 0, max: 1 },
+        pool: { active: this.client.status === 'ready' ? 1 : 0, idle: 0, max: 1 },
+        connection,
         breaker: this.breaker.snapshot(),
         checked_at: new Date().toISOString(),
       };
     } catch (err) {
-      this.failed(err);
-      const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const detail = (this.settings.password ? msg.split(this.settings.password).join('***') : msg).slice(0, 200);
-      return { status: 'fail', ...base(), detail, breaker: this.breaker.snapshot(), checked_at: new Date().toISOString() };
+      if (isReplyError(err) && !isInfraError(err)) this.breaker.success();
+      else this.failed(err);
+      const last = this.client.status !== 'ready' ? this.lastConnectionError : null;
+      const text = last ? `ConnectionError: ${last.message} (client ${this.client.status})` : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const detail = this.mask(text).slice(0, 200);
+      return { status: 'fail', module: MODULE, version: VERSION, detail, connection, breaker: this.breaker.snapshot(), checked_at: new Date().toISOString() };
     }
   }
 
+  /** INFO memory/keyspace/server and DBSIZE in one round trip; null when Redis is unreachable or refuses (ACL). */
+  async serverInfo(): Promise<ServerInfo | null> {
+    try {
+      const res = await this.call(async (c) => {
+        const out = (await c.pipeline().info('memory').info('keyspace').info('server').dbsize().exec()) ?? [];
+        const error = out.find(([e]) => e)?.[0];
+        if (error) throw error;
+        return out.map(([, r]) => r);
+      });
+      if (res === FAILED) return null;
+      const [memory, keyspace, server, dbsize] = res as [unknown, unknown, unknown, unknown];
+      return { memory: String(memory), keyspace: String(keyspace), server: String(server), dbsize: Number(dbsize) };
+    } catch {
+      return null; // e.g. NOPERM for a least-privilege ACL user without INFO: stats are optional
+    }
+  }
+
+  /** Counters, latency quantiles (seconds) and breaker state. */
   stats() {
     return { ...this.metrics.snapshot(), breaker: this.breaker.snapshot() };
   }
 
+  /** Prometheus text exposition (rapidkit_redis_* metrics, same names as Python). */
   renderPrometheus(): string {
     return this.metrics.renderPrometheus(this.breaker.state);
   }
 
+  /** Resolved configuration, password masked. */
   metadata(): RedisMetadata {
     return getRedisMetadata(this.settings);
   }
 
-  /** QUIT (or disconnect when Redis is away). Safe to call twice. */
+  /** QUIT (or disconnect when Redis is away). Safe to call twice; never throws. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,0 +1,195 @@
+/**
+ * NestJS layer: RedisModule.forRoot()/forRootAsync(), the injectable RedisService, the health controller, the
+ * ConfigModule pieces (registerAs('redis') + Joi schema) and a @nestjs/terminus health indicator.
+ */
+import 'reflect-metadata';
+import {
+  Controller,
+  Get,
+  Global,
+  Header,
+  Injectable,
+  Logger,
+  Module,
+  ServiceUnavailableException,
+  type DynamicModule,
+  type ModuleMetadata,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { registerAs } from '@nestjs/config';
+import * as Joi from 'joi';
+import { RedisCache, type HealthPayload, type RedisLogger } from '../core/cache';
+import { settingsFromEnv, type RedisSettings } from '../core/config';
+
+export * from '../core/index';
+
+/** `ConfigModule.forRoot({ load: [redisConfig] })`, then `configService.get('redis')` gives the resolved settings. */
+export const redisConfig = registerAs('redis', (): RedisSettings => settingsFromEnv());
+
+const seconds = Joi.alternatives(Joi.number().min(0), Joi.string().pattern(/^(\d+(\.\d+)?|\.\d+)(ms|s)?$/i));
+const bool = Joi.string().valid('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off').insensitive();
+
+/**
+ * `ConfigModule.forRoot({ validationSchema: redisValidationSchema })`: Joi refuses a bad value at start-up and
+ * names the variable. (The runtime checks the same rules itself when it reads them: ConfigError.)
+ */
+export const redisValidationSchema = Joi.object({
+  REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }),
+  REDIS_HOST: Joi.string().hostname(),
+  REDIS_PORT: Joi.number().integer().min(1).max(65535),
+  REDIS_DB: Joi.number().integer().min(0),
+  REDIS_USERNAME: Joi.string(),
+  REDIS_PASSWORD: Joi.string().allow(''),
+  REDIS_TLS: bool,
+  REDIS_TLS_CA_FILE: Joi.string(),
+  REDIS_TLS_CERT_FILE: Joi.string(),
+  REDIS_TLS_KEY_FILE: Joi.string(),
+  REDIS_TLS_CHECK_HOSTNAME: bool,
+  REDIS_MAX_CONNECTIONS: Joi.number().integer().min(1),
+  REDIS_SOCKET_TIMEOUT: seconds,
+  REDIS_CONNECT_TIMEOUT: seconds,
+  REDIS_RETRIES: Joi.number().integer().min(0).max(10),
+  REDIS_BACKOFF: seconds,
+  REDIS_PRECONNECT: bool,
+  REDIS_KEY_PREFIX: Joi.string().allow(''),
+  CACHE_TTL: Joi.number().integer().min(0),
+  REDIS_CACHE_TTL: Joi.number().integer().min(0),
+  REDIS_CLIENT_NAME: Joi.string(),
+  REDIS_BREAKER_THRESHOLD: Joi.number().integer().min(1),
+  REDIS_BREAKER_RESET_TIMEOUT: seconds,
+}).unknown(true);
+
+function nestLogger(): RedisLogger {
+  const logger = new Logger('RedisModule');
+  return { warn: (message) => logger.warn(message) };
+}
+
+/**
+ * The cache API (see RedisCache: get, set, delete, exists, expire, ttl, incr, getMany, setMany, deletePattern,
+ * getOrSet, rateLimit, healthCheck, stats, renderPrometheus, metadata) as an injectable service; `client` is the
+ * raw ioredis client. Built by RedisModule (not by Nest's constructor injection).
+ */
+@Injectable()
+export class RedisService extends RedisCache implements OnModuleInit, OnModuleDestroy {
+  async onModuleInit(): Promise<void> {
+    if (this.settings.preconnect && !(await this.connect())) {
+      new Logger('RedisModule').warn('preconnect failed; the app starts anyway and serves without cache until Redis is back');
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+}
+
+@Controller('api/health/module')
+export class RedisHealthController {
+  constructor(private readonly redis: RedisService) {}
+
+  /** 200 with the health payload, or 503 with `status: "fail"` within the deadline. */
+  @Get('redis')
+  async health(): Promise<HealthPayload> {
+    const payload = await this.redis.healthCheck();
+    if (payload.status !== 'ok') throw new ServiceUnavailableException(payload);
+    return payload;
+  }
+
+  /** Prometheus text (rapidkit_redis_*). */
+  @Get('redis/metrics')
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  metrics(): string {
+    return this.redis.renderPrometheus();
+  }
+}
+
+export type RedisIndicatorResult = Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
+
+/** The @nestjs/terminus HealthCheckError when terminus is installed (optional require), else an equivalent error. */
+function healthCheckError(message: string, causes: RedisIndicatorResult): Error {
+  try {
+    const terminus = require('@nestjs/terminus') as { HealthCheckError?: new (m: string, c: unknown) => Error };
+    if (typeof terminus.HealthCheckError === 'function') return new terminus.HealthCheckError(message, causes);
+  } catch {
+    /* terminus not installed */
+  }
+  return Object.assign(new Error(message), { isHealthCheckError: true, causes });
+}
+
+/** Whether the installed terminus reads `down` results from a resolved indicator (terminus >= 11). */
+function terminusReadsDownResults(): boolean {
+  try {
+    return typeof (require('@nestjs/terminus') as { HealthIndicatorService?: unknown }).HealthIndicatorService === 'function';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * @nestjs/terminus health indicator (needs no terminus import of yours):
+ * `this.health.check([() => this.redisIndicator.isHealthy('redis')])`. Follows the installed terminus: on
+ * terminus >= 11 an unreachable Redis resolves to `{redis: {status: 'down', ...}}`; on older versions it throws a
+ * HealthCheckError carrying that result, as those versions expect.
+ */
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(private readonly redis: RedisService) {}
+
+  async isHealthy(key = 'redis'): Promise<RedisIndicatorResult> {
+    const p = await this.redis.healthCheck();
+    const up = p.status === 'ok';
+    const result: RedisIndicatorResult = {
+      [key]: up
+        ? { status: 'up', ping_ms: p.latency?.ping_ms ?? null, breaker: p.breaker.state }
+        : { status: 'down', message: p.detail ?? 'redis unreachable', breaker: p.breaker.state },
+    };
+    if (up || terminusReadsDownResults()) return result;
+    throw healthCheckError('redis unreachable', result);
+  }
+}
+
+export interface RedisModuleOptions extends Partial<RedisSettings> {
+  /** Serve GET /api/health/module/redis and /metrics (default true). */
+  healthRoute?: boolean;
+}
+
+export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: any[];
+  /** Settings overrides (e.g. `(config: ConfigService) => config.get('redis')`), applied over the environment. */
+  useFactory: (...args: any[]) => RedisModuleOptions | undefined | Promise<RedisModuleOptions | undefined>;
+  healthRoute?: boolean;
+}
+
+function build(overrides: RedisModuleOptions | undefined): RedisService {
+  const { healthRoute: _ignored, ...settings } = overrides ?? {};
+  return new RedisService({ ...settingsFromEnv(), ...settings }, { logger: nestLogger() });
+}
+
+/** Global module: import it once (AppModule); RedisService and RedisHealthIndicator are injectable everywhere. */
+@Global()
+@Module({})
+export class RedisModule {
+  /** Settings: the environment (REDIS_URL, ...) over the baked defaults, then `options` over both. */
+  static forRoot(options: RedisModuleOptions = {}): DynamicModule {
+    return {
+      module: RedisModule,
+      providers: [{ provide: RedisService, useFactory: () => build(options) }, RedisHealthIndicator],
+      controllers: options.healthRoute === false ? [] : [RedisHealthController],
+      exports: [RedisService, RedisHealthIndicator],
+    };
+  }
+
+  /** e.g. `forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (c) => c.get('redis') })`. */
+  static forRootAsync(options: RedisModuleAsyncOptions): DynamicModule {
+    return {
+      module: RedisModule,
+      imports: options.imports ?? [],
+      providers: [
+        { provide: RedisService, inject: options.inject ?? [], useFactory: async (...args: any[]) => build(await options.useFactory(...args)) },
+        RedisHealthIndicator,
+      ],
+      controllers: options.healthRoute === false ? [] : [RedisHealthController],
+      exports: [RedisService, RedisHealthIndicator],
+    };
+  }
+}
