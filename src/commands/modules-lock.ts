@@ -20,7 +20,7 @@ export async function lockCommand(raw: Record<string, unknown>): Promise<void> {
   const text = Buffer.from(renderLock(lock));
   const changed = !previous || !previous.equals(text);
   if (changed) flush(projectDir, [{ path: LOCK_PATH, content: text, previous }]);
-  const summary = Object.entries(lock.modules).map(([name, m]) => ({ name, version: m.version, framework: m.framework, files: Object.keys(m.files).length, digest: m.digest }));
+  const summary = Object.entries(lock.modules).map(([name, m]) => ({ name, version: m.version, framework: m.framework, files: m.files.size, digest: m.digest }));
   if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: 1, command: 'lock', lock: LOCK_PATH, written: changed, modules: summary }, null, 2) + '\n');
   else {
     for (const m of summary) process.stdout.write(`${m.name} ${m.version} (${m.framework}): ${m.files} files, ${m.digest}\n`);

@@ -1,17 +1,15 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { ExitError } from '../errors.js';
 import { verifyProject } from '../lock/verify.js';
 
-const optionsSchema = z.object({ strict: z.boolean().default(false), project: z.string().default('.'), json: z.boolean().default(false) });
-
+// No zod here: verify-all is on CI's critical path and parses only three flags (commander already typed them).
 export async function verifyCommand(raw: Record<string, unknown>): Promise<void> {
-  const opts = optionsSchema.parse(raw);
+  const opts = { strict: raw.strict === true, project: typeof raw.project === 'string' ? raw.project : '.', json: raw.json === true };
   const report = await verifyProject(path.resolve(opts.project), opts.strict);
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {
     const out: string[] = [];
-    for (const m of report.modules) out.push(`${m.ok ? 'ok  ' : 'FAIL'} ${m.name} ${m.version} (${m.framework}): ${m.files} files checked`);
+    for (const m of report.modules) out.push(`${m.ok ? 'ok  ' : 'FAIL'} ${m.name} ${m.version} (${m.framework}): ${m.files} files checked${m.regenerated ? ', regenerated from the lock' : ''}`);
     for (const p of report.problems) {
       out.push(`  ${p.status.toUpperCase()}: ${p.message}`);
       if (p.expected || p.actual) out.push(`    expected: ${p.expected ?? '-'}\n    actual:   ${p.actual ?? '-'}`);

@@ -14,7 +14,7 @@ export async function vetCommand(name: string | undefined, raw: Record<string, u
   const opts = parsed.data;
   const names = name ? [name] : loadCatalogue().modules.map((m) => m.name);
   const reports = names.map((n) => vetModule(n, { bump: opts.bump, record: opts.record }));
-  if (opts.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : { schemaVersion: 1, command: 'vet', reports }, null, 2) + '\n');
+  if (opts.json) process.stdout.write(JSON.stringify(name ? reports[0] : { schemaVersion: 1, command: 'vet', ok: reports.every((r) => r.ok), reports }, null, 2) + '\n');
   else {
     for (const r of reports) {
       process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.module} ${r.version ?? ''}${r.bumped ? ` (bumped to ${r.bumped})` : ''}${r.recorded ? ' (content hash recorded)' : ''}\n`);

@@ -1,76 +1,146 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-const STREAM_ABOVE = 8 * 1024 * 1024;
-const INLINE_BELOW = 256; // small lists: hashing inline is cheaper than starting workers
+/** Below this many files, hashing on the calling thread is cheaper than starting a worker. */
+const INLINE_BELOW = 256;
+/** Files per unit of work taken from the shared counter. */
+const CHUNK = 32;
+const BUF = 1 << 20;
 
-/** sha256 of one file: read whole, or streamed in chunks when large; null when missing. */
-export function hashFileSync(abs: string): string | null {
+/**
+ * sha256 (hex) of one regular file, read in 1 MiB chunks (any size, constant memory); null when it is missing or
+ * not a regular file. Symbolic links are not followed: a vendored file replaced by a link is reported, not hashed.
+ */
+export function hashFileSync(abs: string, buf: Buffer = Buffer.allocUnsafe(BUF)): string | null {
+  const d = digestFile(abs, buf, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  return d === null ? null : d.toString('hex');
+}
+
+function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
   let fd: number;
   try {
-    const st = fs.statSync(abs);
-    if (!st.isFile()) return null;
-    if (st.size <= STREAM_ABOVE) return createHash('sha256').update(fs.readFileSync(abs)).digest('hex');
-    fd = fs.openSync(abs, 'r');
+    fd = fs.openSync(abs, flags);
   } catch {
     return null;
   }
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1024 * 1024);
   try {
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    const h = createHash('sha256');
+    // a regular file's read comes back short only at its end, which saves the read that would return 0
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+      h.update(n === buf.length ? buf : buf.subarray(0, n));
+      if (n < buf.length) break;
+    }
+    return h.digest();
+  } catch {
+    return null; // EISDIR and the like: not a regular file
   } finally {
     fs.closeSync(fd);
   }
-  return h.digest('hex');
 }
 
+// The same loop for the workers (kept as source text: a worker started from a string needs no file on disk).
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
-const chunk = Buffer.allocUnsafe(1 << 20);
-const out = workerData.files.map((abs) => {
-  let fd;
-  try { fd = fs.openSync(abs, 'r'); } catch { return null; }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return null;
-    const h = createHash('sha256');
-    const buf = st.size <= chunk.length ? chunk : Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-    return h.digest('hex');
-  } catch { return null; } finally { fs.closeSync(fd); }
-});
-parentPort.postMessage(out);
+const { files, next, digests, status, chunk, flags } = workerData;
+const counter = new Int32Array(next);
+const out = new Uint8Array(digests);
+const state = new Uint8Array(status);
+const buf = Buffer.allocUnsafe(${BUF});
+const chunks = Math.ceil(files.length / chunk);
+for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
+  const end = Math.min(files.length, (c + 1) * chunk);
+  for (let i = c * chunk; i < end; i++) {
+    let fd;
+    try { fd = fs.openSync(files[i], flags); } catch { state[i] = 2; continue; }
+    try {
+      const h = createHash('sha256');
+      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+        h.update(n === buf.length ? buf : buf.subarray(0, n));
+        if (n < buf.length) break;
+      }
+      out.set(h.digest(), i * 32);
+      state[i] = 1;
+    } catch { state[i] = 2; } finally { fs.closeSync(fd); }
+  }
+}
+parentPort.postMessage('done');
 `;
 
+/** Hashing of many files, started at once and running while the caller does other work. */
+export interface HashJob {
+  /** Hashes what the workers have not taken yet on this thread too, waits for them; sha256 hex or null per file. */
+  finish(): Promise<Array<string | null>>;
+  /** Stops the workers (after an error elsewhere). */
+  cancel(): void;
+}
+
 /**
- * sha256 of many project files (missing → null). Large lists are split across worker threads, one per core, so
- * reading and hashing run in parallel with whatever the main thread does meanwhile (verify regenerates the module).
+ * Starts hashing `files` (absolute paths): one worker thread per core but one, taking chunks from a shared counter;
+ * the calling thread joins in when it calls `finish()`, so all cores are busy and nobody waits on a fixed split.
+ * Digests land in shared memory (no per-file messages).
  */
-export async function hashFiles(projectDir: string, rels: string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
-  if (rels.length < INLINE_BELOW) {
-    for (const rel of rels) out.set(rel, hashFileSync(path.join(projectDir, rel)));
-    return out;
-  }
+export function startHashing(files: string[]): HashJob {
+  const n = files.length;
+  const flags = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
   const cores = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
-  const size = Math.ceil(rels.length / cores);
-  const parts = Array.from({ length: cores }, (_, i) => rels.slice(i * size, (i + 1) * size)).filter((p) => p.length > 0);
-  const results = await Promise.all(
-    parts.map(
-      (part) =>
-        new Promise<Array<string | null>>((resolve, reject) => {
-          const w = new Worker(WORKER, { eval: true, workerData: { files: part.map((r) => path.join(projectDir, r)) } });
-          w.once('message', resolve);
-          w.once('error', reject);
-        }),
-    ),
-  );
-  parts.forEach((part, i) => part.forEach((rel, j) => out.set(rel, results[i]![j]!)));
-  return out;
+  if (n < INLINE_BELOW) {
+    return {
+      finish: async () => {
+        const buf = Buffer.allocUnsafe(BUF);
+        return files.map((f) => digestFile(f, buf, flags)?.toString('hex') ?? null);
+      },
+      cancel: () => {},
+    };
+  }
+  const next = new SharedArrayBuffer(4);
+  const digests = new SharedArrayBuffer(n * 32);
+  const status = new SharedArrayBuffer(n);
+  const workers: Worker[] = [];
+  const done: Array<Promise<void>> = [];
+  for (let w = 0; w < Math.max(1, cores - 1); w++) {
+    const worker = new Worker(WORKER, { eval: true, workerData: { files, next, digests, status, chunk: CHUNK, flags } });
+    workers.push(worker);
+    done.push(
+      new Promise((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+        worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
+      }),
+    );
+  }
+  return {
+    async finish() {
+      const counter = new Int32Array(next);
+      const out = Buffer.from(digests);
+      const state = new Uint8Array(status);
+      const buf = Buffer.allocUnsafe(BUF);
+      const chunks = Math.ceil(n / CHUNK);
+      for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
+        for (let i = c * CHUNK, end = Math.min(n, (c + 1) * CHUNK); i < end; i++) {
+          const d = digestFile(files[i]!, buf, flags);
+          if (d) {
+            d.copy(out, i * 32);
+            state[i] = 1;
+          } else state[i] = 2;
+        }
+      }
+      await Promise.all(done);
+      const result = new Array<string | null>(n);
+      for (let i = 0; i < n; i++) result[i] = state[i] === 1 ? out.toString('hex', i * 32, i * 32 + 32) : null;
+      return result;
+    },
+    cancel() {
+      for (const w of workers) void w.terminate();
+    },
+  };
+}
+
+/** sha256 of many files (absolute paths) → map (missing → null). */
+export async function hashFiles(files: string[]): Promise<Map<string, string | null>> {
+  const hashes = await startHashing(files).finish();
+  return new Map(files.map((f, i) => [f, hashes[i]!]));
 }

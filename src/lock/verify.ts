@@ -1,43 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import semver from 'semver';
-import { z } from 'zod';
 import { GenError, UsageError } from '../errors.js';
-import { resolveOptions } from '../engine/options.js';
-import { renderModuleFiles, vendorDir, type DesiredFile } from '../engine/render.js';
-import { listFiles } from '../engine/templates.js';
-import { loadModule } from '../module/load.js';
-import { readState } from '../module/state.js';
-import { hashFiles } from './hash.js';
-import { LOCK_PATH, markedBlock, readLock, sha256, type ModuleEntry } from './lockfile.js';
+import { hashFileSync, startHashing, type HashJob } from './hash.js';
+import { LOCK_PATH, splitFileBlocks, vendorPaths } from './scan.js';
+import type { LoadedModule } from '../module/load.js';
+import type { ModuleEntry } from './lockfile.js';
+import type { Regenerated } from './regenerate.js';
+import type { Check, VerifyReport } from './schema.js';
 
-export const checkSchema = z.strictObject({
-  module: z.string(),
-  path: z.string(),
-  class: z.enum(['vendor', 'wrapper', 'snippet', 'module']),
-  status: z.enum(['ok', 'changed', 'missing', 'extra', 'drift', 'modified', 'pinned-missing']),
-  expected: z.string().nullable(),
-  actual: z.string().nullable(),
-  message: z.string(),
-  remedy: z.string().nullable(),
-  fails: z.boolean(),
-});
-export type Check = z.infer<typeof checkSchema>;
+// Only light modules are imported up front: hashing starts before YAML, zod and the engine are loaded.
 
-export const verifyReportSchema = z.strictObject({
-  schemaVersion: z.literal(1),
-  command: z.literal('verify-all'),
-  project: z.string(),
-  strict: z.boolean(),
-  ok: z.boolean(),
-  modules: z.array(
-    z.strictObject({ name: z.string(), version: z.string(), framework: z.string(), latest: z.string().nullable(), files: z.number(), ok: z.boolean() }),
-  ),
-  problems: z.array(checkSchema),
-  modified: z.array(checkSchema),
-  info: z.array(z.string()),
-});
-export type VerifyReport = z.infer<typeof verifyReportSchema>;
+export type { Check, VerifyReport } from './schema.js';
 
 /** Options recorded in the lock → `--set` pairs (secrets get a placeholder: they never reach the snapshot). */
 export function setsFromRecorded(options: Record<string, unknown>): string[] {
@@ -45,136 +18,246 @@ export function setsFromRecorded(options: Record<string, unknown>): string[] {
 }
 
 const VERSION_PIN = /VENDOR_VERSION\s*[:=][^'"\n]*['"]([^'"]+)['"]/;
+const snapshotOf = (name: string, version: string) => `.rapidkit/vendor/${name}/${version}`;
 
+/**
+ * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
+ * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
+ * snapshot is absent; (3) drift — the module re-rendered in memory from the lock's options against the lock.
+ */
 export async function verifyProject(projectDir: string, strict: boolean): Promise<VerifyReport> {
-  const lock = readLock(projectDir);
-  if (!lock) {
-    throw new UsageError(`${LOCK_PATH} not found in ${projectDir}`, { file: LOCK_PATH, hint: "Run 'gen add module <name>' or 'gen modules lock' first." });
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(projectDir, LOCK_PATH), 'utf8');
+  } catch {
+    throw new UsageError(`${LOCK_PATH} not found in ${projectDir}`, { file: LOCK_PATH, hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots." });
   }
-  const checks: Check[] = [];
-  const info: string[] = [];
-  const modules: VerifyReport['modules'] = [];
-  for (const [name, entry] of Object.entries(lock.modules)) {
-    const before = checks.length;
-    const latest = await verifyModule(projectDir, name, entry, strict, checks, info);
-    const mine = checks.slice(before);
-    modules.push({ name, version: entry.version, framework: entry.framework, latest, files: Object.keys(entry.files).length, ok: !mine.some((c) => c.fails) });
+  // 1. the vendored paths come straight from the lock's file lines: hashing runs while the rest is parsed
+  const split = splitFileBlocks(text);
+  const early = split.blocks.flatMap(vendorPaths);
+  const jobs: HashJob[] = [startHashing(early.map((p) => path.join(projectDir, p)))];
+  try {
+    return await verifyWith(projectDir, strict, text, split, early, jobs);
+  } finally {
+    for (const j of jobs) j.cancel();
   }
-  const problems = checks.filter((c) => c.fails);
-  return {
-    schemaVersion: 1,
-    command: 'verify-all',
-    project: projectDir,
-    strict,
-    ok: problems.length === 0,
-    modules,
-    problems,
-    modified: checks.filter((c) => c.status === 'modified'),
-    info,
-  };
 }
 
-async function verifyModule(projectDir: string, name: string, entry: ModuleEntry, strict: boolean, checks: Check[], info: string[]): Promise<string | null> {
-  const snap = vendorDir(name, entry.version);
-  const restore = `gen add module ${name}   # re-renders ${name} ${entry.version} with the options recorded in the lock`;
-  const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => checks.push({ module: name, fails: c.fails ?? c.status !== 'ok', ...c });
+interface ModuleRun {
+  name: string;
+  entry: ModuleEntry;
+  checks: Check[];
+  latest: string | null;
+  regenerated: Map<string, Regenerated> | null;
+  onDisk: string[] | null;
+}
 
-  // 1. integrity: re-hash every vendored file (worker threads, one per core)
-  const vendorPaths = Object.entries(entry.files).filter(([, e]) => e.class === 'vendor').map(([p]) => p);
-  const { latest, regenerated, digests } = regenerate(projectDir, name, entry, info);
-  // one parallel pass: the vendored files, and (when the release recorded no digests) the template files that
-  // regenerated verbatim files are copies of
-  const sources = (regenerated ?? []).filter((f) => f.source && !digests?.has(f.source)).map((f) => f.source!);
-  const hashed = await hashFiles('', [...vendorPaths.map((p) => path.join(projectDir, p)), ...sources]);
-  const hashes = new Map(vendorPaths.map((p) => [p, hashed.get(path.join(projectDir, p)) ?? null]));
-  for (const p of vendorPaths) {
-    const expected = entry.files[p]!.sha256;
-    const actual = hashes.get(p) ?? null;
-    if (actual === null) push({ path: p, class: 'vendor', status: 'missing', expected, actual, message: `${name}: vendored file ${p} is missing`, remedy: restore });
-    else if (actual !== expected) push({ path: p, class: 'vendor', status: 'changed', expected, actual, message: `${name}: vendored file ${p} was changed (expected sha256 ${expected}, found ${actual})`, remedy: `vendored files are read-only; restore with: ${restore}` });
-  }
-  if (fs.existsSync(path.join(projectDir, snap))) {
-    const known = new Set(vendorPaths);
-    for (const rel of listFiles(path.join(projectDir, snap))) {
-      const p = `${snap}/${rel}`;
-      if (!known.has(p)) push({ path: p, class: 'vendor', status: 'extra', expected: null, actual: sha256(fs.readFileSync(path.join(projectDir, p))), message: `${name}: ${p} is not part of the vendored snapshot`, remedy: `remove it (vendored folders hold only what gen produced), or re-run: ${restore}` });
+async function verifyWith(projectDir: string, strict: boolean, text: string, split: ReturnType<typeof splitFileBlocks>, early: string[], jobs: HashJob[]): Promise<VerifyReport> {
+  const { parseLock, aggregateDigest, markedBlock, sha256 } = await import('./lockfile.js');
+  const lock = parseLock(text, split);
+  const info: string[] = [];
+  const runs: ModuleRun[] = [];
+
+  // 2. everything that needs no hash of a vendored file, while the workers hash
+  for (const [name, entry] of Object.entries(lock.modules)) {
+    const checks: Check[] = [];
+    const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => checks.push({ module: name, fails: c.fails ?? c.status !== 'modified', ...c });
+    const snap = snapshotOf(name, entry.version);
+    const restore = restoreHint(name, entry.version);
+
+    const computed = aggregateDigest(entry.files);
+    if (computed !== entry.digest) {
+      push({ path: LOCK_PATH, class: 'module', status: 'changed', expected: entry.digest, actual: computed, message: `${name}: the lock's digest does not match its file lines (the lock was edited by hand)`, remedy: 'gen modules lock --overwrite   # rebuilds it from what gen renders, never from the files on disk' });
     }
-  } else {
-    push({ path: snap, class: 'vendor', status: 'missing', expected: null, actual: null, message: `${name}: the snapshot folder ${snap} is missing`, remedy: restore });
-  }
 
-  // 2. user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pinned versions must exist
-  for (const [p, e] of Object.entries(entry.files)) {
-    if (e.class === 'vendor') continue;
-    const abs = path.join(projectDir, p);
-    const text = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : null;
-    if (e.class === 'wrapper') {
-      if (text === null) {
-        push({ path: p, class: 'wrapper', status: 'missing', expected: e.sha256, actual: null, message: `${name}: wrapper ${p} is missing`, remedy: restore, fails: true });
-        continue;
+    // user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pins must be vendored
+    for (const [p, e] of entry.files) {
+      if (e.class === 'vendor') continue;
+      let fileText: string | null = null;
+      try {
+        fileText = fs.readFileSync(path.join(projectDir, p), 'utf8');
+      } catch {
+        /* missing */
       }
-      const pinned = VERSION_PIN.exec(text)?.[1];
-      if (pinned && !fs.existsSync(path.join(projectDir, vendorDir(name, pinned)))) {
-        push({ path: p, class: 'wrapper', status: 'pinned-missing', expected: pinned, actual: null, message: `${name}: wrapper ${p} pins version ${pinned}, which is not vendored (${vendorDir(name, pinned)} missing)`, remedy: `gen add module ${name} --framework ${entry.framework}` });
-      }
-      const actual = sha256(text);
-      if (actual !== e.sha256) push({ path: p, class: 'wrapper', status: 'modified', expected: e.sha256, actual, message: `${name}: wrapper ${p} modified${strict ? '' : ' (allowed)'}`, remedy: strict ? `review it; re-render with: ${restore}` : null, fails: strict });
-    } else {
-      for (const [id, h] of Object.entries(e.blocks ?? {})) {
-        const block = text === null ? null : markedBlock(text, p, name, id);
-        const actual = block === null ? null : sha256(block);
-        if (actual !== h) {
-          push({ path: p, class: 'snippet', status: 'modified', expected: h, actual, message: `${name}: snippet ${id} in ${p} ${block === null ? 'was removed' : 'was edited'}${strict ? '' : ' (allowed)'}`, remedy: strict ? `re-inject it with: ${restore}` : null, fails: strict });
+      if (e.class === 'wrapper') {
+        if (fileText === null) {
+          push({ path: p, class: 'wrapper', status: 'missing', expected: e.sha256, actual: null, message: `${name}: wrapper ${p} is missing`, remedy: restore });
+          continue;
+        }
+        const pinned = VERSION_PIN.exec(fileText)?.[1];
+        if (pinned && !fs.existsSync(path.join(projectDir, snapshotOf(name, pinned)))) {
+          push({ path: p, class: 'wrapper', status: 'pinned-missing', expected: pinned, actual: null, message: `${name}: wrapper ${p} pins version ${pinned}, which is not vendored (${snapshotOf(name, pinned)} is missing)`, remedy: `restore ${snapshotOf(name, pinned)} from version control, or re-pin: gen add module ${name} --framework ${entry.framework}` });
+        } else if (pinned && pinned !== entry.version) {
+          push({ path: p, class: 'wrapper', status: 'drift', expected: entry.version, actual: pinned, message: `${name}: wrapper ${p} pins version ${pinned}, but the lock (and this check) covers ${entry.version}: the code that runs is not verified`, remedy: `point it back at ${entry.version}, or install ${pinned}: gen add module ${name}` });
+        }
+        const actual = sha256(fileText);
+        if (actual !== e.sha256) push({ path: p, class: 'wrapper', status: 'modified', expected: e.sha256, actual, message: `${name}: wrapper ${p} modified${strict ? '' : ' (allowed)'}`, remedy: strict ? `review the change against gen's rendering in ${snap}/_pristine/${p}, then re-render or accept it without --strict` : null, fails: strict });
+      } else {
+        for (const [id, h] of Object.entries(e.blocks ?? {})) {
+          const block = fileText === null ? null : markedBlock(fileText, p, name, id);
+          const actual = block === null ? null : sha256(block);
+          if (actual !== h) push({ path: p, class: 'snippet', status: 'modified', expected: h, actual, message: `${name}: snippet ${id} in ${p} ${block === null ? 'was removed' : 'was edited'}${strict ? '' : ' (allowed)'}`, remedy: strict ? `re-inject it: ${restore}` : null, fails: strict });
         }
       }
     }
+
+    const regen = await regenerate(projectDir, name, entry, info);
+    // every file below the snapshot, to find files that are not in the lock
+    const onDisk = fs.existsSync(path.join(projectDir, snap)) ? listSnapshot(path.join(projectDir, snap), snap, entry.files) : null;
+    const others = otherSnapshots(projectDir, name, entry.version);
+    if (others.length > 0) info.push(`${name}: ${others.map((v) => snapshotOf(name, v)).join(', ')} not covered by the lock (verify checks ${entry.version}); remove it once no wrapper pins it`);
+    runs.push({ name, entry, checks, onDisk, ...regen });
   }
 
-  // 3. drift: the module re-rendered in memory from the lock's options must give the lock's hashes
-  if (regenerated) {
-    const byPath = new Map(regenerated.map((f) => [f.path, f]));
-    for (const [p, e] of Object.entries(entry.files)) {
+  // verbatim files of an unreleased version (no digests recorded): hash their templates too
+  const sources = new Set<string>();
+  for (const r of runs) for (const f of r.regenerated?.values() ?? []) if (f.sha256 === null) sources.add(f.source!);
+  const sourceList = [...sources];
+  const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
+  // a lock that did not take the fast path (hand-edited layout): its vendored paths were not known early
+  const earlyIndex = new Map<string, number>();
+  for (let i = 0; i < early.length; i++) earlyIndex.set(early[i]!, i);
+  const late: string[] = [];
+  for (const r of runs) for (const [p, e] of r.entry.files) if (e.class === 'vendor' && !earlyIndex.has(p)) late.push(p);
+  const lateJob = late.length > 0 ? startHashing(late.map((p) => path.join(projectDir, p))) : null;
+  for (const j of [sourceJob, lateJob]) if (j) jobs.push(j);
+
+  // 3. this thread joins the hashing, then compares
+  const earlyHashes = await jobs[0]!.finish();
+  const sourceHashes = new Map<string, string | null>();
+  if (sourceJob) (await sourceJob.finish()).forEach((h, i) => sourceHashes.set(sourceList[i]!, h));
+  const lateHashes = new Map<string, string | null>();
+  if (lateJob) (await lateJob.finish()).forEach((h, i) => lateHashes.set(late[i]!, h));
+
+  const modules: VerifyReport['modules'] = [];
+  const all: Check[] = [];
+  for (const run of runs) {
+    const { name, entry, regenerated } = run;
+    const snap = snapshotOf(name, entry.version);
+    const restore = restoreHint(name, entry.version);
+    const integrity: Check[] = [];
+    const drift: Check[] = [];
+    const hashRegenerated = (r: Regenerated) => r.sha256 ?? sourceHashes.get(r.source!) ?? null;
+    let found = 0;
+
+    // one pass over the lock: integrity of every vendored file, and the regenerated content of every generated file
+    for (const [p, e] of entry.files) {
       if (e.class === 'snippet') continue;
-      const r = byPath.get(p);
-      const actual = r ? (r.source ? (digests?.get(r.source) ?? hashed.get(r.source) ?? null) : sha256(r.content)) : null;
-      if (actual !== e.sha256) push({ path: p, class: e.class, status: 'drift', expected: e.sha256, actual, message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'}`, remedy: restore });
+      if (e.class === 'vendor') {
+        const i = earlyIndex.get(p);
+        const actual = i === undefined ? (lateHashes.get(p) ?? null) : earlyHashes[i]!;
+        if (actual === null) integrity.push({ module: name, path: p, class: 'vendor', status: 'missing', expected: e.sha256, actual, message: `${name}: vendored file ${p} is missing (or not a regular file)`, remedy: restore, fails: true });
+        else if (actual !== e.sha256) integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: e.sha256, actual, message: `${name}: vendored file ${p} was changed (expected sha256 ${e.sha256}, found ${actual})`, remedy: `vendored files are read-only; restore it with: ${restore}`, fails: true });
+      }
+      if (regenerated) {
+        const r = regenerated.get(p);
+        if (r) found++;
+        const actual = r ? hashRegenerated(r) : null;
+        if (actual !== e.sha256) drift.push({ module: name, path: p, class: e.class, status: 'drift', expected: e.sha256, actual, message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'} (the lock and the snapshot no longer match what ${name} ${entry.version} renders)`, remedy: restore, fails: true });
+      }
     }
-    for (const [p, r] of byPath) {
-      if (!(p in entry.files)) push({ path: p, class: 'vendor', status: 'drift', expected: null, actual: r.source ? (digests?.get(r.source) ?? hashed.get(r.source) ?? null) : sha256(r.content), message: `${name}: regeneration produces ${p}, which the lock does not list`, remedy: restore });
+    if (regenerated && regenerated.size !== found) {
+      for (const [p, r] of regenerated) {
+        if (!entry.files.has(p)) drift.push({ module: name, path: p, class: r.kind, status: 'drift', expected: null, actual: hashRegenerated(r), message: `${name}: regenerating from the lock's options produces ${p}, which the lock does not list`, remedy: restore, fails: true });
+      }
+    }
+    if (run.onDisk === null) {
+      integrity.push({ module: name, path: snap, class: 'vendor', status: 'missing', expected: null, actual: null, message: `${name}: the snapshot folder ${snap} is missing`, remedy: restore, fails: true });
+    } else {
+      for (const rel of run.onDisk) {
+        const p = `${snap}/${rel}`;
+        if (!entry.files.has(p)) integrity.push({ module: name, path: p, class: 'vendor', status: 'extra', expected: null, actual: hashFileSync(path.join(projectDir, p)), message: `${name}: ${p} is not part of the vendored snapshot`, remedy: `delete it (a snapshot holds only what gen produced), or re-run: ${restore}`, fails: true });
+      }
+    }
+    const checks = [...integrity, ...run.checks, ...drift];
+    modules.push({ name, version: entry.version, framework: entry.framework, latest: run.latest, files: entry.files.size, regenerated: regenerated !== null, ok: !checks.some((c) => c.fails) });
+    all.push(...checks);
+  }
+
+  const problems = all.filter((c) => c.fails);
+  return { schemaVersion: 1, command: 'verify-all', project: projectDir, strict, ok: problems.length === 0, modules, problems, modified: all.filter((c) => c.status === 'modified'), info };
+}
+
+const restoreHint = (name: string, version: string) => `gen add module ${name}   # re-renders ${name} ${version} with the options recorded in the lock`;
+
+/**
+ * Every entry below a snapshot that is not a folder the lock implies (POSIX, relative): files, links, and whole
+ * folders the lock knows nothing about (reported once, not file by file). Plain names, no stat per entry.
+ */
+function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): string[] {
+  const dirs = new Set<string>();
+  const cut = snap.length + 1;
+  for (const p of files.keys()) {
+    if (!p.startsWith(snap) || p.charCodeAt(snap.length) !== 47 /* / */) continue;
+    let d = p.slice(cut, p.lastIndexOf('/')); // '' for a file at the top of the snapshot
+    while (d !== '' && !dirs.has(d)) {
+      dirs.add(d);
+      const i = d.lastIndexOf('/');
+      d = i < 0 ? '' : d.slice(0, i);
     }
   }
-  return latest;
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const name of fs.readdirSync(abs)) {
+      // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
+      if (name === '__pycache__' || name === '.DS_Store' || name.endsWith('.pyc')) continue;
+      const r = rel ? `${rel}/${name}` : name;
+      if (dirs.has(r)) walk(`${abs}/${name}`, r);
+      else out.push(r);
+    }
+  };
+  walk(dir, '');
+  return out;
 }
 
-/** Re-renders the module from the lock's options (verbatim files by reference); null when it cannot. */
-interface Regenerated {
-  latest: string | null;
-  regenerated: DesiredFile[] | null;
-  /** template file (absolute) → sha256 recorded with the release; null when it recorded none */
-  digests: Map<string, string> | null;
-}
-
-function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): Regenerated {
+function otherSnapshots(projectDir: string, name: string, version: string): string[] {
   try {
-    const mod = loadModule(name);
-    const latest = mod.def.version;
-    if (semver.valid(latest) && semver.gt(latest, entry.version)) {
-      info.push(`${name}: ${latest} is available (installed ${entry.version}); the snapshot cannot be regenerated from this catalogue, integrity was checked`);
-      return { latest, regenerated: null, digests: null };
-    }
-    if (latest !== entry.version) {
-      info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}; regeneration skipped`);
-      return { latest, regenerated: null, digests: null };
-    }
-    const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
-    const recorded = readState(mod).digests?.[entry.version];
-    const digests = recorded ? new Map(Object.entries(recorded).map(([rel, h]) => [path.join(mod.templatesDir, rel), h])) : null;
-    return { latest, regenerated: renderModuleFiles(mod, entry.framework, options, { verbatim: 'reference' }), digests };
+    return fs
+      .readdirSync(path.join(projectDir, '.rapidkit', 'vendor', name), { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== version)
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Re-renders the module in memory from the lock's options; null when this catalogue cannot. */
+async function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): Promise<Pick<ModuleRun, 'latest' | 'regenerated'>> {
+  const [{ loadModule }, { resolveOptions }, { readState }, { regenerateFromRelease, regenerateFromCatalogue }] = await Promise.all([
+    import('../module/load.js'),
+    import('../engine/options.js'),
+    import('../module/state.js'),
+    import('./regenerate.js'),
+  ]);
+  let mod: LoadedModule;
+  try {
+    mod = loadModule(name);
   } catch (err) {
     if (err instanceof GenError && err.exitCode === 2 && /Unknown module/.test(err.message)) {
       info.push(`${name}: not in this catalogue; integrity was checked, regeneration skipped`);
-      return { latest: null, regenerated: null, digests: null };
+      return { latest: null, regenerated: null };
     }
     throw err;
   }
+  const latest = mod.def.version;
+  if (latest !== entry.version) {
+    const semver = (await import('semver')).default;
+    if (semver.valid(latest) && semver.valid(entry.version) && semver.gt(latest, entry.version)) {
+      info.push(`${name}: ${latest} is available (installed ${entry.version}; upgrade with: gen add module ${name}). This catalogue cannot re-render ${entry.version}: integrity was checked, regeneration skipped`);
+    } else {
+      info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}: integrity was checked, regeneration skipped`);
+    }
+    return { latest, regenerated: null };
+  }
+  const state = readState(mod);
+  const recordedHash = state.versions[entry.version];
+  if (recordedHash !== undefined && recordedHash !== entry.templates) {
+    info.push(`${name}: the lock says ${entry.version} was rendered from templates ${entry.templates}, the catalogue records ${recordedHash} for ${entry.version} (a pre-release rendering?); the per-file regeneration decides`);
+  }
+  const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
+  const digests = state.digests?.[entry.version];
+  // a released version: verbatim files are known by the digests recorded with it (no template is read)
+  const regenerated = digests ? regenerateFromRelease(mod, entry.framework, options, digests) : regenerateFromCatalogue(mod, entry.framework, options);
+  return { latest, regenerated };
 }

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
-import { z } from 'zod';
 import { GenError, UsageError } from '../errors.js';
 import { resolveOptions } from '../engine/options.js';
 import { renderProjectEdits } from '../engine/project-edits.js';
@@ -10,37 +9,59 @@ import { renderModuleFiles } from '../engine/render.js';
 import { listFiles, parseTemplate } from '../engine/templates.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
 import { checkDrift, moduleContentHash, recordVersion } from '../module/state.js';
+import type { VetProblem, VetReport } from './schema.js';
 
-export const vetReportSchema = z.strictObject({
-  schemaVersion: z.literal(1),
-  command: z.literal('vet'),
-  module: z.string(),
-  version: z.string().nullable(),
-  hash: z.string().nullable(),
-  ok: z.boolean(),
-  bumped: z.string().nullable(),
-  recorded: z.boolean(),
-  problems: z.array(z.strictObject({ check: z.string(), file: z.string().nullable(), message: z.string(), remedy: z.string() })),
-});
-export type VetReport = z.infer<typeof vetReportSchema>;
-type Problem = VetReport['problems'][number];
+export type { VetReport } from './schema.js';
+
+type Problem = VetProblem;
 
 const ROOTS = new Set(['module', 'generator', 'framework', 'vendor', 'file', 'vars', 'secrets']);
 const HELPERS = new Set(['json', 'py', 'if', 'unless', 'each', 'with']);
 
-/** Every data path a template reads (helpers, `this` and @data variables excluded). */
+/** Block helpers whose block runs with another context (`this` = the item): bare paths inside cannot be checked. */
+const SCOPING = new Set(['each', 'with']);
+
+/**
+ * Every data path a template reads from its root context, as dotted text (`vars.cache_ttl`): helpers, `this`,
+ * @data variables and paths relative to an `#each`/`#with` item are left out; `../` and `@root.` are resolved.
+ */
 export function templatePaths(source: string): string[] {
   const found = new Set<string>();
-  const visit = (node: any): void => {
+  const visit = (node: any, scope: number): void => {
     if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (node.type === 'PathExpression') {
-      if (!node.data && node.original !== 'this' && !node.original.startsWith('this.') && !HELPERS.has(node.original)) found.add(node.original);
-      return;
+    if (Array.isArray(node)) return node.forEach((n) => visit(n, scope));
+    switch (node.type) {
+      case 'PathExpression': {
+        const parts: string[] = node.parts ?? [];
+        if (node.data) {
+          if (parts[0] === 'root' && parts.length > 1) found.add(parts.slice(1).join('.'));
+          return;
+        }
+        if (HELPERS.has(node.original)) return;
+        if (node.depth > scope) found.add(node.original); // more ../ than enclosing blocks: not in the context
+        else if (scope - node.depth === 0 && parts.length > 0) found.add(parts.join('.'));
+        return;
+      }
+      case 'BlockStatement': {
+        const helper = node.path?.original;
+        visit(node.params, scope);
+        visit(node.hash, scope);
+        visit(node.program, SCOPING.has(helper) ? scope + 1 : scope);
+        visit(node.inverse, scope);
+        return;
+      }
+      case 'MustacheStatement':
+      case 'SubExpression':
+        // the path is the helper when there are arguments ({{py vars.x}}), else the value itself ({{vars.x}})
+        if ((node.params?.length ?? 0) === 0 && !node.hash) visit(node.path, scope);
+        visit(node.params, scope);
+        visit(node.hash, scope);
+        return;
+      default:
+        for (const key of ['body', 'program', 'inverse', 'pairs', 'value']) if (key in node) visit(node[key], scope);
     }
-    for (const key of ['body', 'path', 'params', 'program', 'inverse', 'hash', 'pairs', 'value']) if (key in node) visit(node[key]);
   };
-  visit(parseTemplate(source));
+  visit(parseTemplate(source), 0);
   return [...found];
 }
 

@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { verifyReportSchema } from '../src/lock/verify.js';
-import { vetReportSchema } from '../src/lock/vet.js';
-import { readLock } from '../src/lock/lockfile.js';
-import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir } from './helpers/cli.js';
+import { lockReportSchema, lockSchema, verifyReportSchema, vetAllReportSchema, vetReportSchema } from '../../src/lock/schema.js';
+import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
+import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir } from '../helpers/cli.js';
 
 const SNAP = '.rapidkit/vendor/redis/1.0.0';
 const LOCK = '.rapidkit/modules.lock.yaml';
@@ -25,12 +25,13 @@ test('add writes a deterministic lock: every owned file with sha256 and class, a
   const project = await installed('fastapi', { RAPIDKIT_REDIS_FORCE_TTL: '77' });
   const text = fs.readFileSync(path.join(project, LOCK), 'utf8');
   expect(text).toMatch(/^ {6}[0-9a-f]{64} {2}vendor {2}\.rapidkit\/vendor\/redis\/1\.0\.0\/python\/rapidkit_redis\/client\.py$/m);
-  const entry = readLock(project)!.modules.redis!;
+  const lock = lockSchema.parse(readLock(project));
+  const entry = lock.modules.redis!;
   expect(entry).toMatchObject({ version: '1.0.0', framework: 'fastapi', options: { cache_ttl: 77 } });
   const vendored = listAll(project, SNAP).map((p) => p.split(path.sep).join('/'));
-  for (const p of vendored) expect(entry.files[p]?.class, p).toBe('vendor');
-  expect(entry.files['app/redis_cache.py']?.class).toBe('wrapper');
-  expect(entry.files['main.py']?.blocks).toHaveProperty('fastapi_wiring');
+  for (const p of vendored) expect(entry.files.get(p)?.class, p).toBe('vendor');
+  expect(entry.files.get('app/redis_cache.py')?.class).toBe('wrapper');
+  expect(entry.files.get('main.py')?.blocks).toHaveProperty('fastapi_wiring');
   const before = fs.readFileSync(path.join(project, LOCK));
   const again = await addJson(project, [], { RAPIDKIT_REDIS_FORCE_TTL: '77' });
   expect(again.json.files.find((f: any) => f.path === LOCK).action).toBe('unchanged');
@@ -105,19 +106,30 @@ test('an edited wrapper or snippet is "modified (allowed)", and fails under --st
   expect(v.report.problems).toContainEqual(expect.objectContaining({ path: 'docker-compose.yml', class: 'snippet', status: 'modified' }));
 });
 
-test('drift: a vendored file rewritten together with its lock hash is still caught by regeneration', async () => {
+test('drift: a vendored file rewritten together with its lock line (and even the digest) is still caught by regeneration', async () => {
   const project = await installed('fastapi');
   const rel = `${SNAP}/python/rapidkit_redis/serialization.py`;
   const tampered = fs.readFileSync(path.join(project, rel), 'utf8') + '\n# tampered\n';
   fs.writeFileSync(path.join(project, rel), tampered);
   const lockFile = path.join(project, LOCK);
-  const { createHash } = await import('node:crypto');
-  const before = readLock(project)!.modules.redis!.files[rel]!.sha256;
-  fs.writeFileSync(lockFile, fs.readFileSync(lockFile, 'utf8').replace(before, createHash('sha256').update(tampered).digest('hex')));
-  expect((await verify(project)).report.problems.some((p) => p.status === 'changed')).toBe(false); // the re-hash alone is fooled
-  const v = await verify(project);
+  const original = readLock(project)!.modules.redis!;
+  const forged = createHash('sha256').update(tampered).digest('hex');
+  let text = fs.readFileSync(lockFile, 'utf8').replace(original.files.get(rel)!.sha256, forged);
+  fs.writeFileSync(lockFile, text);
+  // the lock line alone: the lock's own aggregate digest no longer matches its lines
+  let v = await verify(project);
   expect(v.code).toBe(1);
-  expect(v.report.problems).toContainEqual(expect.objectContaining({ path: rel, status: 'drift' }));
+  expect(v.report.problems).toContainEqual(expect.objectContaining({ path: LOCK, class: 'module', status: 'changed', expected: original.digest }));
+  expect(v.report.problems.some((p) => p.class === 'vendor' && p.status === 'changed')).toBe(false); // the re-hash alone is fooled
+  // a forger who also recomputes the digest: regeneration from the lock's options still disagrees
+  const files = new Map(original.files);
+  files.set(rel, { class: 'vendor', sha256: forged });
+  text = text.replace(original.digest, aggregateDigest(files));
+  fs.writeFileSync(lockFile, text);
+  v = await verify(project);
+  expect(v.code).toBe(1);
+  expect(v.report.problems.some((p) => p.class === 'module')).toBe(false);
+  expect(v.report.problems).toEqual([expect.objectContaining({ path: rel, class: 'vendor', status: 'drift', expected: forged })]);
 });
 
 test('the lock and every output hold no secret', async () => {
@@ -163,8 +175,9 @@ describe('vet and version drift of the module definition', () => {
 
   test('the repository catalogue passes vet (schema, templates, variables, docs, changelog, recorded hash)', async () => {
     const r = await runGen(['modules', 'vet', '--json']);
-    const report = vetReportSchema.parse(JSON.parse(r.stdout));
-    expect(report.problems).toEqual([]);
+    const all = vetAllReportSchema.parse(JSON.parse(r.stdout));
+    expect(all.reports.flatMap((x) => x.problems)).toEqual([]);
+    expect(all.ok).toBe(true);
     expect(r.code).toBe(0);
   });
 
