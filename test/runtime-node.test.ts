@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO, tempDir } from './helpers/cli.js';
 import { RedisServer, freePort } from './helpers/redis-server.js';
-import { VECTORS, generate, requireCjs, runtimeOf, sleep } from './node/project.js';
+import { SNAP, VECTORS, generate, requireCjs, runtimeOf, sleep } from './node/project.js';
 
 // The Node runtime core exactly as gen vendors it into a project (the generated snapshot, not the sources),
 // against real redis-server processes on loopback. The apps built from it: runtime-node-apps.test.ts.
@@ -23,6 +23,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.cleanup();
+});
+
+test('the vendored core resolves ioredis from the project (GEN_TEST_IOREDIS swaps in another version)', () => {
+  const resolved = fs.realpathSync(requireCjs.resolve('ioredis/package.json', { paths: [path.join(project, SNAP, 'core')] }));
+  const alt = process.env.GEN_TEST_IOREDIS;
+  expect(resolved).toBe(fs.realpathSync(alt ? path.join(alt, 'package.json') : path.join(REPO, 'node_modules', 'ioredis', 'package.json')));
 });
 
 let seq = 0;
