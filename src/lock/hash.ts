@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +18,9 @@ export function hashFileSync(abs: string, buf: Buffer = Buffer.allocUnsafe(BUF))
   return d === null ? null : d.toString('hex');
 }
 
+/** One-shot sha256 where Node has it (20.12+): no Hash object for the common single-read file. */
+const oneShot = (crypto as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
+
 function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
   let fd: number;
   try {
@@ -26,9 +29,11 @@ function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
     return null;
   }
   try {
-    const h = createHash('sha256');
+    let n = fs.readSync(fd, buf, 0, buf.length, null);
     // a regular file's read comes back short only at its end, which saves the read that would return 0
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+    if (n < buf.length && oneShot) return oneShot('sha256', buf.subarray(0, n), 'buffer');
+    const h = crypto.createHash('sha256');
+    for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
       h.update(n === buf.length ? buf : buf.subarray(0, n));
       if (n < buf.length) break;
     }
@@ -43,7 +48,7 @@ function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
 // The same loop for the workers (kept as source text: a worker started from a string needs no file on disk).
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { files, next, digests, status, chunk, flags } = workerData;
 const counter = new Int32Array(next);
@@ -51,18 +56,25 @@ const out = new Uint8Array(digests);
 const state = new Uint8Array(status);
 const buf = Buffer.allocUnsafe(${BUF});
 const chunks = Math.ceil(files.length / chunk);
+const oneShot = crypto.hash;
 for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
   const end = Math.min(files.length, (c + 1) * chunk);
   for (let i = c * chunk; i < end; i++) {
     let fd;
     try { fd = fs.openSync(files[i], flags); } catch { state[i] = 2; continue; }
     try {
-      const h = createHash('sha256');
-      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-        h.update(n === buf.length ? buf : buf.subarray(0, n));
-        if (n < buf.length) break;
+      let n = fs.readSync(fd, buf, 0, buf.length, null);
+      let d;
+      if (n < buf.length && oneShot) d = oneShot('sha256', buf.subarray(0, n), 'buffer');
+      else {
+        const h = crypto.createHash('sha256');
+        for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
+          h.update(n === buf.length ? buf : buf.subarray(0, n));
+          if (n < buf.length) break;
+        }
+        d = h.digest();
       }
-      out.set(h.digest(), i * 32);
+      out.set(d, i * 32);
       state[i] = 1;
     } catch { state[i] = 2; } finally { fs.closeSync(fd); }
   }
@@ -101,6 +113,7 @@ export function startHashing(files: string[]): HashJob {
   const status = new SharedArrayBuffer(n);
   const workers: Worker[] = [];
   const done: Array<Promise<void>> = [];
+  let cancelled = false;
   for (let w = 0; w < Math.max(1, cores - 1); w++) {
     const worker = new Worker(WORKER, { eval: true, workerData: { files, next, digests, status, chunk: CHUNK, flags } });
     workers.push(worker);
@@ -108,9 +121,10 @@ export function startHashing(files: string[]): HashJob {
       new Promise((resolve, reject) => {
         worker.once('message', () => resolve());
         worker.once('error', reject);
-        worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
+        worker.once('exit', (code) => (code === 0 || cancelled ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
       }),
     );
+    done[done.length - 1]!.catch(() => {}); // reported by finish(); never an unhandled rejection
   }
   return {
     async finish() {
@@ -134,6 +148,7 @@ export function startHashing(files: string[]): HashJob {
       return result;
     },
     cancel() {
+      cancelled = true;
       for (const w of workers) void w.terminate();
     },
   };
