@@ -194,7 +194,7 @@ test('NestJS in-process: forRoot options, forRootAsync with ConfigModule/registe
   const { NestFactory } = requireCjs('@nestjs/core');
   const { ConfigModule, ConfigService } = requireCjs('@nestjs/config');
 
-  const ctx = await NestFactory.createApplicationContext(nest.RedisModule.forRoot({ keyPrefix: 'gentest:opt:', host: '127.0.0.1', port: server.port }), { logger: false });
+  const ctx = await NestFactory.createApplicationContext(nest.RedisModule.forRoot({ url: server.url, keyPrefix: 'gentest:opt:', healthRoute: false }), { logger: false });
   const svc = ctx.get(nest.RedisService);
   expect(svc).toBeInstanceOf(nest.RedisCache);
   expect(svc.prefix).toBe('gentest:opt:');
@@ -248,7 +248,7 @@ test('NestJS in-process: the terminus indicator resolves down results for termin
 
 test('Fastify helpers: getFromCache, setToCache, deleteFromCache, deleteCachePattern, getCacheStats, isCacheHealthy; bad keys are HTTP 400; onClose quits', async () => {
   const saved = { ...process.env };
-  Object.assign(process.env, { REDIS_URL: server.url, REDIS_KEY_PREFIX: 'gentest:fastify-helpers:' });
+  Object.assign(process.env, { REDIS_URL: server.url, REDIS_KEY_PREFIX: 'gentest:fastify-helpers:', LOG_LEVEL: 'error' });
   try {
     const { buildApp } = requireCjs(path.join(projects.fastify, 'dist', 'app.js'));
     const app = await buildApp();
@@ -300,6 +300,20 @@ test('Fastify helpers: getFromCache, setToCache, deleteFromCache, deleteCachePat
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
+});
+
+test('Fastify in-process: plugin options (url, keyPrefix, healthRoute: false) override the environment', async () => {
+  const fastifyRuntime = runtimeOf(projects.fastify, 'fastify');
+  const Fastify = requireCjs('fastify');
+  const app = Fastify({ logger: false });
+  await app.register(fastifyRuntime.redisPlugin, { url: server.url, keyPrefix: 'gentest:fp-opts:', cacheTtl: 42, healthRoute: false });
+  await app.ready();
+  expect(app.cache.prefix).toBe('gentest:fp-opts:');
+  expect(await app.setToCache('k', 1)).toBe(true);
+  expect(await app.cache.client.ttl('gentest:fp-opts:k')).toBeGreaterThan(40);
+  expect((await app.inject({ method: 'GET', url: '/api/health/module/redis' })).statusCode).toBe(404);
+  expect(app.cache.metadata().url).toBe(server.url);
+  await app.close();
 });
 
 test('Fastify: an ESM project ("type": "module", NodeNext) builds and runs the same wrapper', async () => {

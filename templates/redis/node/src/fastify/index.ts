@@ -12,6 +12,8 @@ import { METRICS_PATH, HEALTH_PATH } from '../core/index';
 export * from '../core/index';
 
 export interface RedisPluginOptions extends Partial<RedisSettings> {
+  /** A redis:// or rediss:// URL; wins over REDIS_URL (the other fields still override it). */
+  url?: string;
   /** Serve GET /api/health/module/redis and /api/health/module/redis/metrics (default true). */
   healthRoute?: boolean;
 }
@@ -77,9 +79,10 @@ function infoField(text: string | null, field: string): string | null {
 }
 
 const plugin: FastifyPluginAsync<RedisPluginOptions> = async (app: FastifyInstance, options: RedisPluginOptions) => {
-  const { healthRoute = true, ...overrides } = options;
+  const { healthRoute = true, url, ...overrides } = options;
   const logger: RedisLogger = { warn: (message, fields) => app.log.warn(fields, message) }; // pino: (object, message)
-  const cache = new RedisCache({ ...settingsFromEnv(), ...overrides }, { logger });
+  const base = url ? settingsFromEnv({ ...process.env, REDIS_URL: url }) : settingsFromEnv();
+  const cache = new RedisCache({ ...base, ...overrides }, { logger });
   const env = process.env;
   if (env.REDIS_TTL !== undefined && env.CACHE_TTL === undefined && env.REDIS_CACHE_TTL === undefined) {
     app.log.warn({ module: 'redis' }, 'REDIS_TTL is not read by the gen redis module; set CACHE_TTL (seconds) instead');

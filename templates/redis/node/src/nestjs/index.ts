@@ -149,6 +149,8 @@ export class RedisHealthIndicator {
 }
 
 export interface RedisModuleOptions extends Partial<RedisSettings> {
+  /** A redis:// or rediss:// URL; wins over REDIS_URL (the other fields still override it). */
+  url?: string;
   /** Serve GET /api/health/module/redis and /metrics (default true). */
   healthRoute?: boolean;
 }
@@ -161,8 +163,9 @@ export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
 }
 
 function build(overrides: RedisModuleOptions | undefined): RedisService {
-  const { healthRoute: _ignored, ...settings } = overrides ?? {};
-  return new RedisService({ ...settingsFromEnv(), ...settings }, { logger: nestLogger() });
+  const { healthRoute: _ignored, url, ...settings } = overrides ?? {};
+  const base = url ? settingsFromEnv({ ...process.env, REDIS_URL: url }) : settingsFromEnv();
+  return new RedisService({ ...base, ...settings }, { logger: nestLogger() });
 }
 
 /** Global module: import it once (AppModule); RedisService and RedisHealthIndicator are injectable everywhere. */
