@@ -8,7 +8,7 @@ import { renderProjectEdits } from '../engine/project-edits.js';
 import { renderModuleFiles } from '../engine/render.js';
 import { listFiles, parseTemplate } from '../engine/templates.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
-import { checkDrift, moduleContentHash, recordVersion } from '../module/state.js';
+import { checkDrift, readState, recordVersion } from '../module/state.js';
 import type { VetProblem, VetReport } from './schema.js';
 
 export type { VetReport } from './schema.js';
@@ -83,57 +83,53 @@ function templateFiles(mod: LoadedModule): Array<{ file: string; shown: string; 
   return [...byRel.values()];
 }
 
-function bumpVersion(mod: LoadedModule, level: 'patch' | 'minor' | 'major'): string {
-  const next = semver.inc(mod.def.version, level)!;
+/**
+ * Rewrites the top-level `version:` line and prepends a changelog stub, as text (comments and layout kept).
+ * Written atomically, then re-read: if the result does not load as the new version, the old text is put back.
+ */
+function bumpVersion(mod: LoadedModule, next: string): void {
   const text = fs.readFileSync(mod.file, 'utf8');
-  const versionLine = /^version:\s*\S+\s*$/m;
-  if (!versionLine.test(text) || !/^changelog:\s*$/m.test(text)) {
-    throw new UsageError(`${mod.shown}: cannot find the top-level 'version:' and 'changelog:' lines to bump`, { file: mod.shown, field: 'version' });
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const versionLine = /^version:([ \t]*)(["']?)([^\s"'#]+)\2([ \t]*(?:#.*)?)$/m;
+  const changelogLine = /^changelog:[ \t]*(?:#.*)?\r?\n((?:[ \t]*(?:#.*)?\r?\n)*)([ \t]*)- /m;
+  const item = changelogLine.exec(text);
+  if (!versionLine.test(text) || !item) {
+    throw new UsageError(`${mod.shown}: cannot find the top-level 'version:' line and the 'changelog:' list to bump`, { file: mod.shown, field: 'version', hint: 'Bump by hand: change version and add a changelog entry, then run gen modules vet --record.' });
   }
+  const indent = item[2]!;
   const date = new Date().toISOString().slice(0, 10);
-  const entry = `changelog:\n  - version: ${next}\n    date: ${date}\n    summary: "TODO: describe what changed in ${next}"\n`;
-  fs.writeFileSync(mod.file, text.replace(versionLine, `version: ${next}`).replace(/^changelog:\s*\n/m, entry));
-  return next;
+  const stub = [`${indent}- version: ${next}`, `${indent}  date: ${date}`, `${indent}  summary: "TODO: describe what changed in ${next}"`, ''].join(eol);
+  const at = item.index + item[0].length - indent.length - 2;
+  const bumped = (text.slice(0, at) + stub + text.slice(at)).replace(versionLine, (_m, sp: string, q: string, _v: string, tail: string) => `version:${sp}${q}${next}${q}${tail}`);
+  const tmp = `${mod.file}.gen-${process.pid}`;
+  fs.writeFileSync(tmp, bumped);
+  fs.renameSync(tmp, mod.file);
+  try {
+    if (loadModule(mod.def.name, mod.root).def.version !== next) throw new Error(`version is not ${next} after the edit`);
+  } catch (err) {
+    fs.writeFileSync(mod.file, text);
+    throw new UsageError(`${mod.shown}: the bump did not produce a valid definition (${err instanceof Error ? err.message : err}); nothing was changed`, { file: mod.shown, field: 'version' });
+  }
 }
 
-export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'major'; record?: boolean } = {}): VetReport {
+/** Everything vet checks except the recorded content hash (that needs the outcome of these). */
+function checkDefinition(mod: LoadedModule): Problem[] {
   const problems: Problem[] = [];
-  let mod: LoadedModule;
-  try {
-    mod = loadModule(name);
-  } catch (err) {
-    if (err instanceof GenError) {
-      return { schemaVersion: 1, command: 'vet', module: name, version: null, hash: null, ok: false, bumped: null, recorded: false, problems: [{ check: 'schema', file: err.file ?? null, message: err.message, remedy: err.hint ?? 'fix module.yaml' }] };
-    }
-    throw err;
-  }
-  let bumped: string | null = null;
-  let recorded = false;
-  if (opts.bump) {
-    const drift = checkDrift(mod);
-    if (drift.status === 'ok') {
-      throw new UsageError(`${name} ${mod.def.version}: nothing changed since it was recorded; no bump needed`, { hint: 'Bump only when the module content changed.' });
-    }
-    bumped = bumpVersion(mod, opts.bump);
-    mod = loadModule(name);
-    recordVersion(mod);
-    recorded = true;
-  }
-
   // templates exist, compile in strict mode, and use only declared variables
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-vet-'));
   try {
+    // declared and derived variables: whatever option resolution gives templates as `vars` (never hard-coded)
     const declared = new Set(Object.keys(resolveOptions({ def: mod.def, projectDir: tmp, sets: [], env: {} }).vars));
     const secretVars = new Set(Object.entries(mod.def.variables).filter(([, v]) => v.secret).map(([k]) => k));
     for (const [fw, def] of Object.entries(mod.def.frameworks)) {
       def.vendor.forEach((v, i) => {
-        const built = mod.def.build?.outputs.includes(v.from);
-        if (!fs.existsSync(path.join(mod.templatesDir, v.from))) problems.push({ check: 'templates', file: mod.shown, message: `frameworks.${fw}.vendor[${i}].from: '${v.from}' does not exist`, remedy: built ? `run '${mod.def.build!.command}'` : 'fix the path' });
+        const built = mod.def.build?.outputs.some((o) => v.from === o || v.from.startsWith(`${o}/`));
+        if (!fs.existsSync(path.join(mod.templatesDir, v.from))) problems.push({ check: 'templates', file: mod.shown, message: `frameworks.${fw}.vendor[${i}].from: '${v.from}' does not exist in ${mod.def.templates}`, remedy: built ? `it is a build output: run '${mod.def.build!.command}'` : 'fix the path or add the folder' });
       });
     }
     for (const t of templateFiles(mod)) {
       if (!fs.existsSync(t.file)) {
-        problems.push({ check: 'templates', file: t.shown, message: `template ${t.shown} does not exist`, remedy: 'add it or fix module.yaml' });
+        problems.push({ check: 'templates', file: t.shown, message: `template ${t.shown} does not exist`, remedy: `add it or fix ${mod.shown}` });
         continue;
       }
       let paths: string[];
@@ -146,6 +142,7 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
       for (const p of paths) {
         const [root, field] = p.split('.');
         if (!ROOTS.has(root!)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses '${p}', which is not in the template context`, remedy: 'see docs/authoring.md for the context' });
+        else if (root === 'vars' && field && secretVars.has(field)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses 'vars.${field}', but ${field} is secret`, remedy: `read it as secrets.${field}, and only in a snippet marked secrets: true` });
         else if (root === 'vars' && field && !declared.has(field)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses 'vars.${field}', which module.yaml does not declare`, remedy: `declare '${field}' under variables in ${mod.shown}` });
         else if (root === 'secrets' && (!t.secrets || (field && !secretVars.has(field)))) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} reads '${p}' but only snippets marked secrets: true may read secret variables`, remedy: 'secrets belong in .env only' });
       }
@@ -172,20 +169,65 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
   if (!mod.def.changelog.some((c) => c.version === mod.def.version)) {
     problems.push({ check: 'changelog', file: mod.shown, message: `the changelog has no entry for ${mod.def.version}`, remedy: `add one under changelog: in ${mod.shown}` });
   }
+  return problems;
+}
 
-  const drift = checkDrift(mod);
-  if (drift.status === 'unrecorded' && opts.record) {
+/**
+ * vet one module. Nothing is recorded or bumped unless asked (`record`, `bump`), and only when every other check
+ * passes: a release is never recorded with broken templates.
+ */
+export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'major'; record?: boolean } = {}): VetReport {
+  let mod: LoadedModule;
+  try {
+    mod = loadModule(name);
+  } catch (err) {
+    if (err instanceof GenError) {
+      return { schemaVersion: 1, command: 'vet', module: name, version: null, hash: null, ok: false, bumped: null, recorded: false, problems: [{ check: 'schema', file: err.file ?? null, message: err.message, remedy: err.hint ?? 'fix module.yaml' }] };
+    }
+    throw err;
+  }
+  const problems = checkDefinition(mod);
+  let bumped: string | null = null;
+  let recorded = false;
+  let drift = checkDrift(mod);
+
+  if (opts.bump) {
+    if (drift.status === 'ok') {
+      throw new UsageError(`${name} ${mod.def.version}: nothing changed since it was recorded; no bump needed`, { hint: 'Bump only when the module content changed.' });
+    }
+    const next = semver.inc(mod.def.version, opts.bump)!;
+    const taken = readState(mod).versions[next];
+    if (taken !== undefined) {
+      throw new UsageError(`${name} ${next} is already recorded (${taken}); a released version's content never changes`, { file: mod.shown, field: 'version', hint: `Bump further: gen modules vet ${name} --bump ${opts.bump === 'patch' ? 'minor' : 'major'}` });
+    }
+    if (problems.length === 0) {
+      bumpVersion(mod, next);
+      mod = loadModule(name);
+      recordVersion(mod);
+      bumped = next;
+      recorded = true;
+      drift = checkDrift(mod);
+    }
+  } else if (opts.record && drift.status === 'unrecorded' && problems.length === 0) {
     recordVersion(mod);
     recorded = true;
-  } else if (drift.status === 'unrecorded') {
-    problems.push({ check: 'version', file: mod.shown, message: `${name} ${mod.def.version} has no recorded content hash`, remedy: `record it once: gen modules vet ${name} --record` });
+    drift = checkDrift(mod);
+  }
+
+  if (drift.status === 'unrecorded') {
+    problems.push({
+      check: 'version',
+      file: mod.shown,
+      message: `${name} ${mod.def.version} has no recorded content hash${opts.record ? ' (not recorded: fix the problems above first)' : ''}`,
+      remedy: `record it once the module is ready: gen modules vet ${name} --record`,
+    });
   } else if (drift.status === 'drift') {
     problems.push({
       check: 'version',
       file: mod.shown,
-      message: `${name} changed since ${mod.def.version} was recorded (content ${drift.hash}, recorded ${drift.recorded}) without a version bump`,
+      message: `${name} changed since ${mod.def.version} was recorded (content ${drift.hash}, recorded ${drift.recorded}) without a version bump${opts.bump ? ' (not bumped: fix the problems above first)' : ''}`,
       remedy: `gen modules vet ${name} --bump patch   (or minor/major), then describe the change in the changelog`,
     });
   }
-  return { schemaVersion: 1, command: 'vet', module: name, version: mod.def.version, hash: moduleContentHash(mod), ok: problems.length === 0, bumped, recorded, problems };
+  return { schemaVersion: 1, command: 'vet', module: name, version: mod.def.version, hash: drift.hash, ok: problems.length === 0, bumped, recorded, problems };
 }
