@@ -167,6 +167,27 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
   });
 });
 
+test('the wrappers and the vendored declarations type-check under the strictest settings (skipLibCheck off)', () => {
+  for (const fw of ['nestjs', 'fastify'] as const) {
+    const p = projects[fw];
+    const base = JSON.parse(fs.readFileSync(path.join(p, 'tsconfig.json'), 'utf8'));
+    const strictest = {
+      ...base.compilerOptions,
+      skipLibCheck: false,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      noImplicitOverride: true,
+      noImplicitReturns: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      incremental: false,
+    };
+    fs.writeFileSync(path.join(p, 'tsconfig.strictest.json'), JSON.stringify({ ...base, compilerOptions: strictest }));
+    tsc(p, 'tsconfig.strictest.json');
+  }
+}, 120_000);
+
 test('NestJS: the wrapper also builds and runs under a NestJS 10-style tsconfig (CommonJS, no esModuleInterop, declarations)', async () => {
   const p = projects.nestjs;
   fs.writeFileSync(
