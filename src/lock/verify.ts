@@ -61,7 +61,8 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
   // 2. everything that needs no hash of a vendored file, while the workers hash
   for (const [name, entry] of Object.entries(lock.modules)) {
     const checks: Check[] = [];
-    const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) => checks.push({ module: name, fails: c.fails ?? c.status !== 'modified', ...c });
+    const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) =>
+      checks.push({ module: name, path: c.path, class: c.class, status: c.status, expected: c.expected, actual: c.actual, message: c.message, remedy: c.remedy, fails: c.fails ?? c.status !== 'modified' });
     const snap = snapshotOf(name, entry.version);
     const restore = restoreHint(name, entry.version);
 
