@@ -49,6 +49,25 @@ describe('the lock written by add', () => {
     expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toBe(text);
   });
 
+  test('written in the same all-or-nothing flush: a failed add leaves the previous lock byte for byte', async () => {
+    const cat = await tinyCatalogue();
+    const project = tinyProject();
+    const first = await gen(cat, ['add', 'module', 'tiny', '--project', project], { GEN_FAULT_AFTER: '3' });
+    expect(first.code).not.toBe(0);
+    expect(fs.existsSync(path.join(project, LOCK))).toBe(false);
+    await addTiny(cat, project);
+    const before = fs.readFileSync(path.join(project, LOCK));
+    for (const after of ['0', '1', '2', '3']) { // retries=9 changes config.js, _gen.json, README.md and the lock
+      const r = await gen(cat, ['add', 'module', 'tiny', '--project', project, '--set', 'retries=9'], { GEN_FAULT_AFTER: after });
+      expect(r.code, after).not.toBe(0);
+      expect(fs.readFileSync(path.join(project, LOCK)).equals(before), after).toBe(true);
+      expect((await verifyJson(cat, project)).code, after).toBe(0);
+    }
+    await addTiny(cat, project, {}, ['--set', 'retries=9']);
+    expect(readLock(project)!.modules.tiny!.options.retries).toBe(9);
+    expect((await verifyJson(cat, project)).code).toBe(0);
+  });
+
   test('no secret anywhere but .env: not in the lock, the snapshot, the wrapper, or any output', async () => {
     const cat = await tinyCatalogue();
     const project = tinyProject();
@@ -168,6 +187,7 @@ describe('verify-all', () => {
       expect.objectContaining({ path: 'README.md', class: 'snippet', status: 'modified', fails: false }),
       expect.objectContaining({ path: 'src/tiny.js', class: 'wrapper', status: 'modified', fails: false, remedy: null }),
     ]);
+    for (const c of v.report.modified) expect(Object.keys(c)).toEqual(['module', 'path', 'class', 'status', 'expected', 'actual', 'message', 'remedy', 'fails']);
     const t = await gen(cat, ['modules', 'verify-all', '--project', project]);
     expect(t.stdout).toContain('tiny: wrapper src/tiny.js modified (allowed)');
     expect(t.stdout).toContain('tiny: snippet readme in README.md was edited (allowed)');
