@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tempDir } from './helpers/cli.js';
 import { RedisServer, freePort } from './helpers/redis-server.js';
-import { ENTRY, SNAP, generate, http, requireCjs, runToExit, runtimeOf, sleep, startApp, tsc, type Framework } from './node/project.js';
+import { ENTRY, SNAP, generate, http, removeAfterSuccess, requireCjs, runToExit, runtimeOf, sleep, startApp, tsc, type Framework } from './node/project.js';
 
 // The NestJS and Fastify examples after `gen add module redis`, compiled with the real TypeScript compiler
 // (strict) and started as real processes against real redis-server processes on loopback.
@@ -23,6 +23,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.cleanup();
 });
+const made: string[] = [];
+removeAfterSuccess(() => [projects.nestjs, projects.fastify, ...made]);
 
 test('gen add vendors the shared core plus only the chosen framework layer, and the build emits to dist/ as before', () => {
   for (const fw of ['nestjs', 'fastify'] as const) {
@@ -154,6 +156,7 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
 
   test('a missing vendored version is a clear error naming the path and the restore command', async () => {
     const copy = tempDir(`node-missing-${fw}`);
+    made.push(copy);
     fs.cpSync(path.join(projects[fw], 'dist'), path.join(copy, 'dist'), { recursive: true });
     const wrapper = fw === 'nestjs' ? path.join(copy, 'dist', 'redis', 'index.js') : path.join(copy, 'dist', 'plugins', 'redis.js');
     const r = spawn(process.execPath, ['-e', `require(${JSON.stringify(wrapper)})`], { cwd: copy });
@@ -339,6 +342,7 @@ test('Fastify in-process: plugin options (url, keyPrefix, healthRoute: false) ov
 
 test('Fastify: an ESM project ("type": "module", NodeNext) builds and runs the same wrapper', async () => {
   const p = await generate('fastify', 'node-fastify-esm');
+  made.push(p);
   const pkg = JSON.parse(fs.readFileSync(path.join(p, 'package.json'), 'utf8'));
   fs.writeFileSync(path.join(p, 'package.json'), JSON.stringify({ ...pkg, type: 'module' }, null, 2));
   const tsconfig = JSON.parse(fs.readFileSync(path.join(p, 'tsconfig.json'), 'utf8'));

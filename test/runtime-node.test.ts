@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO, tempDir } from './helpers/cli.js';
 import { RedisServer, freePort } from './helpers/redis-server.js';
-import { SNAP, VECTORS, generate, requireCjs, runtimeOf, sleep } from './node/project.js';
+import { SNAP, VECTORS, generate, removeAfterSuccess, requireCjs, runtimeOf, sleep } from './node/project.js';
 
 // The Node runtime core exactly as gen vendors it into a project (the generated snapshot, not the sources),
 // against real redis-server processes on loopback. The apps built from it: runtime-node-apps.test.ts.
@@ -24,6 +24,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.cleanup();
 });
+const made: string[] = [];
+removeAfterSuccess(() => [project, ...made]);
 
 test('the vendored core resolves ioredis from the project (GEN_TEST_IOREDIS swaps in another version)', () => {
   const resolved = fs.realpathSync(requireCjs.resolve('ioredis/package.json', { paths: [path.join(project, SNAP, 'core')] }));
@@ -485,6 +487,7 @@ describe('TLS with an openssl-made CA', () => {
   let dir: string;
   beforeAll(async () => {
     dir = tempDir('tls');
+    made.push(dir);
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
     for (const ca of ['ca', 'otherca']) ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.crt`);
     // the server certificate names only "localhost": connecting to 127.0.0.1 is a hostname mismatch
@@ -550,6 +553,7 @@ describe('TLS with an openssl-made CA', () => {
 
 test('cross-language: the Python runtime and the Node runtime share keys, values, TTLs and rate-limit counters', async () => {
   const py = await generate('fastapi', 'xlang');
+  made.push(py);
   const prefix = `gentest:xlang${process.pid}:`;
   const env = { ...process.env, REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix, CACHE_TTL: '120' };
   const script = `
@@ -591,5 +595,4 @@ else:
 
   expect(await cache.deletePattern('py:*')).toBe(VECTORS.vectors.length + 1); // Node invalidates what Python wrote
   await cache.close();
-  fs.rmSync(py, { recursive: true, force: true });
 }, 60_000);

@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeEach, expect } from 'vitest';
 import { REPO, copyExample, runGen } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis-server.js';
 
@@ -29,6 +29,23 @@ export async function generate(fw: Framework | 'fastapi', label: string): Promis
     fs.symlinkSync(path.resolve(alt), path.join(dir, 'node_modules', 'ioredis'), 'dir');
   }
   return dir;
+}
+
+/**
+ * Removes the given folders after the file's tests when all of them passed (a failure keeps them for inspection).
+ * Call at the top level of a test file.
+ */
+export function removeAfterSuccess(dirs: () => string[]): void {
+  let failed = false;
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
+  });
+  afterAll(() => {
+    if (failed) return;
+    for (const d of dirs()) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
 }
 
 /** The real TypeScript compiler on the project's tsconfig (strict); throws with tsc's output on any error. */
