@@ -5,6 +5,8 @@ import { Worker } from 'node:worker_threads';
 
 /** Below this many files, hashing on the calling thread is cheaper than starting a worker. */
 const INLINE_BELOW = 256;
+/** No symlink as the last component, and a FIFO cannot block the open. */
+const READ_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 /** Files per unit of work taken from the shared counter. */
 const CHUNK = 32;
 const BUF = 1 << 20;
@@ -14,7 +16,7 @@ const BUF = 1 << 20;
  * not a regular file. Symbolic links are not followed: a vendored file replaced by a link is reported, not hashed.
  */
 export function hashFileSync(abs: string, buf: Buffer = Buffer.allocUnsafe(BUF)): string | null {
-  const d = digestFile(abs, buf, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  const d = digestFile(abs, buf, READ_FLAGS);
   return d === null ? null : d.toString('hex');
 }
 
@@ -32,6 +34,8 @@ function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
     let n = fs.readSync(fd, buf, 0, buf.length, null);
     // a regular file's read comes back short only at its end, which saves the read that would return 0
     if (n < buf.length && oneShot) return oneShot('sha256', buf.subarray(0, n), 'buffer');
+    // a full buffer: make sure this is a regular file before reading on (a link to /dev/zero never ends)
+    if (n === buf.length && !fs.fstatSync(fd).isFile()) return null;
     const h = crypto.createHash('sha256');
     for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
       h.update(n === buf.length ? buf : buf.subarray(0, n));
@@ -66,6 +70,7 @@ for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
       let n = fs.readSync(fd, buf, 0, buf.length, null);
       let d;
       if (n < buf.length && oneShot) d = oneShot('sha256', buf.subarray(0, n), 'buffer');
+      else if (n === buf.length && !fs.fstatSync(fd).isFile()) { state[i] = 2; continue; }
       else {
         const h = crypto.createHash('sha256');
         for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
@@ -97,7 +102,7 @@ export interface HashJob {
  */
 export function startHashing(files: string[]): HashJob {
   const n = files.length;
-  const flags = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+  const flags = READ_FLAGS;
   const cores = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
   if (n < INLINE_BELOW) {
     return {
@@ -152,10 +157,4 @@ export function startHashing(files: string[]): HashJob {
       for (const w of workers) void w.terminate();
     },
   };
-}
-
-/** sha256 of many files (absolute paths) → map (missing → null). */
-export async function hashFiles(files: string[]): Promise<Map<string, string | null>> {
-  const hashes = await startHashing(files).finish();
-  return new Map(files.map((f, i) => [f, hashes[i]!]));
 }

@@ -49,7 +49,7 @@ interface ModuleRun {
   checks: Check[];
   latest: string | null;
   regenerated: Map<string, Regenerated> | null;
-  onDisk: string[] | null;
+  onDisk: { entries: string[]; notFolders: string[] } | null;
 }
 
 async function verifyWith(projectDir: string, strict: boolean, text: string, split: ReturnType<typeof splitFileBlocks>, early: string[], jobs: HashJob[]): Promise<VerifyReport> {
@@ -74,12 +74,7 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
     // user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pins must be vendored
     for (const [p, e] of entry.files) {
       if (e.class === 'vendor') continue;
-      let fileText: string | null = null;
-      try {
-        fileText = fs.readFileSync(path.join(projectDir, p), 'utf8');
-      } catch {
-        /* missing */
-      }
+      const fileText = readUserFile(path.join(projectDir, p));
       if (e.class === 'wrapper') {
         if (fileText === null) {
           push({ path: p, class: 'wrapper', status: 'missing', expected: e.sha256, actual: null, message: `${name}: wrapper ${p} is missing`, remedy: restore });
@@ -165,7 +160,11 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
     if (run.onDisk === null) {
       integrity.push({ module: name, path: snap, class: 'vendor', status: 'missing', expected: null, actual: null, message: `${name}: the snapshot folder ${snap} is missing`, remedy: restore, fails: true });
     } else {
-      for (const rel of run.onDisk) {
+      for (const rel of run.onDisk.notFolders) {
+        const p = rel ? `${snap}/${rel}` : snap;
+        integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: null, actual: null, message: `${name}: ${p} is not a folder (a link or a file where the snapshot has a folder)`, remedy: `replace it with the real folder: ${restore}`, fails: true });
+      }
+      for (const rel of run.onDisk.entries) {
         const p = `${snap}/${rel}`;
         if (!entry.files.has(p)) integrity.push({ module: name, path: p, class: 'vendor', status: 'extra', expected: null, actual: hashFileSync(path.join(projectDir, p)), message: `${name}: ${p} is not part of the vendored snapshot`, remedy: `delete it (a snapshot holds only what gen produced), or re-run: ${restore}`, fails: true });
       }
@@ -179,13 +178,23 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
   return { schemaVersion: 1, command: 'verify-all', project: projectDir, strict, ok: problems.length === 0, modules, problems, modified: all.filter((c) => c.status === 'modified'), info };
 }
 
+/** A wrapper or snippet host file as text; null when missing or not a regular file (a link to a device never ends). */
+function readUserFile(abs: string): string | null {
+  try {
+    if (!fs.statSync(abs).isFile()) return null;
+    return fs.readFileSync(abs, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 const restoreHint = (name: string, version: string) => `gen add module ${name}   # re-renders ${name} ${version} with the options recorded in the lock`;
 
 /**
  * Every entry below a snapshot that is not a folder the lock implies (POSIX, relative): files, links, and whole
  * folders the lock knows nothing about (reported once, not file by file). Plain names, no stat per entry.
  */
-function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): string[] {
+function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): { entries: string[]; notFolders: string[] } {
   const dirs = new Set<string>();
   const cut = snap.length + 1;
   for (const p of files.keys()) {
@@ -198,7 +207,19 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): s
     }
   }
   const out: string[] = [];
+  const notFolders: string[] = [];
   const walk = (abs: string, rel: string) => {
+    // a folder of the snapshot must be a real folder: a link would let files outside the snapshot pass as its own
+    let real = false;
+    try {
+      real = fs.lstatSync(abs).isDirectory();
+    } catch {
+      /* gone */
+    }
+    if (!real) {
+      notFolders.push(rel);
+      return;
+    }
     for (const name of fs.readdirSync(abs)) {
       // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
       if (name === '__pycache__' || name === '.DS_Store' || name.endsWith('.pyc')) continue;
@@ -208,7 +229,7 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): s
     }
   };
   walk(dir, '');
-  return out;
+  return { entries: out, notFolders };
 }
 
 function otherSnapshots(projectDir: string, name: string, version: string): string[] {

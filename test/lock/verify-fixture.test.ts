@@ -168,6 +168,21 @@ describe('verify-all', () => {
     await addTiny(cat, project);
     expect((await verifyJson(cat, project)).code).toBe(0);
 
+    // a committed link to a device never makes verify read forever
+    fs.rmSync(path.join(project, 'src/tiny.js'));
+    fs.symlinkSync('/dev/zero', path.join(project, 'src/tiny.js'));
+    fs.rmSync(path.join(project, TINY_SNAP, 'runtime', 'lib'), { recursive: true });
+    fs.symlinkSync('/dev', path.join(project, TINY_SNAP, 'runtime', 'lib'));
+    const dev = await verifyJson(cat, project);
+    expect(dev.code).toBe(1);
+    expect(dev.report.problems).toContainEqual(expect.objectContaining({ path: 'src/tiny.js', class: 'wrapper', status: 'missing' }));
+    expect(dev.report.problems).toContainEqual(expect.objectContaining({ path: util, status: 'missing' }));
+    expect(dev.report.problems).toContainEqual(expect.objectContaining({ path: `${TINY_SNAP}/runtime/lib`, status: 'changed', message: expect.stringContaining('is not a folder') }));
+    expect(dev.report.problems.some((p) => p.path.includes('/lib/zero'))).toBe(false); // the link is not walked
+    fs.rmSync(path.join(project, 'src/tiny.js'));
+    fs.rmSync(path.join(project, TINY_SNAP, 'runtime', 'lib'));
+    await addTiny(cat, project);
+
     fs.rmSync(path.join(project, TINY_SNAP), { recursive: true });
     const gone = await verifyJson(cat, project);
     expect(gone.code).toBe(1);
