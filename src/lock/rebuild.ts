@@ -6,7 +6,7 @@ import { resolveOptions } from '../engine/options.js';
 import { renderProjectEdits } from '../engine/project-edits.js';
 import { MANIFEST, renderModuleFiles } from '../engine/render.js';
 import { loadModule } from '../module/load.js';
-import { moduleContentHash } from '../module/state.js';
+import { checkDrift } from '../module/state.js';
 import { buildModuleEntry, type Lock } from './lockfile.js';
 import { setsFromRecorded } from './verify.js';
 
@@ -27,22 +27,42 @@ export function rebuildLock(projectDir: string): Lock {
   const modules: Lock['modules'] = {};
   const names = fs.existsSync(root) ? fs.readdirSync(root).sort() : [];
   for (const name of names) {
-    const versions = fs
-      .readdirSync(path.join(root, name))
-      .filter((v) => semver.valid(v) && fs.existsSync(path.join(root, name, v, MANIFEST)))
-      .sort(semver.rcompare);
+    let entries: string[];
+    try {
+      entries = fs.readdirSync(path.join(root, name));
+    } catch {
+      continue; // not a folder
+    }
+    const versions = entries.filter((v) => semver.valid(v) && fs.existsSync(path.join(root, name, v, MANIFEST))).sort(semver.rcompare);
     if (versions.length === 0) continue;
-    const manifestPath = path.join(root, name, versions[0]!, MANIFEST);
-    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as Manifest;
+    const shown = `.rapidkit/vendor/${name}/${versions[0]!}/${MANIFEST}`;
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(fs.readFileSync(path.join(root, name, versions[0]!, MANIFEST), 'utf8')) as Manifest;
+    } catch (e) {
+      throw new UsageError(`${shown}: not readable JSON (${e instanceof Error ? e.message : e})`, { file: shown, hint: `Re-install it: gen add module ${name}` });
+    }
+    const bad = (field: string) => {
+      throw new UsageError(`${shown}: field '${field}' is missing or wrong`, { file: shown, field, hint: `Re-install it: gen add module ${name}` });
+    };
+    if (typeof manifest !== 'object' || manifest === null) bad('(root)');
+    if (manifest.module !== name) bad('module');
+    if (manifest.version !== versions[0]) bad('version');
+    if (typeof manifest.framework !== 'string') bad('framework');
+    if (typeof manifest.options !== 'object' || manifest.options === null || Array.isArray(manifest.options)) bad('options');
     const mod = loadModule(name);
     if (mod.def.version !== manifest.version) {
       throw new UsageError(`cannot rebuild the lock of ${name} ${manifest.version} with a catalogue at ${mod.def.version}`, {
         hint: `Upgrade the project first: gen add module ${name} --framework ${manifest.framework}`,
       });
     }
+    const drift = checkDrift(mod);
+    if (drift.status === 'drift') {
+      throw new UsageError(`${mod.shown}: module '${name}' changed since version ${mod.def.version} was recorded, without a version bump`, { file: mod.shown, field: 'version', hint: `Bump the version explicitly: gen modules vet ${name} --bump patch` });
+    }
     const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(manifest.options), env: {} });
     const desired = [...renderModuleFiles(mod, manifest.framework, options), ...renderProjectEdits(mod, manifest.framework, options, projectDir).files];
-    modules[name] = buildModuleEntry({ mod, framework: manifest.framework, options, desired, templatesHash: moduleContentHash(mod) });
+    modules[name] = buildModuleEntry({ mod, framework: manifest.framework, options, desired, templatesHash: drift.hash });
   }
   if (Object.keys(modules).length === 0) {
     throw new UsageError(`no installed module found in ${projectDir} (.rapidkit/vendor/<module>/<version>/${MANIFEST})`, { hint: "Run 'gen add module <name>' first." });

@@ -354,10 +354,30 @@ describe('gen modules lock', () => {
     expect((await verifyJson(cat, project)).report.problems).toEqual([expect.objectContaining({ path: `${TINY_SNAP}/runtime/core.js`, status: 'changed' })]);
   });
 
-  test('nothing installed: usage error (2)', async () => {
+  test('nothing installed, a broken manifest, or a catalogue changed without a bump: usage error (2), nothing written', async () => {
     const cat = await tinyCatalogue();
     const r = await gen(cat, ['modules', 'lock', '--project', tinyProject()]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Run 'gen add module <name>' first");
+
+    const project = tinyProject();
+    await addTiny(cat, project);
+    fs.rmSync(path.join(project, LOCK));
+    const manifest = path.join(project, TINY_SNAP, '_gen.json');
+    const good = fs.readFileSync(manifest, 'utf8');
+    fs.writeFileSync(manifest, '{ not json');
+    let b = await gen(cat, ['modules', 'lock', '--project', project, '--json']);
+    expect(b.code).toBe(2);
+    expect(JSON.parse(b.stdout)).toMatchObject({ file: `${TINY_SNAP}/_gen.json`, hint: 'Re-install it: gen add module tiny' });
+    fs.writeFileSync(manifest, good.replace('"plain"', '42'));
+    b = await gen(cat, ['modules', 'lock', '--project', project, '--json']);
+    expect(b.code).toBe(2);
+    expect(JSON.parse(b.stdout)).toMatchObject({ field: 'framework' });
+    fs.writeFileSync(manifest, good);
+    fs.appendFileSync(path.join(cat, 'templates/tiny/runtime/core.js'), '//\n');
+    b = await gen(cat, ['modules', 'lock', '--project', project]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('gen modules vet tiny --bump patch');
+    expect(fs.existsSync(path.join(project, LOCK))).toBe(false);
   });
 });
