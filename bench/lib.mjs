@@ -47,7 +47,3 @@ export function generated(fw) {
   if (r.status !== 0) throw new Error(`gen add failed: ${r.stdout}${r.stderr}`);
   return dest;
 }
-
-export function verdict(ok) {
-  return ok ? 'ok' : 'MISSED';
-}
