@@ -54,7 +54,9 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const { files, next, digests, status, chunk, flags } = workerData;
+const { list, base, next, digests, status, chunk, flags } = workerData;
+const files = list.split('\0');
+const prefix = base === '' ? '' : base + '/';
 const counter = new Int32Array(next);
 const out = new Uint8Array(digests);
 const state = new Uint8Array(status);
@@ -65,7 +67,7 @@ for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
   const end = Math.min(files.length, (c + 1) * chunk);
   for (let i = c * chunk; i < end; i++) {
     let fd;
-    try { fd = fs.openSync(files[i], flags); } catch { state[i] = 2; continue; }
+    try { fd = fs.openSync(prefix + files[i], flags); } catch { state[i] = 2; continue; }
     try {
       let n = fs.readSync(fd, buf, 0, buf.length, null);
       let d;
@@ -96,19 +98,21 @@ export interface HashJob {
 }
 
 /**
- * Starts hashing `files` (absolute paths): one worker thread per core but one, taking chunks from a shared counter;
- * the calling thread joins in when it calls `finish()`, so all cores are busy and nobody waits on a fixed split.
- * Digests land in shared memory (no per-file messages).
+ * Starts hashing `files` (absolute paths, or relative to the absolute folder `base`): one worker thread per core
+ * but one, taking chunks from a shared counter; the calling thread joins in when it calls `finish()`, so all cores
+ * are busy and nobody waits on a fixed split. The list goes over as one string, digests land in shared memory
+ * (no per-file messages).
  */
-export function startHashing(files: string[]): HashJob {
+export function startHashing(files: string[], base = ''): HashJob {
   const n = files.length;
+  const prefix = base === '' ? '' : `${base}/`;
   const flags = READ_FLAGS;
   const cores = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
   if (n < INLINE_BELOW) {
     return {
       finish: async () => {
         const buf = Buffer.allocUnsafe(BUF);
-        return files.map((f) => digestFile(f, buf, flags)?.toString('hex') ?? null);
+        return files.map((f) => digestFile(prefix + f, buf, flags)?.toString('hex') ?? null);
       },
       cancel: () => {},
     };
@@ -120,7 +124,7 @@ export function startHashing(files: string[]): HashJob {
   const done: Array<Promise<void>> = [];
   let cancelled = false;
   for (let w = 0; w < Math.max(1, cores - 1); w++) {
-    const worker = new Worker(WORKER, { eval: true, workerData: { files, next, digests, status, chunk: CHUNK, flags } });
+    const worker = new Worker(WORKER, { eval: true, workerData: { list: files.join('\0'), base, next, digests, status, chunk: CHUNK, flags } });
     workers.push(worker);
     done.push(
       new Promise((resolve, reject) => {
@@ -140,7 +144,7 @@ export function startHashing(files: string[]): HashJob {
       const chunks = Math.ceil(n / CHUNK);
       for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
         for (let i = c * CHUNK, end = Math.min(n, (c + 1) * CHUNK); i < end; i++) {
-          const d = digestFile(files[i]!, buf, flags);
+          const d = digestFile(prefix + files[i]!, buf, flags);
           if (d) {
             d.copy(out, i * 32);
             state[i] = 1;

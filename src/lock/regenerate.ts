@@ -3,7 +3,7 @@ import { baseContext, fileContext, frameworkOf, MANIFEST, PRISTINE_DIR, recorded
 import type { ResolvedOptions } from '../engine/options.js';
 import { renderTemplateFile } from '../engine/templates.js';
 import type { LoadedModule } from '../module/load.js';
-import { sha256 } from './lockfile.js';
+import { sha256 } from './read.js';
 
 /** One file as the module renders it: its sha256, or (verbatim file of an unreleased version) its template. */
 export interface Regenerated {

@@ -4,7 +4,7 @@ import { GenError, UsageError } from '../errors.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
 import { LOCK_PATH, splitFileBlocks, vendorPaths } from './scan.js';
 import type { LoadedModule } from '../module/load.js';
-import type { ModuleEntry } from './lockfile.js';
+import type { ModuleEntry } from './read.js';
 import type { Regenerated } from './regenerate.js';
 import type { Check, VerifyReport } from './schema.js';
 
@@ -35,7 +35,7 @@ export async function verifyProject(projectDir: string, strict: boolean): Promis
   // 1. the vendored paths come straight from the lock's file lines: hashing runs while the rest is parsed
   const split = splitFileBlocks(text);
   const early = split.blocks.flatMap(vendorPaths);
-  const jobs: HashJob[] = [startHashing(early.map((p) => path.join(projectDir, p)))];
+  const jobs: HashJob[] = [startHashing(early, projectDir)];
   try {
     return await verifyWith(projectDir, strict, text, split, early, jobs);
   } finally {
@@ -53,8 +53,10 @@ interface ModuleRun {
 }
 
 async function verifyWith(projectDir: string, strict: boolean, text: string, split: ReturnType<typeof splitFileBlocks>, early: string[], jobs: HashJob[]): Promise<VerifyReport> {
-  const { parseLock, aggregateDigest, markedBlock, sha256 } = await import('./lockfile.js');
-  const lock = parseLock(text, split);
+  const { parseLockFast, aggregateDigest, markedBlock, sha256 } = await import('./read.js');
+  // the plain subset gen writes needs no YAML package; anything else (a hand-edited lock) goes through `yaml`
+  const canonical = new Map<string, string>();
+  const lock = parseLockFast(text, split, canonical) ?? (await import('./lockfile.js')).parseLock(text, split);
   const info: string[] = [];
   const runs: ModuleRun[] = [];
 
@@ -66,7 +68,7 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
     const snap = snapshotOf(name, entry.version);
     const restore = restoreHint(name, entry.version);
 
-    const computed = aggregateDigest(entry.files);
+    const computed = aggregateDigest(entry.files, canonical.get(name));
     if (computed !== entry.digest) {
       push({ path: LOCK_PATH, class: 'module', status: 'changed', expected: entry.digest, actual: computed, message: `${name}: the lock's digest does not match its file lines (the lock was edited by hand)`, remedy: 'gen modules lock --overwrite   # rebuilds it from what gen renders, never from the files on disk' });
     }
@@ -115,7 +117,7 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
   for (let i = 0; i < early.length; i++) earlyIndex.set(early[i]!, i);
   const late: string[] = [];
   for (const r of runs) for (const [p, e] of r.entry.files) if (e.class === 'vendor' && !earlyIndex.has(p)) late.push(p);
-  const lateJob = late.length > 0 ? startHashing(late.map((p) => path.join(projectDir, p))) : null;
+  const lateJob = late.length > 0 ? startHashing(late, projectDir) : null;
   for (const j of [sourceJob, lateJob]) if (j) jobs.push(j);
 
   // 3. this thread joins the hashing, then compares
@@ -246,15 +248,16 @@ function otherSnapshots(projectDir: string, name: string, version: string): stri
 
 /** Re-renders the module in memory from the lock's options; null when this catalogue cannot. */
 async function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): Promise<Pick<ModuleRun, 'latest' | 'regenerated'>> {
-  const [{ loadModule }, { resolveOptions }, { readState }, { regenerateFromRelease, regenerateFromCatalogue }] = await Promise.all([
-    import('../module/load.js'),
+  const [{ loadRecordedModule }, { resolveOptions }, { readState }, { regenerateFromRelease, regenerateFromCatalogue }] = await Promise.all([
+    import('../module/recorded.js'),
     import('../engine/options.js'),
     import('../module/state.js'),
     import('./regenerate.js'),
   ]);
   let mod: LoadedModule;
   try {
-    mod = loadModule(name);
+    // a released module as recorded with it (no yaml, no zod); else parsed and validated from module.yaml
+    mod = loadRecordedModule(name) ?? (await import('../module/load.js')).loadModule(name);
   } catch (err) {
     if (err instanceof GenError && err.exitCode === 2 && /Unknown module/.test(err.message)) {
       info.push(`${name}: not in this catalogue; integrity was checked, regeneration skipped`);

@@ -3,12 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
 import { GenError, UsageError } from '../errors.js';
+import { generatorVersion } from '../util/version.js';
 import { resolveOptions } from '../engine/options.js';
 import { renderProjectEdits } from '../engine/project-edits.js';
 import { renderModuleFiles } from '../engine/render.js';
 import { listFiles, parseTemplate } from '../engine/templates.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
-import { checkDrift, readState, recordVersion } from '../module/state.js';
+import { checkDrift, definitionIsCurrent, readState, recordDefinition, recordVersion } from '../module/state.js';
 import type { VetProblem, VetReport } from './schema.js';
 
 export type { VetReport } from './schema.js';
@@ -166,8 +167,12 @@ function checkDefinition(mod: LoadedModule): Problem[] {
   for (const [key, rel] of Object.entries(mod.def.documentation)) {
     if (!fs.existsSync(path.join(mod.root, rel))) problems.push({ check: 'documentation', file: rel, message: `documentation.${key}: ${rel} does not exist`, remedy: 'write it or fix the documentation map' });
   }
-  if (!mod.def.changelog.some((c) => c.version === mod.def.version)) {
+  const entry = mod.def.changelog.find((c) => c.version === mod.def.version);
+  if (!entry) {
     problems.push({ check: 'changelog', file: mod.shown, message: `the changelog has no entry for ${mod.def.version}`, remedy: `add one under changelog: in ${mod.shown}` });
+  } else if (/^\s*TODO\b/.test(entry.summary) || entry.summary.trim() === '') {
+    // the stub --bump writes: a release says what changed
+    problems.push({ check: 'changelog', file: mod.shown, message: `the changelog entry for ${mod.def.version} is still a stub ("${entry.summary}")`, remedy: `describe what changed in ${mod.def.version} under changelog: in ${mod.shown}, then: gen modules vet ${mod.def.name} --record` });
   }
   return problems;
 }
@@ -212,6 +217,10 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
     recordVersion(mod);
     recorded = true;
     drift = checkDrift(mod);
+  } else if (opts.record && drift.status === 'ok' && problems.length === 0 && !definitionIsCurrent(mod)) {
+    // same content, recorded by another gen version (or before definitions were recorded): refresh only that
+    recordDefinition(mod);
+    recorded = true;
   }
 
   if (drift.status === 'unrecorded') {
@@ -227,6 +236,14 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
       file: mod.shown,
       message: `${name} changed since ${mod.def.version} was recorded (content ${drift.hash}, recorded ${drift.recorded}) without a version bump${opts.bump ? ' (not bumped: fix the problems above first)' : ''}`,
       remedy: `gen modules vet ${name} --bump patch   (or minor/major), then describe the change in the changelog`,
+    });
+  }
+  if (drift.status === 'ok' && !definitionIsCurrent(mod)) {
+    problems.push({
+      check: 'version',
+      file: mod.shown,
+      message: `${name} ${mod.def.version}: module.yaml changed (comments or changelog only: the content hash is unchanged) or was recorded by another gen than ${generatorVersion()}; verify-all reads the definition recorded with the version`,
+      remedy: `gen modules vet ${name} --record   (the content is unchanged: no bump needed)`,
     });
   }
   return { schemaVersion: 1, command: 'vet', module: name, version: mod.def.version, hash: drift.hash, ok: problems.length === 0, bumped, recorded, problems };

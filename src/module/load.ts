@@ -1,17 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { catalogueRoot } from './recorded.js';
 import { catalogueSchema, moduleSchema, type Catalogue, type ModuleDef } from './schema.js';
 
-/** The folder holding the top-level module.yaml: GEN_CATALOGUE, else the gen package itself. */
-export function catalogueRoot(): string {
-  const fromEnv = process.env.GEN_CATALOGUE;
-  if (fromEnv) return path.resolve(fromEnv);
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
+export { catalogueRoot } from './recorded.js';
+
 
 function formatPath(p: PropertyKey[]): string {
   let out = '';

@@ -2,13 +2,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedModule } from './load.js';
+import { definitionSource, type RecordedDefinition } from './recorded.js';
 import { listFiles } from '../engine/templates.js';
+import { generatorVersion } from '../util/version.js';
 
 /** Recorded content hash per released version: `modules/<name>/.module-state.json`. */
 export interface ModuleState {
   versions: Record<string, string>;
   /** Per released version: sha256 of every template file (raw bytes), keyed by its path inside `templates`. */
   digests?: Record<string, Record<string, string>>;
+  /** Per released version: the validated definition, so verify-all needs neither `yaml` nor `zod` (./recorded.ts). */
+  definitions?: Record<string, RecordedDefinition>;
 }
 
 export const STATE_FILE = '.module-state.json';
@@ -20,7 +24,7 @@ export function statePath(mod: LoadedModule): string {
 export function readState(mod: LoadedModule): ModuleState {
   try {
     const parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as ModuleState;
-    return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {} };
+    return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {}, definitions: parsed.definitions ?? {} };
   } catch {
     return { versions: {} };
   }
@@ -28,8 +32,8 @@ export function readState(mod: LoadedModule): ModuleState {
 
 export function writeState(mod: LoadedModule, state: ModuleState): void {
   const sorted = Object.fromEntries(Object.entries(state.versions).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
-  const digests = Object.fromEntries(Object.entries(state.digests ?? {}).filter(([v]) => v in sorted).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
-  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted, digests }, null, 2) + '\n');
+  const byVersion = <T>(m: Record<string, T> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([v]) => v in sorted).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
+  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted, digests: byVersion(state.digests), definitions: byVersion(state.definitions) }, null, 2) + '\n');
 }
 
 /** Records the current content hash and template digests as those of the current version. */
@@ -38,8 +42,28 @@ export function recordVersion(mod: LoadedModule): string {
   const hash = moduleContentHash(mod);
   state.versions[mod.def.version] = hash;
   state.digests = { ...state.digests, [mod.def.version]: templateDigests(mod) };
+  state.definitions = { ...state.definitions, [mod.def.version]: currentDefinition(mod) };
   writeState(mod, state);
   return hash;
+}
+
+/** Records only the definition of the current version (its content hash is recorded and unchanged). */
+export function recordDefinition(mod: LoadedModule): void {
+  const state = readState(mod);
+  state.definitions = { ...state.definitions, [mod.def.version]: currentDefinition(mod) };
+  writeState(mod, state);
+}
+
+/** What `recordVersion` records as the definition of the current version (read back by ./recorded.ts). */
+export function currentDefinition(mod: LoadedModule): RecordedDefinition {
+  return { source: definitionSource(fs.readFileSync(mod.file, 'utf8')), generator: generatorVersion(), def: mod.def };
+}
+
+/** True when the recorded definition of the current version is what this gen reads from module.yaml now. */
+export function definitionIsCurrent(mod: LoadedModule): boolean {
+  const recorded = readState(mod).definitions?.[mod.def.version];
+  const now = currentDefinition(mod);
+  return recorded !== undefined && recorded.source === now.source && recorded.generator === now.generator && JSON.stringify(recorded.def) === JSON.stringify(now.def);
 }
 
 /** sha256 of every template file's raw bytes (what a verbatim vendor file is a copy of). */
@@ -55,7 +79,8 @@ export function templateDigests(mod: LoadedModule): Record<string, string> {
 
 /**
  * sha256 over the sorted `sha256  path` lines of the module folder and its templates (build outputs, caches
- * and the state file itself excluded; line endings normalised so a Windows checkout hashes the same).
+ * and the state file itself excluded; line endings normalised so a Windows checkout hashes the same). module.yaml
+ * counts as its parsed definition without the changelog.
  */
 export function moduleContentHash(mod: LoadedModule): string {
   const lines: string[] = [];
@@ -63,6 +88,12 @@ export function moduleContentHash(mod: LoadedModule): string {
     if (!fs.existsSync(dir)) return;
     for (const rel of listFiles(dir)) {
       if (skip(rel)) continue;
+      if (label === 'module' && rel === path.basename(mod.file)) {
+        // the definition, not its text: comments and the changelog's prose are not content (describing a bump after
+        // `--bump` must not look like another change); the version is part of it
+        lines.push(`${createHash('sha256').update(JSON.stringify({ ...mod.def, changelog: undefined })).digest('hex')}  ${label}/${rel}`);
+        continue;
+      }
       const data = fs.readFileSync(path.join(dir, rel));
       const norm = data.includes(0) ? data : Buffer.from(data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
       lines.push(`${createHash('sha256').update(norm).digest('hex')}  ${label}/${rel}`);

@@ -35,9 +35,9 @@ describe('the lock written by add', () => {
     expect(entry.files.get('README.md')).toMatchObject({ class: 'snippet', blocks: { readme: expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect(entry.files.has('.env')).toBe(false);
     expect([...entry.files.keys()].filter((p) => !p.startsWith(TINY_SNAP)).sort()).toEqual(['README.md', 'src/tiny.js']);
-    // aggregate: sha256 over the sorted "<sha256>  <path>" lines
-    const lines = [...entry.files].map(([p, e]) => `${e.sha256}  ${p}`).sort();
-    expect(entry.digest).toBe(`sha256:${sha(lines.join('\n') + '\n')}`);
+    // aggregate: sha256 over the module's files block exactly as written (what `sha256sum` of it prints)
+    const block = /^ {4}files: \|\n((?: {6}.*\n)+)/m.exec(text)![1]!.replace(/^ {6}/gm, '');
+    expect(entry.digest).toBe(`sha256:${sha(block)}`);
     expect(aggregateDigest(entry.files)).toBe(entry.digest);
     // one line per file, sorted, no timestamp
     expect(text).toMatch(/^ {6}[0-9a-f]{64} {2}wrapper {2}src\/tiny\.js$/m);

@@ -74,6 +74,17 @@ describe('content changed without a version bump', () => {
     expect(yaml).toMatch(/^changelog:\n {2}- version: 1\.0\.1\n {4}date: \d{4}-\d\d-\d\d\n {4}summary: "TODO: describe what changed in 1\.0\.1"\n {2}- version: 1\.0\.0\n/m);
     expect(state(cat).versions['1.0.0']).toBe(before.versions['1.0.0']); // a released version's hash never changes
     expect(state(cat).versions['1.0.1']).toBe(v.report.hash);
+    // the stub must be written before the release is done; describing it is not a content change
+    v = await vet(cat);
+    expect(v.code).toBe(1);
+    expect(v.report.problems).toEqual([expect.objectContaining({ check: 'changelog', remedy: expect.stringContaining('gen modules vet tiny --record') })]);
+    edit(cat, 'modules/tiny/module.yaml', (s) => s.replace('TODO: describe what changed in 1.0.1', 'core.js: a trailing comment'));
+    v = await vet(cat);
+    expect(v.code).toBe(1);
+    expect(v.report.problems).toEqual([expect.objectContaining({ check: 'version', remedy: 'gen modules vet tiny --record   (the content is unchanged: no bump needed)' })]);
+    v = await vet(cat, ['--record']);
+    expect(v.report).toMatchObject({ ok: true, recorded: true, problems: [] });
+    expect(state(cat).versions['1.0.1']).toBe(v.report.hash); // same content hash: only the definition was refreshed
     expect((await vet(cat)).code).toBe(0);
 
     const ok = await gen(cat, ['add', 'module', 'tiny', '--project', project, '--yes']);
