@@ -49,45 +49,64 @@ function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
   }
 }
 
-// The same loop for the workers (kept as source text: a worker started from a string needs no file on disk).
+// The same loop for the workers (kept as source text: a worker started from a string needs no file on disk). A
+// worker waits for its job as a message, so it can boot before the job is known (see `prewarmHashing`).
 const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const { list, base, next, digests, status, chunk, flags } = workerData;
-const files = list.split('\0');
-const prefix = base === '' ? '' : base + '/';
-const counter = new Int32Array(next);
-const out = new Uint8Array(digests);
-const state = new Uint8Array(status);
-const buf = Buffer.allocUnsafe(${BUF});
-const chunks = Math.ceil(files.length / chunk);
-const oneShot = crypto.hash;
-for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
-  const end = Math.min(files.length, (c + 1) * chunk);
-  for (let i = c * chunk; i < end; i++) {
-    let fd;
-    try { fd = fs.openSync(prefix + files[i], flags); } catch { state[i] = 2; continue; }
-    try {
-      let n = fs.readSync(fd, buf, 0, buf.length, null);
-      let d;
-      if (n < buf.length && oneShot) d = oneShot('sha256', buf.subarray(0, n), 'buffer');
-      else if (n === buf.length && !fs.fstatSync(fd).isFile()) { state[i] = 2; continue; }
-      else {
-        const h = crypto.createHash('sha256');
-        for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
-          h.update(n === buf.length ? buf : buf.subarray(0, n));
-          if (n < buf.length) break;
+parentPort.once('message', ({ list, base, next, digests, status, chunk, flags }) => {
+  const files = list.split('\\0');
+  const prefix = base === '' ? '' : base + '/';
+  const counter = new Int32Array(next);
+  const out = new Uint8Array(digests);
+  const state = new Uint8Array(status);
+  const buf = Buffer.allocUnsafe(${BUF});
+  const chunks = Math.ceil(files.length / chunk);
+  const oneShot = crypto.hash;
+  for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
+    const end = Math.min(files.length, (c + 1) * chunk);
+    for (let i = c * chunk; i < end; i++) {
+      let fd;
+      try { fd = fs.openSync(prefix + files[i], flags); } catch { state[i] = 2; continue; }
+      try {
+        let n = fs.readSync(fd, buf, 0, buf.length, null);
+        let d;
+        if (n < buf.length && oneShot) d = oneShot('sha256', buf.subarray(0, n), 'buffer');
+        else if (n === buf.length && !fs.fstatSync(fd).isFile()) { state[i] = 2; continue; }
+        else {
+          const h = crypto.createHash('sha256');
+          for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
+            h.update(n === buf.length ? buf : buf.subarray(0, n));
+            if (n < buf.length) break;
+          }
+          d = h.digest();
         }
-        d = h.digest();
-      }
-      out.set(d, i * 32);
-      state[i] = 1;
-    } catch { state[i] = 2; } finally { fs.closeSync(fd); }
+        out.set(d, i * 32);
+        state[i] = 1;
+      } catch { state[i] = 2; } finally { fs.closeSync(fd); }
+    }
+  }
+  parentPort.postMessage('done');
+});
+`;
+
+const cores = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
+const warm: Worker[] = [];
+
+const spawn = (): Worker => new Worker(WORKER, { eval: true });
+
+/**
+ * Boots the hashing workers before the files are known (a worker takes ~20 ms to start, time the other cores
+ * have while the CLI is still loading). Idle warm workers never keep the process alive.
+ */
+export function prewarmHashing(): void {
+  while (warm.length < cores() - 1) {
+    const w = spawn();
+    w.unref();
+    warm.push(w);
   }
 }
-parentPort.postMessage('done');
-`;
 
 /** Hashing of many files, started at once and running while the caller does other work. */
 export interface HashJob {
@@ -107,7 +126,6 @@ export function startHashing(files: string[], base = ''): HashJob {
   const n = files.length;
   const prefix = base === '' ? '' : `${base}/`;
   const flags = READ_FLAGS;
-  const cores = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
   if (n < INLINE_BELOW) {
     return {
       finish: async () => {
@@ -123,8 +141,11 @@ export function startHashing(files: string[], base = ''): HashJob {
   const workers: Worker[] = [];
   const done: Array<Promise<void>> = [];
   let cancelled = false;
-  for (let w = 0; w < Math.max(1, cores - 1); w++) {
-    const worker = new Worker(WORKER, { eval: true, workerData: { list: files.join('\0'), base, next, digests, status, chunk: CHUNK, flags } });
+  const list = files.join('\0');
+  for (let w = 0; w < Math.max(1, cores() - 1); w++) {
+    const worker = warm.pop() ?? spawn();
+    worker.ref();
+    worker.postMessage({ list, base, next, digests, status, chunk: CHUNK, flags });
     workers.push(worker);
     done.push(
       new Promise((resolve, reject) => {
@@ -152,8 +173,10 @@ export function startHashing(files: string[], base = ''): HashJob {
         }
       }
       await Promise.all(done);
+      // one hex string cut into slices: 10,000 small conversions cost more
+      const hex = out.toString('hex');
       const result = new Array<string | null>(n);
-      for (let i = 0; i < n; i++) result[i] = state[i] === 1 ? out.toString('hex', i * 32, i * 32 + 32) : null;
+      for (let i = 0; i < n; i++) result[i] = state[i] === 1 ? hex.slice(i * 64, i * 64 + 64) : null;
       return result;
     },
     cancel() {

@@ -19,38 +19,33 @@ export interface SplitLock {
   blocks: string[];
 }
 
-const HEAD = /^ {4}files: \|-?\r?$/;
+/** A `files: |` line indented by four spaces whose first content line is indented by exactly six (what gen writes). */
+const HEAD = /^ {4}files: \|-?\r?\n(?= {6}\S)/gm;
+/** The first line after a block's start that is neither indented by six spaces nor empty. */
+const BLOCK_END = /^(?! {6}|\r?$)/gm;
 
-/** Cuts the `files` literal blocks out of the lock text (see above). */
+/** Cuts the `files` literal blocks out of the lock text (see above), without splitting the text into lines. */
 export function splitFileBlocks(text: string): SplitLock {
-  const lines = text.split('\n');
-  const out: string[] = [];
   const blocks: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    // only a block whose first line is indented by exactly six spaces (what gen writes) takes the fast path
-    if (!HEAD.test(line) || !/^ {6}\S/.test(lines[i + 1] ?? '')) {
-      out.push(line);
-      continue;
-    }
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length; j++) {
-      const l = lines[j]!;
-      if (l.startsWith('      ')) body.push(l.endsWith('\r') ? l.slice(6, -1) : l.slice(6));
-      else if (l === '' || l === '\r') body.push('');
-      else break;
-    }
+  let rest = '';
+  let from = 0;
+  HEAD.lastIndex = 0;
+  for (let m; (m = HEAD.exec(text)) !== null; ) {
+    const start = m.index + m[0].length;
+    BLOCK_END.lastIndex = start;
+    const found = BLOCK_END.exec(text);
+    let end = found === null || found.index >= text.length ? text.length : found.index;
     // trailing empty lines belong to the YAML text after the block (they are not content for `|`)
-    while (j > i + 1 && (lines[j - 1] === '' || lines[j - 1] === '\r')) {
-      j--;
-      body.pop();
-    }
-    out.push(`    files: "${BLOCK_PLACEHOLDER}${blocks.length}"`);
-    blocks.push(body.join('\n') + '\n');
-    i = j - 1;
+    let body = text.slice(start, end);
+    const trimmed = body.replace(/(?:\n\r?)+$|(?:\r?\n)+$/, '\n');
+    end = start + trimmed.length;
+    body = trimmed.endsWith('\n') ? trimmed : `${trimmed}\n`;
+    rest += `${text.slice(from, m.index)}    files: "${BLOCK_PLACEHOLDER}${blocks.length}"\n`;
+    blocks.push(body.replace(/^ {6}|\r$/gm, ''));
+    from = end;
+    HEAD.lastIndex = end;
   }
-  return { rest: out.join('\n'), blocks };
+  return { rest: rest + text.slice(from), blocks };
 }
 
 /** The `vendor` paths of one block (no validation: the lock parser checks every line). */

@@ -4,6 +4,7 @@ import { GenError, UsageError } from '../errors.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
 import { LOCK_PATH, splitFileBlocks, vendorPaths } from './scan.js';
 import type { LoadedModule } from '../module/load.js';
+import type { ModuleState } from '../module/state.js';
 import type { ModuleEntry } from './read.js';
 import type { Regenerated } from './regenerate.js';
 import type { Check, VerifyReport } from './schema.js';
@@ -49,7 +50,7 @@ interface ModuleRun {
   checks: Check[];
   latest: string | null;
   regenerated: Map<string, Regenerated> | null;
-  onDisk: { entries: string[]; notFolders: string[] } | null;
+  onDisk: Listing | null;
 }
 
 async function verifyWith(projectDir: string, strict: boolean, text: string, split: ReturnType<typeof splitFileBlocks>, early: string[], jobs: HashJob[]): Promise<VerifyReport> {
@@ -112,11 +113,29 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
   for (const r of runs) for (const f of r.regenerated?.values() ?? []) if (f.sha256 === null) sources.add(f.source!);
   const sourceList = [...sources];
   const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
-  // a lock that did not take the fast path (hand-edited layout): its vendored paths were not known early
-  const earlyIndex = new Map<string, number>();
-  for (let i = 0; i < early.length; i++) earlyIndex.set(early[i]!, i);
+  // where each vendored file's digest lands: its index in `early` (the lock's own order, so a cursor finds it),
+  // else, for a lock that did not take the fast path (hand-edited layout), in a second job
+  let lookup: Map<string, number> | null = null;
+  let k = 0;
   const late: string[] = [];
-  for (const r of runs) for (const [p, e] of r.entry.files) if (e.class === 'vendor' && !earlyIndex.has(p)) late.push(p);
+  const slots = new Map<ModuleRun, Int32Array>();
+  for (const r of runs) {
+    const at = new Int32Array(r.entry.files.size);
+    let i = 0;
+    for (const [p, e] of r.entry.files) {
+      if (e.class === 'vendor') {
+        if (early[k] === p) at[i] = k++;
+        else {
+          lookup ??= new Map(early.map((q, j) => [q, j]));
+          const j = lookup.get(p);
+          if (j !== undefined) at[i] = j;
+          else at[i] = -late.push(p); // -(index + 1)
+        }
+      }
+      i++;
+    }
+    slots.set(r, at);
+  }
   const lateJob = late.length > 0 ? startHashing(late, projectDir) : null;
   for (const j of [sourceJob, lateJob]) if (j) jobs.push(j);
 
@@ -124,8 +143,7 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
   const earlyHashes = await jobs[0]!.finish();
   const sourceHashes = new Map<string, string | null>();
   if (sourceJob) (await sourceJob.finish()).forEach((h, i) => sourceHashes.set(sourceList[i]!, h));
-  const lateHashes = new Map<string, string | null>();
-  if (lateJob) (await lateJob.finish()).forEach((h, i) => lateHashes.set(late[i]!, h));
+  const lateHashes = lateJob ? await lateJob.finish() : [];
 
   const modules: VerifyReport['modules'] = [];
   const all: Check[] = [];
@@ -139,11 +157,16 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
     let found = 0;
 
     // one pass over the lock: integrity of every vendored file, and the regenerated content of every generated file
+    const at = slots.get(run)!;
+    const suspect = new Set<string>(); // snapshot folders where a listed file is not a regular file
+    let i = -1;
     for (const [p, e] of entry.files) {
+      i++;
       if (e.class === 'snippet') continue;
       if (e.class === 'vendor') {
-        const i = earlyIndex.get(p);
-        const actual = i === undefined ? (lateHashes.get(p) ?? null) : earlyHashes[i]!;
+        const slot = at[i]!;
+        const actual = slot >= 0 ? earlyHashes[slot]! : lateHashes[-slot - 1]!;
+        if (actual === null && p.startsWith(`${snap}/`)) suspect.add(p.slice(snap.length + 1, Math.max(snap.length + 1, p.lastIndexOf('/'))));
         if (actual === null) integrity.push({ module: name, path: p, class: 'vendor', status: 'missing', expected: e.sha256, actual, message: `${name}: vendored file ${p} is missing (or not a regular file)`, remedy: restore, fails: true });
         else if (actual !== e.sha256) integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: e.sha256, actual, message: `${name}: vendored file ${p} was changed (expected sha256 ${e.sha256}, found ${actual})`, remedy: `vendored files are read-only; restore it with: ${restore}`, fails: true });
       }
@@ -166,9 +189,9 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
         const p = rel ? `${snap}/${rel}` : snap;
         integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: null, actual: null, message: `${name}: ${p} is not a folder (a link or a file where the snapshot has a folder)`, remedy: `replace it with the real folder: ${restore}`, fails: true });
       }
-      for (const rel of run.onDisk.entries) {
+      for (const rel of extraEntries(run.onDisk, snap, entry.files, suspect)) {
         const p = `${snap}/${rel}`;
-        if (!entry.files.has(p)) integrity.push({ module: name, path: p, class: 'vendor', status: 'extra', expected: null, actual: hashFileSync(path.join(projectDir, p)), message: `${name}: ${p} is not part of the vendored snapshot`, remedy: `delete it (a snapshot holds only what gen produced), or re-run: ${restore}`, fails: true });
+        integrity.push({ module: name, path: p, class: 'vendor', status: 'extra', expected: null, actual: hashFileSync(path.join(projectDir, p)), message: `${name}: ${p} is not part of the vendored snapshot`, remedy: `delete it (a snapshot holds only what gen produced), or re-run: ${restore}`, fails: true });
       }
     }
     const checks = [...integrity, ...run.checks, ...drift];
@@ -192,25 +215,40 @@ function readUserFile(abs: string): string | null {
 
 const restoreHint = (name: string, version: string) => `gen add module ${name}   # re-renders ${name} ${version} with the options recorded in the lock`;
 
+/** The folders of a snapshot as read from disk, before anything is compared (see `listSnapshot`). */
+interface Listing {
+  /** folder (relative to the snapshot, '' = its top) → the names in it, for every folder the lock implies */
+  read: Map<string, string[]>;
+  /** entries each folder must hold: its files in the lock plus its sub-folders */
+  expected: Map<string, number>;
+  /** folders the lock implies that are not real folders on disk (a link, a file), or are gone */
+  notFolders: string[];
+}
+
 /**
- * Every entry below a snapshot that is not a folder the lock implies (POSIX, relative): files, links, and whole
- * folders the lock knows nothing about (reported once, not file by file). Plain names, no stat per entry.
+ * Reads every folder a snapshot's lock entries imply (names only: one lstat and one readdir per folder, no stat
+ * per file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list.
  */
-function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): { entries: string[]; notFolders: string[] } {
-  const dirs = new Set<string>();
+function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): Listing {
+  const expected = new Map<string, number>([['', 0]]);
   const cut = snap.length + 1;
   for (const p of files.keys()) {
     if (!p.startsWith(snap) || p.charCodeAt(snap.length) !== 47 /* / */) continue;
-    let d = p.slice(cut, p.lastIndexOf('/')); // '' for a file at the top of the snapshot
-    while (d !== '' && !dirs.has(d)) {
-      dirs.add(d);
+    let d = p.slice(cut, Math.max(cut, p.lastIndexOf('/'))); // '' for a file at the top of the snapshot
+    let known = expected.get(d);
+    expected.set(d, (known ?? 0) + 1);
+    // a new folder counts once as an entry of its parent, and so on up
+    while (known === undefined && d !== '') {
       const i = d.lastIndexOf('/');
       d = i < 0 ? '' : d.slice(0, i);
+      known = expected.get(d);
+      expected.set(d, (known ?? 0) + 1);
     }
   }
-  const out: string[] = [];
+  const read = new Map<string, string[]>();
   const notFolders: string[] = [];
-  const walk = (abs: string, rel: string) => {
+  for (const rel of expected.keys()) {
+    const abs = rel === '' ? dir : `${dir}/${rel}`;
     // a folder of the snapshot must be a real folder: a link would let files outside the snapshot pass as its own
     let real = false;
     try {
@@ -218,20 +256,33 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): {
     } catch {
       /* gone */
     }
-    if (!real) {
-      notFolders.push(rel);
-      return;
-    }
-    for (const name of fs.readdirSync(abs)) {
+    if (real) read.set(rel, fs.readdirSync(abs));
+    else notFolders.push(rel);
+  }
+  // a folder below one that is not a real folder was read through it: not the snapshot's
+  const cutOff = (rel: string) => notFolders.some((n) => n === '' || rel.startsWith(`${n}/`));
+  for (const rel of read.keys()) if (cutOff(rel)) read.delete(rel);
+  return { read, expected, notFolders: notFolders.filter((n) => !notFolders.some((o) => o !== n && (o === '' || n.startsWith(`${o}/`)))) };
+}
+
+/**
+ * Entries below the snapshot that the lock does not list (files, links, whole unknown folders, each reported
+ * once). A folder holding exactly as many entries as the lock implies needs no name-by-name check when every
+ * file the lock lists in it hashed as a regular file (`suspect` holds the folders where one did not): n distinct
+ * names that include the n expected ones are those.
+ */
+function extraEntries(listing: Listing, snap: string, files: Map<string, unknown>, suspect: Set<string>): string[] {
+  const out: string[] = [];
+  for (const [rel, names] of listing.read) {
+    if (names.length === listing.expected.get(rel) && !suspect.has(rel)) continue;
+    for (const name of names) {
       // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
       if (name === '__pycache__' || name === '.DS_Store' || name.endsWith('.pyc')) continue;
       const r = rel ? `${rel}/${name}` : name;
-      if (dirs.has(r)) walk(`${abs}/${name}`, r);
-      else out.push(r);
+      if (!listing.expected.has(r) && !files.has(`${snap}/${r}`)) out.push(r);
     }
-  };
-  walk(dir, '');
-  return { entries: out, notFolders };
+  }
+  return out.sort();
 }
 
 function otherSnapshots(projectDir: string, name: string, version: string): string[] {
@@ -254,7 +305,7 @@ async function regenerate(projectDir: string, name: string, entry: ModuleEntry, 
     import('../module/state.js'),
     import('./regenerate.js'),
   ]);
-  let mod: LoadedModule;
+  let mod: LoadedModule & { state?: ModuleState };
   try {
     // a released module as recorded with it (no yaml, no zod); else parsed and validated from module.yaml
     mod = loadRecordedModule(name) ?? (await import('../module/load.js')).loadModule(name);
@@ -275,7 +326,7 @@ async function regenerate(projectDir: string, name: string, entry: ModuleEntry, 
     }
     return { latest, regenerated: null };
   }
-  const state = readState(mod);
+  const state = mod.state ?? readState(mod);
   const recordedHash = state.versions[entry.version];
   if (recordedHash !== undefined && recordedHash !== entry.templates) {
     info.push(`${name}: the lock says ${entry.version} was rendered from templates ${entry.templates}, the catalogue records ${recordedHash} for ${entry.version} (a pre-release rendering?); the per-file regeneration decides`);

@@ -6,6 +6,7 @@ import { parsePlainYaml } from '../util/plain-yaml.js';
 import { generatorVersion } from '../util/version.js';
 import type { LoadedModule } from './load.js';
 import type { Catalogue, ModuleDef } from './schema.js';
+import type { ModuleState } from './state.js';
 
 /**
  * A module definition as recorded with its release (`gen modules vet --record/--bump` writes it into
@@ -58,7 +59,7 @@ export function isPlainCatalogue(raw: unknown): raw is Catalogue {
  * The module `name` from the definition recorded with its release, when module.yaml is byte for byte (line
  * endings aside) what was recorded and this gen version recorded it; otherwise null (then use `loadModule`).
  */
-export function loadRecordedModule(name: string, root = catalogueRoot()): LoadedModule | null {
+export function loadRecordedModule(name: string, root = catalogueRoot()): (LoadedModule & { state: ModuleState }) | null {
   try {
     const cat = parsePlainYaml(fs.readFileSync(path.join(root, 'module.yaml'), 'utf8'));
     if (!isPlainCatalogue(cat)) return null;
@@ -66,11 +67,12 @@ export function loadRecordedModule(name: string, root = catalogueRoot()): Loaded
     if (!entry) return null;
     const file = path.join(root, entry.path);
     const source = definitionSource(fs.readFileSync(file, 'utf8'));
-    const state = JSON.parse(fs.readFileSync(path.join(path.dirname(file), '.module-state.json'), 'utf8')) as { definitions?: Record<string, RecordedDefinition> };
+    const state = JSON.parse(fs.readFileSync(path.join(path.dirname(file), '.module-state.json'), 'utf8')) as ModuleState;
     const generator = generatorVersion();
     const recorded = Object.values(state.definitions ?? {}).find((d) => d.source === source && d.generator === generator);
     if (!recorded || recorded.def?.name !== name || typeof recorded.def.templates !== 'string') return null;
-    return { def: recorded.def, file, shown: entry.path, root, templatesDir: path.join(root, recorded.def.templates) };
+    // the state comes along: it holds the template digests the caller needs next (one parse of a large file)
+    return { def: recorded.def, file, shown: entry.path, root, templatesDir: path.join(root, recorded.def.templates), state: { versions: state.versions ?? {}, digests: state.digests ?? {}, definitions: state.definitions } };
   } catch {
     return null; // anything unreadable: the full loader reports it properly
   }

@@ -168,6 +168,16 @@ describe('verify-all', () => {
     await addTiny(cat, project);
     expect((await verifyJson(cat, project)).code).toBe(0);
 
+    // a file renamed within its folder: the folder holds as many entries as the lock implies, and still the
+    // missing name and the unknown one are both reported (the count shortcut applies only when all hashed)
+    fs.renameSync(path.join(project, util), path.join(project, TINY_SNAP, 'runtime/lib/util2.js'));
+    const renamed = await verifyJson(cat, project);
+    expect(renamed.report.problems.map((x) => [x.path, x.status])).toEqual([
+      [util, 'missing'],
+      [`${TINY_SNAP}/runtime/lib/util2.js`, 'extra'],
+    ]);
+    fs.renameSync(path.join(project, TINY_SNAP, 'runtime/lib/util2.js'), path.join(project, util));
+
     // a committed link to a device never makes verify read forever
     fs.rmSync(path.join(project, 'src/tiny.js'));
     fs.symlinkSync('/dev/zero', path.join(project, 'src/tiny.js'));

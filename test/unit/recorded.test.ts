@@ -17,7 +17,9 @@ describe('the definition recorded with a release', () => {
     expect(fast).not.toBeNull();
     const full = loadModule('redis', REPO);
     expect(JSON.stringify(fast!.def)).toBe(JSON.stringify(full.def));
-    expect({ ...fast, def: null }).toEqual({ ...full, def: null });
+    const { state, ...located } = fast!;
+    expect({ ...located, def: null }).toEqual({ ...full, def: null });
+    expect(Object.keys(state.digests!['1.0.0']!).length).toBeGreaterThan(10); // the state comes along, parsed once
     expect(loadRecordedModule('nope', REPO)).toBeNull();
   });
 
@@ -105,5 +107,32 @@ describe('isPlainCatalogue', () => {
       'catalogue',
     ];
     for (const c of cases) expect(isPlainCatalogue(c), JSON.stringify(c)).toBe(catalogueSchema.safeParse(c).success);
+  });
+});
+
+describe('plainVerifyArgs (verify-all without commander)', () => {
+  it('takes only the plain spelling of its own flags, each once; everything else goes to commander', async () => {
+    const { plainVerifyArgs } = await import('../../src/cli.js');
+    expect(plainVerifyArgs([])).toEqual({});
+    expect(plainVerifyArgs(['--json', '--strict', '-p', 'x'])).toEqual({ json: true, strict: true, project: 'x' });
+    expect(plainVerifyArgs(['--project', 'a b'])).toEqual({ project: 'a b' });
+    for (const args of [['--project=x'], ['--json', '--json'], ['-p'], ['-p', '--json'], ['--bogus'], ['-h'], ['--help'], ['x'], ['-p', 'a', '-p', 'b'], ['--jsonx']]) {
+      expect(plainVerifyArgs(args), args.join(' ')).toBeNull();
+    }
+  });
+
+  it('gives the same report as the commander path', async () => {
+    const cat = await tinyCatalogue();
+    const project = tinyProject();
+    await addTiny(cat, project);
+    fs.appendFileSync(path.join(project, '.rapidkit/vendor/tiny/1.0.0/runtime/core.js'), '//');
+    const plain = await gen(cat, ['modules', 'verify-all', '--project', project, '--json']);
+    const viaCommander = await gen(cat, ['modules', 'verify-all', `--project=${project}`, '--json']);
+    expect(plain.code).toBe(1);
+    expect(viaCommander.code).toBe(1);
+    expect(plain.stdout).toBe(viaCommander.stdout);
+    const bad = await gen(cat, ['modules', 'verify-all', '--project', project, '--bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown option '--bogus'");
   });
 });
