@@ -87,7 +87,8 @@ export function parseSets(sets: string[], def: ModuleDef): Map<string, string> {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set ${item}: expected key=value`, { hint: `Example: --set cache_ttl=600` });
     const key = item.slice(0, eq).trim();
-    if (!(key in def.variables)) {
+    // project_name is always resolved (from the folder when a module does not declare it) and always recorded
+    if (!(key in def.variables) && key !== 'project_name') {
       throw new UsageError(`--set ${key}: unknown variable. Available variables: ${Object.keys(def.variables).join(', ')}`, {
         hint: `Run 'gen modules info ${def.name}' to see every variable with its default.`,
       });
@@ -142,7 +143,10 @@ export function resolveOptions({ def, projectDir, sets, env = process.env, cwd =
     }
   }
 
-  const projectName = (values.project_name as string | null) ?? path.basename(path.resolve(projectDir));
+  // a module that does not declare project_name still gets one; what was recorded (or set) wins over the folder
+  // name, so a checkout in a folder of another name (CI) renders the same
+  const undeclared = 'project_name' in def.variables ? undefined : (setMap.get('project_name') ?? (typeof recorded.project_name === 'string' ? recorded.project_name : undefined));
+  const projectName = (values.project_name as string | null) ?? undeclared ?? path.basename(path.resolve(projectDir));
   values.project_name = projectName;
   values.project_slug = slugify(projectName);
   sources.project_slug = 'derived';

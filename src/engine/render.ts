@@ -28,7 +28,8 @@ export const MANIFEST = '_gen.json';
 
 /** The options a lock and a snapshot manifest record: what the user supplied (secrets by reference) + project name. */
 export function recordedOptions(opts: ResolvedOptions): Record<string, unknown> {
-  const all: Record<string, unknown> = { ...('project_name' in opts.sources ? { project_name: opts.vars.project_name } : {}), ...opts.inputs };
+  // project_name always: it decides the slug and key prefix, and the folder name differs between checkouts
+  const all: Record<string, unknown> = { project_name: opts.vars.project_name, ...opts.inputs };
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
 }
 

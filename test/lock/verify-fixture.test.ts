@@ -391,3 +391,27 @@ describe('gen modules lock', () => {
     expect(fs.existsSync(path.join(project, LOCK))).toBe(false);
   });
 });
+
+describe('a module that does not declare project_name', () => {
+  test('records the folder name it was rendered with, so a checkout under another name verifies (CI)', async () => {
+    const cat = await tinyCatalogue(false);
+    const yamlFile = path.join(cat, 'modules/tiny/module.yaml');
+    fs.writeFileSync(yamlFile, fs.readFileSync(yamlFile, 'utf8').replace(/ {2}project_name:\n(?: {4}.*\n)+/, ''));
+    expect(fs.readFileSync(yamlFile, 'utf8')).not.toContain('project_name');
+    const r = await gen(cat, ['modules', 'vet', 'tiny', '--record']);
+    expect(r.code, r.stdout).toBe(0);
+    const project = tinyProject('shop-api');
+    await addTiny(cat, project);
+    const lock = readLock(project)!.modules.tiny!;
+    expect(lock.options.project_name).toBe(path.basename(project));
+    const checkout = path.join(path.dirname(project), `elsewhere-${path.basename(project)}`);
+    fs.cpSync(project, checkout, { recursive: true, verbatimSymlinks: true });
+    const v = await verifyJson(cat, checkout);
+    expect(v.code, JSON.stringify(v.report.problems)).toBe(0);
+    expect(v.report.modules[0]).toMatchObject({ regenerated: true, ok: true });
+    // and a re-run of add there keeps the recorded name (nothing to change)
+    const again = await gen(cat, ['add', 'module', 'tiny', '--project', checkout, '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).files.every((f: { action: string }) => f.action === 'unchanged')).toBe(true);
+  });
+});
