@@ -6,7 +6,7 @@ import { recordedOptions, type DesiredFile } from '../engine/render.js';
 import type { ResolvedOptions } from '../engine/options.js';
 import type { LoadedModule } from '../module/load.js';
 import { generatorVersion } from '../util/version.js';
-import { aggregateDigest, filesText, HINT, markedBlock, parseLockFast, sha256, snippetDigest, validateLock, type FileEntry, type Lock, type ModuleEntry } from './read.js';
+import { aggregateDigest, filesText, HINT, markedBlock, parseLockFast, sha256, validateLock, type FileEntry, type Lock, type ModuleEntry } from './read.js';
 import { LOCK_PATH, splitFileBlocks, type SplitLock } from './scan.js';
 
 export { aggregateDigest, markedBlock, sha256, validateLock, type FileEntry, type Lock, type ModuleEntry } from './read.js';
@@ -32,7 +32,7 @@ export function fileEntries(module: string, desired: DesiredFile[], secretSnippe
         if (block !== null) blocks[id] = sha256(block);
       }
       if (Object.keys(blocks).length === 0) continue; // e.g. package.json: dependencies, no marked block
-      files.set(f.path, { class: 'snippet', sha256: snippetDigest(blocks), blocks });
+      files.set(f.path, { class: 'snippet', blocks });
     }
   }
   return files;

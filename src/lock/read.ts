@@ -7,12 +7,8 @@ import { BLOCK_PLACEHOLDER, LOCK_PATH, splitFileBlocks, type SplitLock } from '.
 // Reading the lock: no YAML package, no zod, nothing from the engine but comment markers. verify-all loads this
 // while its workers hash; the writer (./lockfile.ts) loads `yaml` only for what this reader declines.
 
-export interface FileEntry {
-  class: 'vendor' | 'wrapper' | 'snippet';
-  sha256: string;
-  /** snippet entries: the marked blocks in that file, by snippet id */
-  blocks?: Record<string, string>;
-}
+/** A vendored file or wrapper by content; a snippet host file by the sha256 of each marked block, by snippet id. */
+export type FileEntry = { class: 'vendor' | 'wrapper'; sha256: string } | { class: 'snippet'; blocks: Record<string, string> };
 
 export interface ModuleEntry {
   version: string;
@@ -42,7 +38,7 @@ export function sha256(data: Buffer | string): string {
 export function filesText(files: Map<string, FileEntry>): string {
   const lines: string[] = [];
   for (const [p, e] of files) {
-    if (e.class === 'snippet') for (const id of Object.keys(e.blocks ?? {}).sort()) lines.push(`${e.blocks![id]}  snippet  ${p}#${id}`);
+    if (e.class === 'snippet') for (const id of Object.keys(e.blocks).sort()) lines.push(`${e.blocks[id]}  snippet  ${p}#${id}`);
     else lines.push(`${e.sha256}  ${e.class}  ${p}`);
   }
   let sorted = true;
@@ -57,12 +53,6 @@ export function filesText(files: Map<string, FileEntry>): string {
  */
 export function aggregateDigest(files: Map<string, FileEntry>, text: string = filesText(files)): string {
   return `sha256:${sha256(text)}`;
-}
-
-/** A snippet entry's sha256: over its `<block hash>  <snippet id>` lines. */
-export function snippetDigest(blocks: Record<string, string>): string {
-  const ids = Object.keys(blocks).sort();
-  return sha256(ids.map((id) => `${blocks[id]}  ${id}`).join('\n'));
 }
 
 /** The marked region (start marker line to end marker line) of one snippet in a file's text, or null. */
@@ -86,7 +76,7 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
   let prevClass = '';
   let prevTarget = '';
   const bad = (i: number, what: string): never => {
-    throw new UsageError(`${LOCK_PATH}: ${where}.files line ${i + 1}: ${what}`, { file: LOCK_PATH, field: `${where}.files`, hint: 'Regenerate it: gen modules lock --overwrite' });
+    throw new UsageError(`${LOCK_PATH}: ${where}.files line ${i + 1}: ${what}`, { file: LOCK_PATH, field: `${where}.files`, hint: HINT });
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -109,16 +99,15 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
       const p = target.slice(0, at);
       if (!safePath(p)) bad(i, `'${p}' is not a relative path inside the project`);
       let entry = files.get(p);
-      if (entry === undefined) files.set(p, (entry = { class: 'snippet', sha256: '', blocks: {} }));
-      if (entry.class !== 'snippet' || entry.blocks![target.slice(at + 1)] !== undefined) bad(i, `${target} is listed twice`);
-      entry.blocks![target.slice(at + 1)] = hash;
+      if (entry === undefined) files.set(p, (entry = { class: 'snippet', blocks: {} }));
+      if (entry.class !== 'snippet' || entry.blocks[target.slice(at + 1)] !== undefined) bad(i, `${target} is listed twice`);
+      else entry.blocks[target.slice(at + 1)] = hash;
     } else {
       if (!safePath(target)) bad(i, `'${target}' is not a relative path inside the project`);
       if (files.has(target)) bad(i, `${target} is listed twice`);
       files.set(target, { class: cls, sha256: hash });
     }
   }
-  for (const e of files.values()) if (e.class === 'snippet') e.sha256 = snippetDigest(e.blocks!);
   return { files, canonical };
 }
 

@@ -9,13 +9,12 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/);
 
 /** One entry of a module's `files` (after parsing its `<sha256>  <class>  <path>[#<snippet>]` lines). */
-export const fileEntrySchema = z.strictObject({
-  class: z.enum(['vendor', 'wrapper', 'snippet']),
-  /** vendor/wrapper: sha256 of the file; snippet: sha256 over its sorted `<block hash>  <snippet id>` lines */
-  sha256: sha256Hex,
-  /** snippet entries: sha256 of each marked block (marker lines included), by snippet id */
-  blocks: z.record(z.string(), sha256Hex).optional(),
-});
+export const fileEntrySchema = z.discriminatedUnion('class', [
+  /** vendor/wrapper: sha256 of the file */
+  z.strictObject({ class: z.enum(['vendor', 'wrapper']), sha256: sha256Hex }),
+  /** snippet host file: sha256 of each marked block (marker lines included), by snippet id */
+  z.strictObject({ class: z.literal('snippet'), blocks: z.record(z.string(), sha256Hex) }),
+]);
 
 export const moduleEntrySchema = z.strictObject({
   version: z.string().min(1),

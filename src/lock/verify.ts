@@ -91,8 +91,8 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
         }
         const actual = sha256(fileText);
         if (actual !== e.sha256) push({ path: p, class: 'wrapper', status: 'modified', expected: e.sha256, actual, message: `${name}: wrapper ${p} modified${strict ? '' : ' (allowed)'}`, remedy: strict ? `review the change against gen's rendering in ${snap}/_pristine/${p}, then re-render or accept it without --strict` : null, fails: strict });
-      } else {
-        for (const [id, h] of Object.entries(e.blocks ?? {})) {
+      } else if (e.class === 'snippet') {
+        for (const [id, h] of Object.entries(e.blocks)) {
           const block = fileText === null ? null : markedBlock(fileText, p, name, id);
           const actual = block === null ? null : sha256(block);
           if (actual !== h) push({ path: p, class: 'snippet', status: 'modified', expected: h, actual, message: `${name}: snippet ${id} in ${p} ${block === null ? 'was removed' : 'was edited'}${strict ? '' : ' (allowed)'}`, remedy: strict ? `re-inject it: ${restore}` : null, fails: strict });

@@ -64,7 +64,7 @@ describe('lock text', () => {
         files: new Map([
           ['.rapidkit/vendor/zeta/2.0.0/a b.js', { class: 'vendor', sha256: 'c'.repeat(64) }],
           ['src/z.ts', { class: 'wrapper', sha256: 'd'.repeat(64) }],
-          ['README.md', { class: 'snippet', sha256: '', blocks: { one: 'e'.repeat(64), two: 'f'.repeat(64) } }],
+          ['README.md', { class: 'snippet', blocks: { one: 'e'.repeat(64), two: 'f'.repeat(64) } }],
         ]),
       },
       alpha: {
