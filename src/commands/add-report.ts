@@ -1,5 +1,6 @@
 import type { Action } from '../engine/classify.js';
 import type { AddPlan } from '../engine/pipeline.js';
+import { vendorDir } from '../util/paths.js';
 
 const ACTIONS: Action[] = ['create', 'update', 'delete', 'unchanged', 'modified', 'conflict'];
 
@@ -37,7 +38,7 @@ export function printSummary(plan: AddPlan, state: { dryRun: boolean; applied: b
   out.push(`${state.dryRun ? 'Dry run: ' : ''}gen add module ${plan.mod.def.name} ${plan.mod.def.version} (${plan.framework}) in ${plan.projectDir}`);
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   const vendor = plan.files.filter((f) => f.kind === 'vendor');
-  const snap = `.rapidkit/vendor/${plan.mod.def.name}/${plan.mod.def.version}/`;
+  const snap = `${vendorDir(plan.mod.def.name, plan.mod.def.version)}/`;
   for (const a of ACTIONS) {
     const n = vendor.filter((f) => f.action === a).length;
     if (n > 0) out.push(`  ${VERB[a].padEnd(10)} ${snap} (${n} vendored file${n === 1 ? '' : 's'})`);

@@ -4,7 +4,7 @@ import { GenError } from '../errors.js';
 import type { LoadedModule } from '../module/load.js';
 import type { FrameworkDef } from '../module/schema.js';
 import { generatorVersion } from '../util/version.js';
-import { relPosix } from '../util/paths.js';
+import { relPosix, vendorDir } from '../util/paths.js';
 import type { ResolvedOptions } from './options.js';
 import { listFiles, renderTemplateFile } from './templates.js';
 
@@ -33,9 +33,7 @@ export function recordedOptions(opts: ResolvedOptions): Record<string, unknown> 
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function vendorDir(moduleName: string, version: string): string {
-  return `.rapidkit/vendor/${moduleName}/${version}`;
-}
+export { vendorDir } from '../util/paths.js';
 
 export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
   const fw = mod.def.frameworks[id];

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { GenError } from '../errors.js';
+import { isCacheEntry } from '../util/paths.js';
 
 /** Python literal for a JSON-like value. */
 export function pyLiteral(v: unknown): string {
@@ -64,7 +65,7 @@ export function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string, rel: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (e.name === '__pycache__' || e.name === '.DS_Store' || e.name.endsWith('.pyc')) continue;
+      if (isCacheEntry(e.name)) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(path.join(d, e.name), r);
       else if (e.isFile()) out.push(r);

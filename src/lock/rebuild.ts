@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { resolveOptions } from '../engine/options.js';
 import { renderProjectEdits } from '../engine/project-edits.js';
 import { MANIFEST, renderModuleFiles } from '../engine/render.js';
+import { VENDOR_ROOT, vendorDir } from '../util/paths.js';
 import { loadModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
 import { buildModuleEntry, type Lock } from './lockfile.js';
@@ -23,7 +24,7 @@ interface Manifest {
  * what gen produces, never what happens to be on disk, so a tampered file cannot be blessed by re-locking.
  */
 export function rebuildLock(projectDir: string): Lock {
-  const root = path.join(projectDir, '.rapidkit', 'vendor');
+  const root = path.join(projectDir, VENDOR_ROOT);
   const modules: Lock['modules'] = {};
   const names = fs.existsSync(root) ? fs.readdirSync(root).sort() : [];
   for (const name of names) {
@@ -35,7 +36,7 @@ export function rebuildLock(projectDir: string): Lock {
     }
     const versions = entries.filter((v) => semver.valid(v) && fs.existsSync(path.join(root, name, v, MANIFEST))).sort(semver.rcompare);
     if (versions.length === 0) continue;
-    const shown = `.rapidkit/vendor/${name}/${versions[0]!}/${MANIFEST}`;
+    const shown = `${vendorDir(name, versions[0]!)}/${MANIFEST}`;
     let manifest: Manifest;
     try {
       manifest = JSON.parse(fs.readFileSync(path.join(root, name, versions[0]!, MANIFEST), 'utf8')) as Manifest;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
 import { LOCK_PATH, splitFileBlocks, vendorPaths } from './scan.js';
+import { isCacheEntry, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import type { LoadedModule } from '../module/load.js';
 import type { ModuleState } from '../module/state.js';
 import type { ModuleEntry } from './read.js';
@@ -19,7 +20,6 @@ export function setsFromRecorded(options: Record<string, unknown>): string[] {
 }
 
 const VERSION_PIN = /VENDOR_VERSION\s*[:=][^'"\n]*['"]([^'"]+)['"]/;
-const snapshotOf = (name: string, version: string) => `.rapidkit/vendor/${name}/${version}`;
 
 /**
  * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
@@ -166,7 +166,7 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
       if (e.class === 'vendor') {
         const slot = at[i]!;
         const actual = slot >= 0 ? earlyHashes[slot]! : lateHashes[-slot - 1]!;
-        if (actual === null && p.startsWith(`${snap}/`)) suspect.add(p.slice(snap.length + 1, Math.max(snap.length + 1, p.lastIndexOf('/'))));
+        if (actual === null) suspect.add(folderBelow(p, snap) ?? '');
         if (actual === null) integrity.push({ module: name, path: p, class: 'vendor', status: 'missing', expected: e.sha256, actual, message: `${name}: vendored file ${p} is missing (or not a regular file)`, remedy: restore, fails: true });
         else if (actual !== e.sha256) integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: e.sha256, actual, message: `${name}: vendored file ${p} was changed (expected sha256 ${e.sha256}, found ${actual})`, remedy: `vendored files are read-only; restore it with: ${restore}`, fails: true });
       }
@@ -215,6 +215,12 @@ function readUserFile(abs: string): string | null {
 
 const restoreHint = (name: string, version: string) => `gen add module ${name}   # re-renders ${name} ${version} with the options recorded in the lock`;
 
+/** The folder of `p` relative to the snapshot folder `snap` ('' at its top); null when `p` is not below it. */
+function folderBelow(p: string, snap: string): string | null {
+  if (!p.startsWith(snap) || p.charCodeAt(snap.length) !== 47 /* / */) return null;
+  return p.slice(snap.length + 1, Math.max(snap.length + 1, p.lastIndexOf('/')));
+}
+
 /** The folders of a snapshot as read from disk, before anything is compared (see `listSnapshot`). */
 interface Listing {
   /** folder (relative to the snapshot, '' = its top) → the names in it, for every folder the lock implies */
@@ -231,10 +237,9 @@ interface Listing {
  */
 function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): Listing {
   const expected = new Map<string, number>([['', 0]]);
-  const cut = snap.length + 1;
   for (const p of files.keys()) {
-    if (!p.startsWith(snap) || p.charCodeAt(snap.length) !== 47 /* / */) continue;
-    let d = p.slice(cut, Math.max(cut, p.lastIndexOf('/'))); // '' for a file at the top of the snapshot
+    let d = folderBelow(p, snap);
+    if (d === null) continue;
     let known = expected.get(d);
     expected.set(d, (known ?? 0) + 1);
     // a new folder counts once as an entry of its parent, and so on up
@@ -277,7 +282,7 @@ function extraEntries(listing: Listing, snap: string, files: Map<string, unknown
     if (names.length === listing.expected.get(rel) && !suspect.has(rel)) continue;
     for (const name of names) {
       // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
-      if (name === '__pycache__' || name === '.DS_Store' || name.endsWith('.pyc')) continue;
+      if (isCacheEntry(name)) continue;
       const r = rel ? `${rel}/${name}` : name;
       if (!listing.expected.has(r) && !files.has(`${snap}/${r}`)) out.push(r);
     }
@@ -288,7 +293,7 @@ function extraEntries(listing: Listing, snap: string, files: Map<string, unknown
 function otherSnapshots(projectDir: string, name: string, version: string): string[] {
   try {
     return fs
-      .readdirSync(path.join(projectDir, '.rapidkit', 'vendor', name), { withFileTypes: true })
+      .readdirSync(path.join(projectDir, VENDOR_ROOT, name), { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name !== version)
       .map((e) => e.name)
       .sort();

@@ -1,5 +1,18 @@
 import path from 'node:path';
 
+/** Where gen keeps vendored snapshots, project-relative. */
+export const VENDOR_ROOT = '.rapidkit/vendor';
+
+/** The snapshot folder of one module version, project-relative POSIX. */
+export function vendorDir(moduleName: string, version: string): string {
+  return `${VENDOR_ROOT}/${moduleName}/${version}`;
+}
+
+/** Caches tools write next to source (Python bytecode, Finder metadata): never content of a module or snapshot. */
+export function isCacheEntry(name: string): boolean {
+  return name === '__pycache__' || name === '.DS_Store' || name.endsWith('.pyc');
+}
+
 /** POSIX form of a relative path (what gen prints and records). */
 export function toPosix(p: string): string {
   return p.split(path.sep).join('/');
