@@ -114,8 +114,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     // verify-all is CI's hot path: its hashing workers boot on the other core at once, and its plain form runs
     // without loading commander (~20 ms)
-    const verify = argv[2] === 'modules' && argv[3] === 'verify-all' ? plainVerifyArgs(argv.slice(4)) : null;
-    if (argv[2] === 'modules' && argv[3] === 'verify-all') (await import('./lock/hash.js')).prewarmHashing();
+    const isVerify = argv[2] === 'modules' && argv[3] === 'verify-all';
+    if (isVerify) (await import('./lock/hash.js')).prewarmHashing();
+    const verify = isVerify ? plainVerifyArgs(argv.slice(4)) : null;
     if (verify) await (await import('./commands/modules-verify.js')).verifyCommand(verify);
     else await (await buildProgram()).parseAsync(argv);
   } catch (err) {

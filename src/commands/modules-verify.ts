@@ -2,7 +2,8 @@ import path from 'node:path';
 import { ExitError } from '../errors.js';
 import { verifyProject } from '../lock/verify.js';
 
-// No zod here: verify-all is on CI's critical path and parses only three flags (commander already typed them).
+// No zod here: verify-all is on CI's critical path and takes three flags, already typed (by commander, or by
+// plainVerifyArgs in cli.ts for the plain form).
 export async function verifyCommand(raw: Record<string, unknown>): Promise<void> {
   const opts = { strict: raw.strict === true, project: typeof raw.project === 'string' ? raw.project : '.', json: raw.json === true };
   const report = await verifyProject(path.resolve(opts.project), opts.strict);

@@ -2,8 +2,9 @@
  * Dependency-free fast path for the lock's large part: the `files:` literal blocks (one line per file).
  *
  * gen writes each module's `files` as a YAML literal block indented by six spaces. Handing a 10,000-line block to a
- * general YAML parser costs far more than the hashing it describes, so the blocks are cut out here, line by line,
- * and replaced by a placeholder before the (small) remainder is parsed as YAML. Anything not in exactly the shape
+ * general YAML parser costs far more than the hashing it describes, so the blocks are cut out here (found by two
+ * regular expressions, the text never split into lines) and replaced by a placeholder before the (small) remainder
+ * is parsed as YAML. Anything not in exactly the shape
  * gen writes is left alone and goes through the YAML parser as is, so a hand-edited lock is never misread.
  */
 

@@ -1,26 +1,15 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parsePlainYaml } from '../util/plain-yaml.js';
 import { generatorVersion } from '../util/version.js';
 import type { LoadedModule } from './load.js';
-import type { Catalogue, ModuleDef } from './schema.js';
-import type { ModuleState } from './state.js';
+import { isRelPath, NAME } from './rules.js';
+import type { Catalogue } from './schema.js';
+import { definitionSource, readState, type ModuleState } from './state.js';
 
-/**
- * A module definition as recorded with its release (`gen modules vet --record/--bump` writes it into
- * `.module-state.json`): the validated definition, the sha256 of the module.yaml it came from and the gen version
- * that validated it. verify-all reads modules this way, so that it loads neither `yaml` nor `zod` (together
- * ~80 ms, more than hashing 10,000 files on two cores).
- */
-export interface RecordedDefinition {
-  /** sha256 of module.yaml, line endings normalised */
-  source: string;
-  /** gen version whose schema validated `def` */
-  generator: string;
-  def: ModuleDef;
-}
+// verify-all reads a released module from the definition recorded with it (state.ts: RecordedDefinition), so that it
+// loads neither `yaml` nor `zod` (together ~80 ms, more than hashing 10,000 files on two cores).
 
 /** The folder holding the top-level module.yaml: GEN_CATALOGUE, else the gen package itself. */
 export function catalogueRoot(): string {
@@ -28,11 +17,6 @@ export function catalogueRoot(): string {
   if (fromEnv) return path.resolve(fromEnv);
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
-
-export const definitionSource = (text: string): string => createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
-
-const NAME = /^[a-z][a-z0-9-]*$/;
-const isRelPath = (p: unknown): p is string => typeof p === 'string' && p.length > 0 && !p.startsWith('/') && !p.split('/').includes('..');
 
 /**
  * True only for what `catalogueSchema` (./schema.ts) accepts; anything else goes to the full loader, which reports
@@ -67,12 +51,12 @@ export function loadRecordedModule(name: string, root = catalogueRoot()): (Loade
     if (!entry) return null;
     const file = path.join(root, entry.path);
     const source = definitionSource(fs.readFileSync(file, 'utf8'));
-    const state = JSON.parse(fs.readFileSync(path.join(path.dirname(file), '.module-state.json'), 'utf8')) as ModuleState;
+    const state = readState({ file });
     const generator = generatorVersion();
     const recorded = Object.values(state.definitions ?? {}).find((d) => d.source === source && d.generator === generator);
     if (!recorded || recorded.def?.name !== name || typeof recorded.def.templates !== 'string') return null;
     // the state comes along: it holds the template digests the caller needs next (one parse of a large file)
-    return { def: recorded.def, file, shown: entry.path, root, templatesDir: path.join(root, recorded.def.templates), state: { versions: state.versions ?? {}, digests: state.digests ?? {}, definitions: state.definitions } };
+    return { def: recorded.def, file, shown: entry.path, root, templatesDir: path.join(root, recorded.def.templates), state };
   } catch {
     return null; // anything unreadable: the full loader reports it properly
   }

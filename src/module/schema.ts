@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { isRelPath, NAME } from './rules.js';
 
 const semverString = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'a semantic version like 1.2.3');
-const relPath = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path without ".."');
+const relPath = z.string().min(1).refine(isRelPath, 'a relative path without ".."');
 
 export const catalogueSchema = z.strictObject({
   catalogue: z.literal(1),
   modules: z
-    .array(z.strictObject({ name: z.string().regex(/^[a-z][a-z0-9-]*$/), path: relPath, summary: z.string().optional() }))
+    .array(z.strictObject({ name: z.string().regex(NAME), path: relPath, summary: z.string().optional() }))
     .min(1),
 });
 export type Catalogue = z.infer<typeof catalogueSchema>;
@@ -53,14 +54,14 @@ export type SnippetDef = z.infer<typeof snippetSchema>;
 
 export const moduleSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    name: z.string().regex(NAME),
     version: semverString,
     description: z.string().min(1),
     templates: relPath,
     build: z.strictObject({ outputs: z.array(relPath), command: z.string() }).optional(),
     compatibility: z.record(z.string(), z.string()),
     variables: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), variableSchema),
-    frameworks: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), frameworkSchema),
+    frameworks: z.record(z.string().regex(NAME), frameworkSchema),
     snippets: z.record(z.string(), snippetSchema),
     documentation: z.record(z.string(), relPath),
     changelog: z.array(z.strictObject({ version: semverString, date: z.string(), summary: z.string() })).min(1),

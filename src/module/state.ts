@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedModule } from './load.js';
-import { definitionSource, type RecordedDefinition } from './recorded.js';
+import type { ModuleDef } from './schema.js';
 import { listFiles } from '../engine/templates.js';
 import { generatorVersion } from '../util/version.js';
 
@@ -15,13 +15,29 @@ export interface ModuleState {
   definitions?: Record<string, RecordedDefinition>;
 }
 
+/**
+ * A module definition as recorded with its release: the validated definition, the sha256 of the module.yaml it
+ * came from and the gen version that validated it. verify-all reads modules this way (./recorded.ts), so that it
+ * loads neither `yaml` nor `zod`.
+ */
+export interface RecordedDefinition {
+  /** sha256 of module.yaml, line endings normalised */
+  source: string;
+  /** gen version whose schema validated `def` */
+  generator: string;
+  def: ModuleDef;
+}
+
+export const definitionSource = (text: string): string => createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
+
 export const STATE_FILE = '.module-state.json';
 
-export function statePath(mod: LoadedModule): string {
+export function statePath(mod: Pick<LoadedModule, 'file'>): string {
   return path.join(path.dirname(mod.file), STATE_FILE);
 }
 
-export function readState(mod: LoadedModule): ModuleState {
+/** The state next to a module.yaml (empty when there is none or it is unreadable). */
+export function readState(mod: Pick<LoadedModule, 'file'>): ModuleState {
   try {
     const parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as ModuleState;
     return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {}, definitions: parsed.definitions ?? {} };
