@@ -87,7 +87,7 @@ export async function buildProgram(): Promise<Command> {
     .command('vet [module]')
     .description('Check module definitions: schema, templates, variables, docs, changelog, content hash vs version')
     .option('--bump <level>', 'bump the version (patch|minor|major), add a changelog stub, record the content hash')
-    .option('--record', 'record the content hash of a version that has none yet')
+    .option('--record', 'record a first release (content hash, template digests, definition), or refresh the recorded definition')
     .option('--json', 'print JSON (docs/lock.md)')
     .action(async (name: string | undefined, opts: Record<string, unknown>) => (await import('./commands/modules-vet.js')).vetCommand(name, opts));
   return program;

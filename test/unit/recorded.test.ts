@@ -136,3 +136,22 @@ describe('plainVerifyArgs (verify-all without commander)', () => {
     expect(bad.stderr).toContain("unknown option '--bogus'");
   });
 });
+
+describe('verify-all with a broken catalogue', () => {
+  it('an invalid module.yaml is a usage error naming file and field; an unreadable state file only costs the fast path', async () => {
+    const cat = await tinyCatalogue();
+    const project = tinyProject();
+    await addTiny(cat, project);
+    const stateFile = path.join(cat, 'modules/tiny/.module-state.json');
+    fs.writeFileSync(stateFile, '{ not json');
+    expect(loadRecordedModule('tiny', cat)).toBeNull();
+    let r = await gen(cat, ['modules', 'verify-all', '--project', project]);
+    expect(r.code, r.stderr).toBe(0); // integrity and drift still checked, from module.yaml itself
+    const yamlFile = path.join(cat, 'modules/tiny/module.yaml');
+    fs.writeFileSync(yamlFile, fs.readFileSync(yamlFile, 'utf8').replace(/^version: .*$/m, 'version: one'));
+    r = await gen(cat, ['modules', 'verify-all', '--project', project]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("modules/tiny/module.yaml: field 'version'");
+    expect(r.stdout).toBe('');
+  });
+});
