@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../util/sha256.js';
 import { UsageError } from '../errors.js';
 import { commentStyleFor, markerLines } from '../engine/comments.js';
 import { parsePlainYaml } from '../util/plain-yaml.js';
@@ -26,9 +26,7 @@ export interface Lock {
   modules: Record<string, ModuleEntry>;
 }
 
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
+export { sha256 } from '../util/sha256.js';
 
 /**
  * The `files` text of one module as the lock holds it: one `<sha256>  <class>  <path>[#<snippet id>]` line per

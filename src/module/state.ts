@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedModule } from './load.js';
 import type { ModuleDef } from './schema.js';
 import { listFiles } from '../engine/templates.js';
+import { sha256 } from '../util/sha256.js';
 import { generatorVersion } from '../util/version.js';
 
 /** Recorded content hash per released version: `modules/<name>/.module-state.json`. */
@@ -28,7 +28,7 @@ export interface RecordedDefinition {
   def: ModuleDef;
 }
 
-export const definitionSource = (text: string): string => createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
+export const definitionSource = (text: string): string => sha256(text.replace(/\r\n/g, '\n'));
 
 export const STATE_FILE = '.module-state.json';
 
@@ -88,7 +88,7 @@ export function templateDigests(mod: LoadedModule): Record<string, string> {
   const out: Record<string, string> = {};
   for (const rel of listFiles(mod.templatesDir)) {
     if (rel.includes('node_modules/')) continue;
-    out[rel] = createHash('sha256').update(fs.readFileSync(path.join(mod.templatesDir, rel))).digest('hex');
+    out[rel] = sha256(fs.readFileSync(path.join(mod.templatesDir, rel)));
   }
   return out;
 }
@@ -107,19 +107,19 @@ export function moduleContentHash(mod: LoadedModule): string {
       if (label === 'module' && rel === path.basename(mod.file)) {
         // the definition, not its text: comments and the changelog's prose are not content (describing a bump after
         // `--bump` must not look like another change); the version is part of it
-        lines.push(`${createHash('sha256').update(JSON.stringify({ ...mod.def, changelog: undefined })).digest('hex')}  ${label}/${rel}`);
+        lines.push(`${sha256(JSON.stringify({ ...mod.def, changelog: undefined }))}  ${label}/${rel}`);
         continue;
       }
       const data = fs.readFileSync(path.join(dir, rel));
       const norm = data.includes(0) ? data : Buffer.from(data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
-      lines.push(`${createHash('sha256').update(norm).digest('hex')}  ${label}/${rel}`);
+      lines.push(`${sha256(norm)}  ${label}/${rel}`);
     }
   };
   const outputs = mod.def.build?.outputs ?? [];
   add(path.dirname(mod.file), 'module', (rel) => rel === STATE_FILE);
   add(mod.templatesDir, 'templates', (rel) => outputs.some((o) => rel === o || rel.startsWith(`${o}/`)) || rel.includes('node_modules/'));
   lines.sort();
-  return `sha256:${createHash('sha256').update(lines.join('\n') + '\n').digest('hex')}`;
+  return `sha256:${sha256(lines.join('\n') + '\n')}`;
 }
 
 export type DriftStatus =
