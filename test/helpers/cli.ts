@@ -64,9 +64,16 @@ export function snapshotTree(dir: string): Map<string, TreeEntry> {
   return out;
 }
 
-/** All files below dir (relative paths), optionally under a sub-folder. */
+/** Every file (and link) below dir, relative POSIX paths, sorted; under `sub` (kept as their prefix) when given. */
 export function listAll(dir: string, sub = ''): string[] {
-  const base = path.join(dir, sub);
-  if (!fs.existsSync(base)) return [];
-  return [...snapshotTree(base).keys()].map((p) => (sub ? path.join(sub, p) : p)).sort();
+  const out: string[] = [];
+  const walk = (abs: string, rel: string) => {
+    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(abs, e.name), r);
+      else out.push(r);
+    }
+  };
+  if (fs.existsSync(path.join(dir, sub))) walk(path.join(dir, sub), sub.split(path.sep).join('/'));
+  return out.sort();
 }

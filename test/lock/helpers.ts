@@ -40,17 +40,3 @@ export async function verifyJson(cat: string, project: string, extra: string[] =
   const r = await gen(cat, ['modules', 'verify-all', '--project', project, '--json', ...extra]);
   return { ...r, report: verifyReportSchema.parse(JSON.parse(r.stdout)) };
 }
-
-/** Every file below dir (relative, POSIX). */
-export function filesBelow(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (abs: string, rel: string) => {
-    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(abs, e.name), r);
-      else out.push(r);
-    }
-  };
-  walk(dir, '');
-  return out.sort();
-}

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
 import { lockReportSchema, lockSchema } from '../../src/lock/schema.js';
-import { addTiny, filesBelow, gen, LOCK, TINY_SNAP, tinyCatalogue, tinyProject, verifyJson } from './helpers.js';
+import { listAll } from '../helpers/cli.js';
+import { addTiny, gen, LOCK, TINY_SNAP, tinyCatalogue, tinyProject, verifyJson } from './helpers.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -25,7 +26,7 @@ describe('the lock written by add', () => {
     expect(entry.templates).toBe(state.versions['1.0.0']);
 
     // every file of the snapshot is a vendor entry with the sha256 of its bytes, and nothing else is
-    const snapshot = filesBelow(path.join(project, TINY_SNAP)).map((p) => `${TINY_SNAP}/${p}`);
+    const snapshot = listAll(path.join(project, TINY_SNAP)).map((p) => `${TINY_SNAP}/${p}`);
     expect(snapshot).toEqual(['_gen.json', '_pristine/src/tiny.js', 'runtime/config.js', 'runtime/core.js', 'runtime/lib/util.js'].map((p) => `${TINY_SNAP}/${p}`));
     for (const p of snapshot) expect(entry.files.get(p), p).toEqual({ class: 'vendor', sha256: sha(fs.readFileSync(path.join(project, p))) });
     expect(entry.files.get('src/tiny.js')).toEqual({ class: 'wrapper', sha256: sha(fs.readFileSync(path.join(project, 'src/tiny.js'))) });
@@ -89,7 +90,7 @@ describe('the lock written by add', () => {
     }
     for (const o of outputs) expect(o).not.toContain(secret);
     expect(fs.readFileSync(path.join(project, '.env'), 'utf8')).toContain(`API_TOKEN=${secret}`);
-    for (const p of filesBelow(project)) if (p !== '.env') expect(fs.readFileSync(path.join(project, p), 'utf8'), p).not.toContain(secret);
+    for (const p of listAll(project)) if (p !== '.env') expect(fs.readFileSync(path.join(project, p), 'utf8'), p).not.toContain(secret);
     expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toContain('env: API_TOKEN');
   });
 });
