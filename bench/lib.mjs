@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The redis module's current snapshot folder (its version from module.yaml). */
+export const REDIS_SNAP = `.rapidkit/vendor/redis/${/^version:\s*(\S+)/m.exec(fs.readFileSync(path.join(REPO, 'modules/redis/module.yaml'), 'utf8'))[1]}`;
 
 export function freePort() {
   return new Promise((resolve) => {
@@ -20,10 +22,15 @@ export function freePort() {
 export async function startRedis() {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-bench-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1').once('connect', () => (c.destroy(), r(true))).once('error', () => r(false));
+      const c = net
+        .connect(port, '127.0.0.1')
+        .once('connect', () => (c.destroy(), r(true)))
+        .once('error', () => r(false));
     });
     if (ok) break;
     await new Promise((r) => setTimeout(r, 25));
@@ -42,8 +49,13 @@ export async function startRedis() {
 export function generated(fw) {
   const dest = path.join(REPO, '.tmp', `bench-${fw}`);
   fs.rmSync(dest, { recursive: true, force: true });
-  fs.cpSync(path.join(REPO, 'examples', fw), dest, { recursive: true, filter: (p) => !['node_modules', 'dist', '.rapidkit'].includes(path.basename(p)) });
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), 'add', 'module', 'redis', '--project', dest, '--yes'], { encoding: 'utf8' });
+  fs.cpSync(path.join(REPO, 'examples', fw), dest, {
+    recursive: true,
+    filter: (p) => !['node_modules', 'dist', '.rapidkit'].includes(path.basename(p)),
+  });
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), 'add', 'module', 'redis', '--project', dest, '--yes'], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`gen add failed: ${r.stdout}${r.stderr}`);
   return dest;
 }

@@ -1,7 +1,7 @@
 // Node runtime vs raw ioredis, from one run against one loopback redis-server.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { generated, startRedis } from './lib.mjs';
+import { REDIS_SNAP, generated, startRedis } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis');
@@ -20,7 +20,7 @@ async function paired(a, b, n = N) {
 
 /** Alternates a and b call by call so drift hits both alike; returns both medians in seconds. */
 async function pairedRound(a, b, n) {
-  for (let i = 0; i < 300; i++) await a(), await b();
+  for (let i = 0; i < 300; i++) (await a(), await b());
   const sa = [];
   const sb = [];
   for (let i = 0; i < n; i++) {
@@ -48,7 +48,9 @@ async function timed(fn, n) {
 function line(label, value, base, target) {
   const ratio = value / base;
   const ok = ratio <= target;
-  console.log(`${label.padEnd(44)} ${(value * 1e6).toFixed(1).padStart(9)} us  vs ${(base * 1e6).toFixed(1).padStart(9)} us  ratio ${ratio.toFixed(2).padStart(6)}x  target <= ${target}x  ${ok ? 'ok' : 'MISSED'}`);
+  console.log(
+    `${label.padEnd(44)} ${(value * 1e6).toFixed(1).padStart(9)} us  vs ${(base * 1e6).toFixed(1).padStart(9)} us  ratio ${ratio.toFixed(2).padStart(6)}x  target <= ${target}x  ${ok ? 'ok' : 'MISSED'}`,
+  );
   return ok;
 }
 
@@ -56,33 +58,58 @@ const redis = await startRedis();
 let allOk = true;
 try {
   const project = generated('fastify');
-  const runtime = require(path.join(project, '.rapidkit/vendor/redis/1.0.0/node/core/index.js'));
+  const runtime = require(path.join(project, REDIS_SNAP, 'node/core/index.js'));
   const raw = new Redis({ host: '127.0.0.1', port: redis.port });
   const quiet = { warn: () => {} };
   const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'bench:' }), { logger: quiet });
   await cache.set('k', VALUE);
   await raw.set('bench:raw', JSON.stringify(VALUE));
-  const [gRaw, gRt] = await paired(async () => JSON.parse(await raw.get('bench:raw')), () => cache.get('k'));
-  const [gBytes, gRt2] = await paired(() => raw.get('bench:raw'), () => cache.get('k'));
-  const [sRaw, sRt] = await paired(() => raw.set('bench:raw', JSON.stringify(VALUE), 'EX', 3600), () => cache.set('k', VALUE));
+  const [gRaw, gRt] = await paired(
+    async () => JSON.parse(await raw.get('bench:raw')),
+    () => cache.get('k'),
+  );
+  const [gBytes, gRt2] = await paired(
+    () => raw.get('bench:raw'),
+    () => cache.get('k'),
+  );
+  const [sRaw, sRt] = await paired(
+    () => raw.set('bench:raw', JSON.stringify(VALUE), 'EX', 3600),
+    () => cache.set('k', VALUE),
+  );
   const keys = Array.from({ length: 100 }, (_, i) => `m${i}`);
   await cache.setMany(Object.fromEntries(keys.map((k) => [k, VALUE])));
   const seq = await timed(async () => {
     for (const k of keys) await cache.get(k);
   }, 200);
   const many = await timed(() => cache.getMany(keys), 200);
-  const dead = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: 'redis://127.0.0.1:1/0', REDIS_CONNECT_TIMEOUT: '0.05', REDIS_RETRIES: '0', REDIS_BREAKER_RESET_TIMEOUT: '60' }), { logger: quiet });
+  const dead = new runtime.RedisCache(
+    runtime.settingsFromEnv({
+      REDIS_URL: 'redis://127.0.0.1:1/0',
+      REDIS_CONNECT_TIMEOUT: '0.05',
+      REDIS_RETRIES: '0',
+      REDIS_BREAKER_RESET_TIMEOUT: '60',
+    }),
+    { logger: quiet },
+  );
   while (dead.breaker.state !== 'open') await dead.get('x');
   const open = await timed(() => dead.get('x'), 20000);
 
-  console.log(`ioredis ${require('ioredis/package.json').version}, Node ${process.version}, ${N} interleaved calls in 5 rounds, median round`);
+  console.log(
+    `ioredis ${require('ioredis/package.json').version}, Node ${process.version}, ${N} interleaved calls in 5 rounds, median round`,
+  );
   allOk = line('get (runtime vs raw get + JSON.parse)', gRt, gRaw, 1.1) && allOk;
   allOk = line('set (runtime vs JSON.stringify + raw set)', sRt, sRaw, 1.1) && allOk;
-  console.log(`${'  (get vs raw get of the bytes, no decoding)'.padEnd(44)} ${(gRt2 * 1e6).toFixed(1).padStart(9)} us  vs ${(gBytes * 1e6).toFixed(1).padStart(9)} us  ratio ${(gRt2 / gBytes).toFixed(2).padStart(6)}x  (information)`);
+  console.log(
+    `${'  (get vs raw get of the bytes, no decoding)'.padEnd(44)} ${(gRt2 * 1e6).toFixed(1).padStart(9)} us  vs ${(gBytes * 1e6).toFixed(1).padStart(9)} us  ratio ${(gRt2 / gBytes).toFixed(2).padStart(6)}x  (information)`,
+  );
   const speedup = seq.median / many.median;
-  console.log(`${'getMany(100) vs 100 sequential get'.padEnd(44)} ${(many.median * 1e6).toFixed(1).padStart(9)} us  vs ${(seq.median * 1e6).toFixed(1).padStart(9)} us  speed-up ${speedup.toFixed(1).padStart(6)}x  target >= 10x  ${speedup >= 10 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `${'getMany(100) vs 100 sequential get'.padEnd(44)} ${(many.median * 1e6).toFixed(1).padStart(9)} us  vs ${(seq.median * 1e6).toFixed(1).padStart(9)} us  speed-up ${speedup.toFixed(1).padStart(6)}x  target >= 10x  ${speedup >= 10 ? 'ok' : 'MISSED'}`,
+  );
   allOk = speedup >= 10 && allOk;
-  console.log(`${'p99 of a cache call, breaker open'.padEnd(44)} ${(open.p99 * 1e6).toFixed(1).padStart(9)} us  target <= 1000 us  ${open.p99 <= 0.001 ? 'ok' : 'MISSED'}`);
+  console.log(
+    `${'p99 of a cache call, breaker open'.padEnd(44)} ${(open.p99 * 1e6).toFixed(1).padStart(9)} us  target <= 1000 us  ${open.p99 <= 0.001 ? 'ok' : 'MISSED'}`,
+  );
   allOk = open.p99 <= 0.001 && allOk;
   await cache.close();
   await dead.close();

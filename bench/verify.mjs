@@ -39,7 +39,11 @@ for (let i = 0; i < FILES; i++) {
 }
 fs.mkdirSync(project);
 fs.writeFileSync(path.join(project, 'marker.txt'), 'bulk\n');
-const gen = (...args) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), ...args], { env: { ...process.env, GEN_CATALOGUE: cat }, encoding: 'utf8' });
+const gen = (...args) =>
+  spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), ...args], {
+    env: { ...process.env, GEN_CATALOGUE: cat },
+    encoding: 'utf8',
+  });
 const recorded = gen('modules', 'vet', 'bulk', '--record'); // a released module: content hash + template digests
 if (recorded.status !== 0) throw new Error(recorded.stdout + recorded.stderr);
 const added = gen('add', 'module', 'bulk', '--project', project, '--yes');
@@ -48,7 +52,9 @@ if (added.status !== 0) throw new Error(added.stdout + added.stderr);
 const snap = path.join(project, '.rapidkit', 'vendor', 'bulk', '1.0.0');
 const list = path.join(work, 'files.txt');
 fs.writeFileSync(list, execFileSync('find', [snap, '-type', 'f', '-print0']));
-const fileCount = execFileSync('bash', ['-c', `tr -cd '\\0' < ${list} | wc -c`]).toString().trim();
+const fileCount = execFileSync('bash', ['-c', `tr -cd '\\0' < ${list} | wc -c`])
+  .toString()
+  .trim();
 
 const time = (fn) => {
   const s = performance.now();
@@ -74,17 +80,24 @@ for (let i = 0; i < ROUNDS; i++) {
 const victim = path.join(snap, 'files', 'd57', 'f5701.js');
 fs.appendFileSync(victim, 'x');
 const caught = gen('modules', 'verify-all', '--project', project, '--json');
-const named = caught.status === 1 && JSON.parse(caught.stdout).problems.some((p) => p.path.endsWith('d57/f5701.js') && p.status === 'changed');
+const named =
+  caught.status === 1 && JSON.parse(caught.stdout).problems.some((p) => p.path.endsWith('d57/f5701.js') && p.status === 'changed');
 
 const sha = median(t.sha);
 const verify = median(t.verify);
 const node = median(t.node);
 const ratio = verify / sha;
 const ok = ratio <= 2 && verifyOk && named;
-console.log(`${fileCount} vendored files (${(Number(execFileSync('du', ['-sk', snap]).toString().split('\t')[0]) / 1024).toFixed(1)} MiB), median of ${ROUNDS} interleaved rounds, whole process each, ${os.availableParallelism?.() ?? os.cpus().length} cores`);
+console.log(
+  `${fileCount} vendored files (${(Number(execFileSync('du', ['-sk', snap]).toString().split('\t')[0]) / 1024).toFixed(1)} MiB), median of ${ROUNDS} interleaved rounds, whole process each, ${os.availableParallelism?.() ?? os.cpus().length} cores`,
+);
 console.log(`sha256sum (xargs, 1 process)   ${sha.toFixed(0).padStart(6)} ms  baseline`);
-console.log(`gen modules verify-all         ${verify.toFixed(0).padStart(6)} ms  ${ratio.toFixed(2)}x  target <= 2x  ${ok ? 'ok' : 'MISSED'}  (lock parse + re-hash + regeneration + extra-file scan; a flipped byte ${named ? 'was' : 'was NOT'} caught)`);
-console.log(`  of which Node start-up alone ${node.toFixed(0).padStart(6)} ms  ${(node / sha).toFixed(2)}x  (node -e 0: the floor of any Node CLI on this machine)`);
+console.log(
+  `gen modules verify-all         ${verify.toFixed(0).padStart(6)} ms  ${ratio.toFixed(2)}x  target <= 2x  ${ok ? 'ok' : 'MISSED'}  (lock parse + re-hash + regeneration + extra-file scan; a flipped byte ${named ? 'was' : 'was NOT'} caught)`,
+);
+console.log(
+  `  of which Node start-up alone ${node.toFixed(0).padStart(6)} ms  ${(node / sha).toFixed(2)}x  (node -e 0: the floor of any Node CLI on this machine)`,
+);
 if (!process.env.KEEP) fs.rmSync(work, { recursive: true, force: true });
 else console.log(work);
 process.exitCode = ok ? 0 : 1;

@@ -26,6 +26,8 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build --silent
+# formatting is part of the suite (prettier; `npm run format` fixes it)
+npm run --silent format:check >/dev/null || { echo 'test: files are not formatted; run: npm run format' >&2; npx prettier --list-different "src/**/*.ts" "test/**/*.ts" "bench/**/*.mjs" "scripts/**/*.mjs" >&2 || true; exit 1; }
 mkdir -p .tmp
 set +e
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-report.json "$@"

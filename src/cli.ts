@@ -30,7 +30,14 @@ export function handleError(err: unknown, json: boolean): number {
     return err.exitCode;
   }
   const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  if (json) process.stdout.write(JSON.stringify({ error: err instanceof Error ? err.message : String(err), exitCode: 1, file: null, field: null, hint: null }, null, 2) + '\n');
+  if (json)
+    process.stdout.write(
+      JSON.stringify(
+        { error: err instanceof Error ? err.message : String(err), exitCode: 1, file: null, field: null, hint: null },
+        null,
+        2,
+      ) + '\n',
+    );
   else process.stderr.write(`error: unexpected failure (a bug in gen; please report it)\n${msg}\n`);
   return 1;
 }
@@ -89,7 +96,9 @@ export async function buildProgram(): Promise<Command> {
     .option('--bump <level>', 'bump the version (patch|minor|major), add a changelog stub, record the content hash')
     .option('--record', 'record a first release (content hash, template digests, definition), or refresh the recorded definition')
     .option('--json', 'print JSON (docs/lock.md)')
-    .action(async (name: string | undefined, opts: Record<string, unknown>) => (await import('./commands/modules-vet.js')).vetCommand(name, opts));
+    .action(async (name: string | undefined, opts: Record<string, unknown>) =>
+      (await import('./commands/modules-vet.js')).vetCommand(name, opts),
+    );
   return program;
 }
 
@@ -102,7 +111,8 @@ export function plainVerifyArgs(args: string[]): Record<string, unknown> | null 
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if ((a === '--json' || a === '--strict') && !(a.slice(2) in opts)) opts[a.slice(2)] = true;
-    else if ((a === '--project' || a === '-p') && !('project' in opts) && args[i + 1] !== undefined && !args[i + 1]!.startsWith('-')) opts.project = args[++i];
+    else if ((a === '--project' || a === '-p') && !('project' in opts) && args[i + 1] !== undefined && !args[i + 1]!.startsWith('-'))
+      opts.project = args[++i];
     else return null;
   }
   return opts;

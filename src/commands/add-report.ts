@@ -30,12 +30,21 @@ export function addReport(plan: AddPlan, state: { dryRun: boolean; applied: bool
   };
 }
 
-const VERB: Record<Action, string> = { create: 'create', update: 'update', delete: 'delete', unchanged: 'unchanged', modified: 'modified', conflict: 'CONFLICT' };
+const VERB: Record<Action, string> = {
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+  unchanged: 'unchanged',
+  modified: 'modified',
+  conflict: 'CONFLICT',
+};
 
 export function printSummary(plan: AddPlan, state: { dryRun: boolean; applied: boolean }): void {
   const out: string[] = [];
   const r = plan.redactor;
-  out.push(`${state.dryRun ? 'Dry run: ' : ''}gen add module ${plan.mod.def.name} ${plan.mod.def.version} (${plan.framework}) in ${plan.projectDir}`);
+  out.push(
+    `${state.dryRun ? 'Dry run: ' : ''}gen add module ${plan.mod.def.name} ${plan.mod.def.version} (${plan.framework}) in ${plan.projectDir}`,
+  );
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   const vendor = plan.files.filter((f) => f.kind === 'vendor');
   const snap = `${vendorDir(plan.mod.def.name, plan.mod.def.version)}/`;

@@ -54,7 +54,8 @@ export async function addCommand(name: string, raw: Record<string, unknown>): Pr
     }
     writing.stop();
   }
-  if (opts.json) process.stdout.write(plan.redactor.redact(JSON.stringify(addReport(plan, { dryRun: preview, applied: !preview }), null, 2)) + '\n');
+  if (opts.json)
+    process.stdout.write(plan.redactor.redact(JSON.stringify(addReport(plan, { dryRun: preview, applied: !preview }), null, 2)) + '\n');
   else printSummary(plan, { dryRun: preview, applied: !preview });
   if (conflicts.length > 0 || plan.snippetConflicts.length > 0) throw new ExitError(1);
 }

@@ -12,10 +12,21 @@ export async function infoCommand(name: string, opts: Record<string, unknown>): 
     releasedVersions: Object.keys(readState(mod).versions),
     compatibility: d.compatibility,
     frameworks: Object.fromEntries(
-      Object.entries(d.frameworks).map(([id, fw]) => [id, { label: fw.label, language: fw.language, wrappers: fw.wrappers.map((w) => w.path), snippets: fw.snippets.map((s) => d.snippets[s]!.target) }]),
+      Object.entries(d.frameworks).map(([id, fw]) => [
+        id,
+        {
+          label: fw.label,
+          language: fw.language,
+          wrappers: fw.wrappers.map((w) => w.path),
+          snippets: fw.snippets.map((s) => d.snippets[s]!.target),
+        },
+      ]),
     ),
     variables: Object.fromEntries(
-      Object.entries(d.variables).map(([k, v]) => [k, { type: v.type, default: v.default, override: v.override ?? null, secret: v.secret ?? false, description: v.description ?? null }]),
+      Object.entries(d.variables).map(([k, v]) => [
+        k,
+        { type: v.type, default: v.default, override: v.override ?? null, secret: v.secret ?? false, description: v.description ?? null },
+      ]),
     ),
     documentation: d.documentation,
     changelog: d.changelog,
@@ -25,13 +36,19 @@ export async function infoCommand(name: string, opts: Record<string, unknown>): 
     return;
   }
   const out: string[] = [`${d.name} ${d.version} — ${d.description}`, '', 'Frameworks:'];
-  for (const [id, fw] of Object.entries(info.frameworks)) out.push(`  ${id.padEnd(9)} ${fw.label} (${fw.language}); wrappers: ${fw.wrappers.join(', ')}`);
+  for (const [id, fw] of Object.entries(info.frameworks))
+    out.push(`  ${id.padEnd(9)} ${fw.label} (${fw.language}); wrappers: ${fw.wrappers.join(', ')}`);
   out.push('', 'Variables (default < RAPIDKIT_* override < --set):');
   for (const [k, v] of Object.entries(info.variables)) {
-    out.push(`  ${k.padEnd(16)} ${v.type.padEnd(8)} default ${JSON.stringify(v.default)}${v.override ? `  env ${v.override}` : ''}${v.secret ? '  (secret: .env only)' : ''}`);
+    out.push(
+      `  ${k.padEnd(16)} ${v.type.padEnd(8)} default ${JSON.stringify(v.default)}${v.override ? `  env ${v.override}` : ''}${v.secret ? '  (secret: .env only)' : ''}`,
+    );
   }
   out.push('', 'Documentation:');
   for (const [k, p] of Object.entries(d.documentation)) out.push(`  ${k.padEnd(14)} ${p}`);
-  out.push('', `Versions: ${info.releasedVersions.join(', ') || '(none released yet)'}; changelog: ${d.changelog.map((c) => c.version).join(', ')}`);
+  out.push(
+    '',
+    `Versions: ${info.releasedVersions.join(', ') || '(none released yet)'}; changelog: ${d.changelog.map((c) => c.version).join(', ')}`,
+  );
   process.stdout.write(out.join('\n') + '\n');
 }

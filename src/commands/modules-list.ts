@@ -10,5 +10,6 @@ export async function listCommand(opts: Record<string, unknown>): Promise<void> 
     process.stdout.write(JSON.stringify({ schemaVersion: 1, modules: rows }, null, 2) + '\n');
     return;
   }
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(12)} ${r.version.padEnd(8)} ${r.frameworks.join(', ').padEnd(24)} ${r.description}\n`);
+  for (const r of rows)
+    process.stdout.write(`${r.name.padEnd(12)} ${r.version.padEnd(8)} ${r.frameworks.join(', ').padEnd(24)} ${r.description}\n`);
 }

@@ -10,7 +10,10 @@ export async function verifyCommand(raw: Record<string, unknown>): Promise<void>
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {
     const out: string[] = [];
-    for (const m of report.modules) out.push(`${m.ok ? 'ok  ' : 'FAIL'} ${m.name} ${m.version} (${m.framework}): ${m.files} files checked${m.regenerated ? ', regenerated from the lock' : ''}`);
+    for (const m of report.modules)
+      out.push(
+        `${m.ok ? 'ok  ' : 'FAIL'} ${m.name} ${m.version} (${m.framework}): ${m.files} files checked${m.regenerated ? ', regenerated from the lock' : ''}`,
+      );
     for (const p of report.problems) {
       out.push(`  ${p.status.toUpperCase()}: ${p.message}`);
       if (p.expected || p.actual) out.push(`    expected: ${p.expected ?? '-'}\n    actual:   ${p.actual ?? '-'}`);

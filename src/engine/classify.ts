@@ -97,7 +97,14 @@ export function classify({ projectDir, moduleName, version, snapshotDir, desired
     } else if (pristine && pristine.equals(f.content)) {
       out.push({ ...base, action: 'modified', reason: 'edited by you; gen has no change for it' });
     } else {
-      out.push({ ...base, action: 'conflict', reason: f.kind === 'wrapper' ? 'edited by you and changed by gen; kept (use --force to overwrite)' : 'exists with other content; kept (use --force to overwrite)' });
+      out.push({
+        ...base,
+        action: 'conflict',
+        reason:
+          f.kind === 'wrapper'
+            ? 'edited by you and changed by gen; kept (use --force to overwrite)'
+            : 'exists with other content; kept (use --force to overwrite)',
+      });
     }
   }
   // stale files in the snapshot folder
@@ -106,7 +113,8 @@ export function classify({ projectDir, moduleName, version, snapshotDir, desired
     const wanted = new Set(desired.map((d) => d.path));
     for (const rel of listFiles(snapAbs)) {
       const p = `${snapshotDir}/${rel}`;
-      if (!wanted.has(p)) out.push({ path: p, kind: 'vendor', action: 'delete', content: null, previous: fs.readFileSync(path.join(projectDir, p)) });
+      if (!wanted.has(p))
+        out.push({ path: p, kind: 'vendor', action: 'delete', content: null, previous: fs.readFileSync(path.join(projectDir, p)) });
     }
   }
   return out;

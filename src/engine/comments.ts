@@ -12,9 +12,24 @@ const HTML: CommentStyle = { open: '<!--', close: '-->' };
 /** Comment syntax by file name or extension: data, so a new kind of host file is one line. */
 const BY_NAME: Record<string, CommentStyle> = { Dockerfile: HASH, Makefile: HASH, '.gitignore': HASH, '.dockerignore': HASH };
 const BY_EXT: Record<string, CommentStyle> = {
-  '.py': HASH, '.yml': HASH, '.yaml': HASH, '.toml': HASH, '.sh': HASH, '.txt': HASH, '.cfg': HASH, '.ini': HASH, '.conf': HASH,
-  '.ts': SLASH, '.tsx': SLASH, '.js': SLASH, '.mjs': SLASH, '.cjs': SLASH, '.jsx': SLASH,
-  '.md': HTML, '.html': HTML, '.xml': HTML,
+  '.py': HASH,
+  '.yml': HASH,
+  '.yaml': HASH,
+  '.toml': HASH,
+  '.sh': HASH,
+  '.txt': HASH,
+  '.cfg': HASH,
+  '.ini': HASH,
+  '.conf': HASH,
+  '.ts': SLASH,
+  '.tsx': SLASH,
+  '.js': SLASH,
+  '.mjs': SLASH,
+  '.cjs': SLASH,
+  '.jsx': SLASH,
+  '.md': HTML,
+  '.html': HTML,
+  '.xml': HTML,
 };
 
 export function commentStyleFor(file: string): CommentStyle {

@@ -25,7 +25,8 @@ export function resolveFramework(def: ModuleDef, projectDir: string, requested: 
   const available = Object.keys(def.frameworks);
   const list = `Available frameworks: ${available.join(', ')}`;
   if (requested !== undefined) {
-    if (!available.includes(requested)) throw new UsageError(`Unknown framework '${requested}'. ${list}`, { hint: 'Pass one of them with --framework.' });
+    if (!available.includes(requested))
+      throw new UsageError(`Unknown framework '${requested}'. ${list}`, { hint: 'Pass one of them with --framework.' });
     return requested;
   }
   const found = detectFrameworks(def, projectDir);
@@ -35,5 +36,7 @@ export function resolveFramework(def: ModuleDef, projectDir: string, requested: 
       hint: 'Pass --framework, or make sure pyproject.toml/requirements.txt names fastapi or package.json lists @nestjs/core or fastify.',
     });
   }
-  throw new UsageError(`Several frameworks detected in ${projectDir}: ${found.join(', ')}. ${list}`, { hint: 'Choose one with --framework.' });
+  throw new UsageError(`Several frameworks detected in ${projectDir}: ${found.join(', ')}. ${list}`, {
+    hint: 'Choose one with --framework.',
+  });
 }

@@ -58,7 +58,10 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
   } catch (err) {
     rollback(projectDir, applied, createdDirs, modes);
     fs.rmSync(stage, { recursive: true, force: true });
-    throw new GenError(`writing failed, nothing was changed: ${err instanceof Error ? err.message : String(err)}`, { exitCode: 1, cause: err });
+    throw new GenError(`writing failed, nothing was changed: ${err instanceof Error ? err.message : String(err)}`, {
+      exitCode: 1,
+      cause: err,
+    });
   }
   fs.rmSync(stage, { recursive: true, force: true });
 }

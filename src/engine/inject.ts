@@ -2,9 +2,7 @@ import type { SnippetDef } from '../module/schema.js';
 import { commentStyleFor, markerLines } from './comments.js';
 
 export type InjectResult =
-  | { status: 'ok'; content: string }
-  | { status: 'manual'; reason: string }
-  | { status: 'conflict'; reason: string };
+  { status: 'ok'; content: string } | { status: 'manual'; reason: string } | { status: 'conflict'; reason: string };
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -14,7 +12,14 @@ function escapeRe(s: string): string {
  * Puts `block` between start/end markers in `content` (the host file's text, or null when it does not exist).
  * Idempotent: an existing marked block is replaced in place, so a second run changes nothing.
  */
-export function injectSnippet(content: string | null, target: string, module: string, id: string, block: string, def: SnippetDef): InjectResult {
+export function injectSnippet(
+  content: string | null,
+  target: string,
+  module: string,
+  id: string,
+  block: string,
+  def: SnippetDef,
+): InjectResult {
   const { start, end } = markerLines(module, id, commentStyleFor(target));
   const eol = content && content.includes('\r\n') ? '\r\n' : '\n';
   let body = block.replace(/\r?\n$/, '').split(/\r?\n/);
@@ -39,7 +44,10 @@ export function injectSnippet(content: string | null, target: string, module: st
   const ends = lines.flatMap((l, i) => (endRe.test(l) ? [i] : []));
   if (starts.length > 0 || ends.length > 0) {
     if (starts.length !== 1 || ends.length !== 1 || ends[0]! < starts[0]!) {
-      return { status: 'conflict', reason: `the gen:${module}:${id} markers in ${target} are broken (expected one start and one end marker)` };
+      return {
+        status: 'conflict',
+        reason: `the gen:${module}:${id} markers in ${target} are broken (expected one start and one end marker)`,
+      };
     }
     const indent = startRe.exec(lines[starts[0]!]!)![1]!;
     const next = [...lines.slice(0, starts[0]), make(indent), ...lines.slice(ends[0]! + 1)];
@@ -59,7 +67,7 @@ export function injectSnippet(content: string | null, target: string, module: st
     const trimmed = content.replace(/(\r?\n)*$/, '');
     const sep = trimmed === '' ? '' : `${eol}${eol}`;
     const head = def.header ? `${def.header}${eol}` : '';
-    return { status: 'ok', content: `${trimmed}${sep}${head}${make(def.header ? def.indent ?? '' : '')}${eol}` };
+    return { status: 'ok', content: `${trimmed}${sep}${head}${make(def.header ? (def.indent ?? '') : '')}${eol}` };
   }
   return { status: 'manual', reason: def.anchor ? `no line matching ${def.anchor} in ${target}` : `${target} has no place for it` };
 }

@@ -38,7 +38,10 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
   const v = raw.trim();
   const fail = (expected: string): never => {
     const shown = def.secret ? '(hidden)' : `'${raw}'`;
-    throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, { field: name, hint: `Fix or unset ${origin}; see docs/overrides.md.` });
+    throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, {
+      field: name,
+      hint: `Fix or unset ${origin}; see docs/overrides.md.`,
+    });
   };
   switch (def.type) {
     case 'boolean': {
@@ -109,7 +112,14 @@ export interface ResolveInput {
 }
 
 /** module defaults < RAPIDKIT_<MODULE>_* overrides < --set; then derived values (slug, URL parts, prefix). */
-export function resolveOptions({ def, projectDir, sets, env = process.env, cwd = process.cwd(), recorded = {} }: ResolveInput): ResolvedOptions {
+export function resolveOptions({
+  def,
+  projectDir,
+  sets,
+  env = process.env,
+  cwd = process.cwd(),
+  recorded = {},
+}: ResolveInput): ResolvedOptions {
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
   const inputs: Record<string, unknown> = {};
@@ -145,7 +155,10 @@ export function resolveOptions({ def, projectDir, sets, env = process.env, cwd =
 
   // a module that does not declare project_name still gets one; what was recorded (or set) wins over the folder
   // name, so a checkout in a folder of another name (CI) renders the same
-  const undeclared = 'project_name' in def.variables ? undefined : (setMap.get('project_name') ?? (typeof recorded.project_name === 'string' ? recorded.project_name : undefined));
+  const undeclared =
+    'project_name' in def.variables
+      ? undefined
+      : (setMap.get('project_name') ?? (typeof recorded.project_name === 'string' ? recorded.project_name : undefined));
   const projectName = (values.project_name as string | null) ?? undeclared ?? path.basename(path.resolve(projectDir));
   values.project_name = projectName;
   values.project_slug = slugify(projectName);
@@ -200,7 +213,10 @@ function resolveRedisUrl(values: Record<string, unknown>, sources: Record<string
     try {
       u = new URL(url);
     } catch {
-      throw new UsageError(`redis_url: expected a URL like redis://host:6379/0, got an unparsable value`, { field: 'redis_url', hint: 'Fix RAPIDKIT_REDIS_FORCE_URL or --set redis_url.' });
+      throw new UsageError(`redis_url: expected a URL like redis://host:6379/0, got an unparsable value`, {
+        field: 'redis_url',
+        hint: 'Fix RAPIDKIT_REDIS_FORCE_URL or --set redis_url.',
+      });
     }
     if (u.password && !secrets.redis_password) secrets.redis_password = decodeURIComponent(u.password);
     username = u.username ? decodeURIComponent(u.username) : null;
@@ -209,7 +225,8 @@ function resolveRedisUrl(values: Record<string, unknown>, sources: Record<string
     if (!explicit('redis_port') && u.port) values.redis_port = Number(u.port);
     const dbPart = u.pathname.replace(/^\//, '');
     if (!explicit('redis_db') && dbPart !== '') {
-      if (!/^\d+$/.test(dbPart)) throw new UsageError(`redis_url: expected a numeric database in the path, got '/${dbPart}'`, { field: 'redis_url' });
+      if (!/^\d+$/.test(dbPart))
+        throw new UsageError(`redis_url: expected a numeric database in the path, got '/${dbPart}'`, { field: 'redis_url' });
       values.redis_db = Number(dbPart);
     }
     if (u.protocol === 'rediss:') values.redis_tls = true;
@@ -232,12 +249,18 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
   const destRaw = get(`${prefix}_DEST`);
   const variantsRaw = get(`${prefix}_VARIANTS`);
   if (!src) {
-    if (destRaw || variantsRaw) throw new UsageError(`${destRaw ? `${prefix}_DEST` : `${prefix}_VARIANTS`} is set but ${prefix} is not`, { hint: `Set ${prefix} to the file to copy, or unset the others.` });
+    if (destRaw || variantsRaw)
+      throw new UsageError(`${destRaw ? `${prefix}_DEST` : `${prefix}_VARIANTS`} is set but ${prefix} is not`, {
+        hint: `Set ${prefix} to the file to copy, or unset the others.`,
+      });
     return null;
   }
   const source = path.resolve(cwd, src);
   if (!fs.existsSync(source) || !fs.statSync(source).isFile()) {
-    throw new UsageError(`${prefix}: snippet file '${src}' does not exist`, { file: src, hint: `Point ${prefix} at an existing file (relative paths start at the current folder).` });
+    throw new UsageError(`${prefix}: snippet file '${src}' does not exist`, {
+      file: src,
+      hint: `Point ${prefix} at an existing file (relative paths start at the current folder).`,
+    });
   }
   let variants: string[] | null = null;
   if (variantsRaw) {
@@ -245,20 +268,29 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
     try {
       parsed = JSON.parse(variantsRaw);
     } catch {
-      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of frameworks like ["fastapi","nestjs"], got '${variantsRaw}'`, { hint: `Available frameworks: ${Object.keys(def.frameworks).join(', ')}` });
+      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of frameworks like ["fastapi","nestjs"], got '${variantsRaw}'`, {
+        hint: `Available frameworks: ${Object.keys(def.frameworks).join(', ')}`,
+      });
     }
     const list = typeof parsed === 'string' ? [parsed] : parsed;
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
-      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of framework names, got '${variantsRaw}'`, { hint: `Example: ["fastapi"]` });
+      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of framework names, got '${variantsRaw}'`, {
+        hint: `Example: ["fastapi"]`,
+      });
     }
     const unknown = list.filter((x) => !(x in def.frameworks));
-    if (unknown.length) throw new UsageError(`${prefix}_VARIANTS: unknown framework(s) ${unknown.join(', ')}. Available frameworks: ${Object.keys(def.frameworks).join(', ')}`);
+    if (unknown.length)
+      throw new UsageError(
+        `${prefix}_VARIANTS: unknown framework(s) ${unknown.join(', ')}. Available frameworks: ${Object.keys(def.frameworks).join(', ')}`,
+      );
     variants = list as string[];
   }
   const dest = destRaw ?? `extras/${path.basename(source)}`;
   const destPosix = toPosix(dest);
   if (!isInside(destPosix)) {
-    throw new UsageError(`${prefix}_DEST: '${dest}' is outside the project`, { hint: 'Use a relative path inside the project, without "..".' });
+    throw new UsageError(`${prefix}_DEST: '${dest}' is outside the project`, {
+      hint: 'Use a relative path inside the project, without "..".',
+    });
   }
   const normalized = path.posix.normalize(destPosix);
   assertNoSymlinkEscape(projectDir, normalized, `${prefix}_DEST`);
@@ -280,9 +312,12 @@ export function assertNoSymlinkEscape(projectDir: string, rel: string, origin: s
     if (st.isSymbolicLink()) {
       const real = fs.realpathSync(cur);
       const inside = real === root || real.startsWith(root + path.sep);
-      throw new UsageError(`${origin}: '${rel}' goes through a symlink (${toPosix(path.relative(projectDir, cur))}${inside ? '' : ' points outside the project'})`, {
-        hint: 'Choose a destination made of real folders inside the project.',
-      });
+      throw new UsageError(
+        `${origin}: '${rel}' goes through a symlink (${toPosix(path.relative(projectDir, cur))}${inside ? '' : ' points outside the project'})`,
+        {
+          hint: 'Choose a destination made of real folders inside the project.',
+        },
+      );
     }
   }
 }

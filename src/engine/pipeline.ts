@@ -36,10 +36,18 @@ export interface AddPlan {
 }
 
 /** Loads the module, checks its drift, resolves framework and options. Shared by add, dry-run, diff and verify. */
-export function prepare(req: AddRequest): { mod: LoadedModule; framework: string; options: ResolvedOptions; warnings: string[]; templatesHash: string } {
+export function prepare(req: AddRequest): {
+  mod: LoadedModule;
+  framework: string;
+  options: ResolvedOptions;
+  warnings: string[];
+  templatesHash: string;
+} {
   const projectDir = path.resolve(req.projectDir);
   if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
-    throw new UsageError(`Project folder '${req.projectDir}' does not exist`, { hint: 'Pass an existing folder with --project (default: the current folder).' });
+    throw new UsageError(`Project folder '${req.projectDir}' does not exist`, {
+      hint: 'Pass an existing folder with --project (default: the current folder).',
+    });
   }
   const mod = loadModule(req.module, req.catalogueRoot);
   const warnings: string[] = [];
@@ -47,11 +55,17 @@ export function prepare(req: AddRequest): { mod: LoadedModule; framework: string
   if (drift.status === 'drift') {
     throw new UsageError(
       `${mod.shown}: module '${mod.def.name}' changed since version ${mod.def.version} was recorded (content ${drift.hash.slice(0, 19)}…, recorded ${drift.recorded.slice(0, 19)}…) without a version bump`,
-      { file: mod.shown, field: 'version', hint: `Bump the version explicitly: gen modules vet ${mod.def.name} --bump patch (or minor/major), then re-run.` },
+      {
+        file: mod.shown,
+        field: 'version',
+        hint: `Bump the version explicitly: gen modules vet ${mod.def.name} --bump patch (or minor/major), then re-run.`,
+      },
     );
   }
   if (drift.status === 'unrecorded') {
-    warnings.push(`module ${mod.def.name} ${mod.def.version} has no recorded content hash yet (unreleased); 'gen modules vet ${mod.def.name} --bump' records it`);
+    warnings.push(
+      `module ${mod.def.name} ${mod.def.version} has no recorded content hash yet (unreleased); 'gen modules vet ${mod.def.name} --bump' records it`,
+    );
   }
   const installed = readLock(projectDir)?.modules[mod.def.name];
   // re-running add keeps what the project was installed with (framework, options), like copier's answers file
@@ -97,10 +111,15 @@ export function applyPlan(plan: AddPlan): void {
   const leakCheck = new Redactor(Object.values(plan.options.secrets).filter((s) => s !== null && s.length >= 8));
   const secretLeak = leakCheck.empty
     ? undefined
-    : plan.files.find((f) => f.content && !mayHoldSecrets(f) && leakCheck.redact(f.content.toString('utf8')) !== f.content.toString('utf8'));
+    : plan.files.find(
+        (f) => f.content && !mayHoldSecrets(f) && leakCheck.redact(f.content.toString('utf8')) !== f.content.toString('utf8'),
+      );
   if (secretLeak) {
     // a template must never bake a secret into source or the snapshot
-    throw new GenError(`refusing to write ${secretLeak.path}: it would contain a secret`, { exitCode: 2, hint: 'Secrets belong in .env only; fix the template.' });
+    throw new GenError(`refusing to write ${secretLeak.path}: it would contain a secret`, {
+      exitCode: 2,
+      hint: 'Secrets belong in .env only; fix the template.',
+    });
   }
   flush(plan.projectDir, opsFrom(changes(plan.files)));
 }

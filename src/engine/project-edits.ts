@@ -47,9 +47,19 @@ export function renderProjectEdits(mod: LoadedModule, frameworkId: string, opts:
 
   for (const id of fw.snippets) {
     const def = mod.def.snippets[id]!;
-    const state = edited.get(def.target) ?? { content: readText(projectDir, def.target), original: readText(projectDir, def.target), ids: [] };
+    const state = edited.get(def.target) ?? {
+      content: readText(projectDir, def.target),
+      original: readText(projectDir, def.target),
+      ids: [],
+    };
     if (state.content === null && !def.create && !(def.when_exists && def.secrets && hasSecret)) {
-      if (!def.when_exists) manual.push({ snippet: id, target: def.target, step: def.manual ?? `Create ${def.target}`, reason: `${def.target} does not exist` });
+      if (!def.when_exists)
+        manual.push({
+          snippet: id,
+          target: def.target,
+          step: def.manual ?? `Create ${def.target}`,
+          reason: `${def.target} does not exist`,
+        });
       continue;
     }
     const ctx = { ...fileContext(base, def.target), secrets: def.secrets ? opts.secrets : base.secrets };
@@ -72,10 +82,23 @@ export function renderProjectEdits(mod: LoadedModule, frameworkId: string, opts:
   if (fw.package_json) {
     const text = readText(projectDir, 'package.json');
     if (text === null) {
-      manual.push({ snippet: 'package_json', target: 'package.json', step: `npm install ${Object.entries(fw.package_json.dependencies).map(([n, v]) => `${n}@"${v}"`).join(' ')}`, reason: 'package.json does not exist' });
+      manual.push({
+        snippet: 'package_json',
+        target: 'package.json',
+        step: `npm install ${Object.entries(fw.package_json.dependencies)
+          .map(([n, v]) => `${n}@"${v}"`)
+          .join(' ')}`,
+        reason: 'package.json does not exist',
+      });
     } else {
       const updated = addDependencies(text, fw.package_json.dependencies);
-      if (updated === null) manual.push({ snippet: 'package_json', target: 'package.json', step: `Add ${Object.keys(fw.package_json.dependencies).join(', ')} to the dependencies in package.json`, reason: 'package.json is not valid JSON' });
+      if (updated === null)
+        manual.push({
+          snippet: 'package_json',
+          target: 'package.json',
+          step: `Add ${Object.keys(fw.package_json.dependencies).join(', ')} to the dependencies in package.json`,
+          reason: 'package.json is not valid JSON',
+        });
       else files.push({ path: 'package.json', kind: 'snippet', content: Buffer.from(updated), snippets: ['package_json'] });
     }
   }
@@ -94,7 +117,10 @@ export function addDependencies(text: string, deps: Record<string, string>): str
   } catch {
     return null;
   }
-  const all = { ...(pkg.dependencies as object), ...(pkg.devDependencies as object), ...(pkg.peerDependencies as object) } as Record<string, string>;
+  const all = { ...(pkg.dependencies as object), ...(pkg.devDependencies as object), ...(pkg.peerDependencies as object) } as Record<
+    string,
+    string
+  >;
   const missing = Object.entries(deps).filter(([n]) => !(n in all));
   if (missing.length === 0) return text;
   const current = (pkg.dependencies ?? {}) as Record<string, string>;

@@ -37,7 +37,8 @@ export { vendorDir } from '../util/paths.js';
 
 export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
   const fw = mod.def.frameworks[id];
-  if (!fw) throw new GenError(`Unknown framework '${id}'. Available frameworks: ${Object.keys(mod.def.frameworks).join(', ')}`, { exitCode: 2 });
+  if (!fw)
+    throw new GenError(`Unknown framework '${id}'. Available frameworks: ${Object.keys(mod.def.frameworks).join(', ')}`, { exitCode: 2 });
   return fw;
 }
 
@@ -68,13 +69,19 @@ export function fileContext(base: BaseContext, projectPath: string, shownPath = 
  * Pure: depends only on the module definition, the framework and the resolved options, never on the project's
  * files, so verify can regenerate it from the lock and compare.
  */
-export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, how: { verbatim?: 'read' | 'reference' } = {}): DesiredFile[] {
+export function renderModuleFiles(
+  mod: LoadedModule,
+  frameworkId: string,
+  opts: ResolvedOptions,
+  how: { verbatim?: 'read' | 'reference' } = {},
+): DesiredFile[] {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
   const out = new Map<string, DesiredFile>();
   const add = (f: DesiredFile) => {
-    if (out.has(f.path)) throw new GenError(`${mod.shown}: two entries write ${f.path}`, { exitCode: 2, file: mod.shown, field: `frameworks.${frameworkId}` });
+    if (out.has(f.path))
+      throw new GenError(`${mod.shown}: two entries write ${f.path}`, { exitCode: 2, file: mod.shown, field: `frameworks.${frameworkId}` });
     out.set(f.path, f);
   };
 
@@ -82,12 +89,17 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
     const from = path.join(mod.templatesDir, entry.from);
     if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
       const built = mod.def.build?.outputs.includes(entry.from);
-      throw new GenError(`${mod.shown}: frameworks.${frameworkId}.vendor[${i}].from: folder '${entry.from}' not found in ${mod.def.templates}`, {
-        exitCode: 2,
-        file: mod.shown,
-        field: `frameworks.${frameworkId}.vendor[${i}].from`,
-        hint: built ? `It is a build output: run '${mod.def.build!.command}' (or 'npm run build') in the gen package.` : 'Fix the path or add the folder.',
-      });
+      throw new GenError(
+        `${mod.shown}: frameworks.${frameworkId}.vendor[${i}].from: folder '${entry.from}' not found in ${mod.def.templates}`,
+        {
+          exitCode: 2,
+          file: mod.shown,
+          field: `frameworks.${frameworkId}.vendor[${i}].from`,
+          hint: built
+            ? `It is a build output: run '${mod.def.build!.command}' (or 'npm run build') in the gen package.`
+            : 'Fix the path or add the folder.',
+        },
+      );
     }
     for (const rel of listFiles(from)) {
       const isTpl = rel.endsWith('.hbs');
@@ -105,7 +117,9 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
     }
   }
   for (const w of fw.wrappers) {
-    const content = Buffer.from(renderTemplateFile(path.join(mod.templatesDir, w.template), `${mod.def.templates}/${w.template}`, fileContext(base, w.path)));
+    const content = Buffer.from(
+      renderTemplateFile(path.join(mod.templatesDir, w.template), `${mod.def.templates}/${w.template}`, fileContext(base, w.path)),
+    );
     add({ path: w.path, kind: 'wrapper', content });
     add({ path: `${snap}/${PRISTINE_DIR}/${w.path}`, kind: 'vendor', content });
   }

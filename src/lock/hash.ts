@@ -163,7 +163,7 @@ export function startHashing(files: string[], base = ''): HashJob {
       const state = new Uint8Array(status);
       const buf = Buffer.allocUnsafe(BUF);
       const chunks = Math.ceil(n / CHUNK);
-      for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
+      for (let c; (c = Atomics.add(counter, 0, 1)) < chunks;) {
         for (let i = c * CHUNK, end = Math.min(n, (c + 1) * CHUNK); i < end; i++) {
           const d = digestFile(prefix + files[i]!, buf, flags);
           if (d) {

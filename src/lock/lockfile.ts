@@ -6,7 +6,18 @@ import { recordedOptions, type DesiredFile } from '../engine/render.js';
 import type { ResolvedOptions } from '../engine/options.js';
 import type { LoadedModule } from '../module/load.js';
 import { generatorVersion } from '../util/version.js';
-import { aggregateDigest, filesText, HINT, markedBlock, parseLockFast, sha256, validateLock, type FileEntry, type Lock, type ModuleEntry } from './read.js';
+import {
+  aggregateDigest,
+  filesText,
+  HINT,
+  markedBlock,
+  parseLockFast,
+  sha256,
+  validateLock,
+  type FileEntry,
+  type Lock,
+  type ModuleEntry,
+} from './read.js';
 import { LOCK_PATH, splitFileBlocks, type SplitLock } from './scan.js';
 
 export { aggregateDigest, markedBlock, sha256, validateLock, type FileEntry, type Lock, type ModuleEntry } from './read.js';
@@ -18,7 +29,11 @@ const HEADER = '# Written by gen (gen add / gen modules lock); do not edit. Chec
  * Lock entries for what gen produced: vendor and wrapper files by content, snippet files by their marked blocks.
  * Blocks of snippets that carry secrets (.env) are never recorded: even a hash of them could be brute-forced.
  */
-export function fileEntries(module: string, desired: DesiredFile[], secretSnippets: ReadonlySet<string> = new Set()): Map<string, FileEntry> {
+export function fileEntries(
+  module: string,
+  desired: DesiredFile[],
+  secretSnippets: ReadonlySet<string> = new Set(),
+): Map<string, FileEntry> {
   const files = new Map<string, FileEntry>();
   for (const f of [...desired].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     if (f.kind === 'vendor' || f.kind === 'wrapper') {
@@ -46,7 +61,10 @@ export function parseLock(text: string, split: SplitLock = splitFileBlocks(text)
   try {
     raw = parse(split.rest);
   } catch (e) {
-    throw new UsageError(`${LOCK_PATH}: invalid YAML (${e instanceof Error ? e.message.split('\n')[0] : e})`, { file: LOCK_PATH, hint: HINT });
+    throw new UsageError(`${LOCK_PATH}: invalid YAML (${e instanceof Error ? e.message.split('\n')[0] : e})`, {
+      file: LOCK_PATH,
+      hint: HINT,
+    });
   }
   return validateLock(raw, split.blocks);
 }
@@ -68,7 +86,18 @@ export function renderLock(lock: Lock): string {
     Object.entries(lock.modules)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       // field by field, in the documented order (an entry read from a lock carries its files text too)
-      .map(([name, m]) => [name, { version: m.version, framework: m.framework, generator: m.generator, templates: m.templates, digest: m.digest, options: m.options, files: filesText(m.files) }]),
+      .map(([name, m]) => [
+        name,
+        {
+          version: m.version,
+          framework: m.framework,
+          generator: m.generator,
+          templates: m.templates,
+          digest: m.digest,
+          options: m.options,
+          files: filesText(m.files),
+        },
+      ]),
   );
   return HEADER + stringify({ lockVersion: 1, modules }, { lineWidth: 0, blockQuote: 'literal' });
 }
@@ -87,7 +116,11 @@ export interface EntryInput {
 
 /** One module's lock entry, from what gen renders (shared by add and `gen modules lock`). */
 export function buildModuleEntry({ mod, framework, options, desired, templatesHash }: EntryInput): ModuleEntry {
-  const secretSnippets = new Set(Object.entries(mod.def.snippets).filter(([, s]) => s.secrets).map(([id]) => id));
+  const secretSnippets = new Set(
+    Object.entries(mod.def.snippets)
+      .filter(([, s]) => s.secrets)
+      .map(([id]) => id),
+  );
   const files = fileEntries(mod.def.name, desired, secretSnippets);
   return {
     version: mod.def.version,

@@ -138,9 +138,12 @@ export function validateLock(raw: unknown, blocks: string[] = [], canonical?: Ma
   for (const [name, m] of Object.entries(raw.modules)) {
     const at = `modules.${name}`;
     if (!isObject(m)) invalid(at, 'a mapping');
-    for (const k of Object.keys(m)) if (!(MODULE_KEYS as readonly string[]).includes(k)) invalid(`${at}.${k}`, `only ${MODULE_KEYS.join(', ')} (unknown key)`);
-    for (const k of ['version', 'framework', 'generator'] as const) if (typeof m[k] !== 'string' || m[k] === '') invalid(`${at}.${k}`, 'a string');
-    for (const k of ['templates', 'digest'] as const) if (typeof m[k] !== 'string' || !DIGEST.test(m[k])) invalid(`${at}.${k}`, 'sha256:<64 hex digits>');
+    for (const k of Object.keys(m))
+      if (!(MODULE_KEYS as readonly string[]).includes(k)) invalid(`${at}.${k}`, `only ${MODULE_KEYS.join(', ')} (unknown key)`);
+    for (const k of ['version', 'framework', 'generator'] as const)
+      if (typeof m[k] !== 'string' || m[k] === '') invalid(`${at}.${k}`, 'a string');
+    for (const k of ['templates', 'digest'] as const)
+      if (typeof m[k] !== 'string' || !DIGEST.test(m[k])) invalid(`${at}.${k}`, 'sha256:<64 hex digits>');
     if (!isObject(m.options)) invalid(`${at}.options`, 'a mapping of variable to value');
     let text = m.files;
     if (typeof text === 'string' && text.startsWith(BLOCK_PLACEHOLDER)) text = blocks[Number(text.slice(BLOCK_PLACEHOLDER.length))];

@@ -41,10 +41,17 @@ export function rebuildLock(projectDir: string): Lock {
     try {
       manifest = JSON.parse(fs.readFileSync(path.join(root, name, versions[0]!, MANIFEST), 'utf8')) as Manifest;
     } catch (e) {
-      throw new UsageError(`${shown}: not readable JSON (${e instanceof Error ? e.message : e})`, { file: shown, hint: `Re-install it: gen add module ${name}` });
+      throw new UsageError(`${shown}: not readable JSON (${e instanceof Error ? e.message : e})`, {
+        file: shown,
+        hint: `Re-install it: gen add module ${name}`,
+      });
     }
     const bad = (field: string) => {
-      throw new UsageError(`${shown}: field '${field}' is missing or wrong`, { file: shown, field, hint: `Re-install it: gen add module ${name}` });
+      throw new UsageError(`${shown}: field '${field}' is missing or wrong`, {
+        file: shown,
+        field,
+        hint: `Re-install it: gen add module ${name}`,
+      });
     };
     if (typeof manifest !== 'object' || manifest === null) bad('(root)');
     if (manifest.module !== name) bad('module');
@@ -59,14 +66,23 @@ export function rebuildLock(projectDir: string): Lock {
     }
     const drift = checkDrift(mod);
     if (drift.status === 'drift') {
-      throw new UsageError(`${mod.shown}: module '${name}' changed since version ${mod.def.version} was recorded, without a version bump`, { file: mod.shown, field: 'version', hint: `Bump the version explicitly: gen modules vet ${name} --bump patch` });
+      throw new UsageError(`${mod.shown}: module '${name}' changed since version ${mod.def.version} was recorded, without a version bump`, {
+        file: mod.shown,
+        field: 'version',
+        hint: `Bump the version explicitly: gen modules vet ${name} --bump patch`,
+      });
     }
     const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(manifest.options), env: {} });
-    const desired = [...renderModuleFiles(mod, manifest.framework, options), ...renderProjectEdits(mod, manifest.framework, options, projectDir).files];
+    const desired = [
+      ...renderModuleFiles(mod, manifest.framework, options),
+      ...renderProjectEdits(mod, manifest.framework, options, projectDir).files,
+    ];
     modules[name] = buildModuleEntry({ mod, framework: manifest.framework, options, desired, templatesHash: drift.hash });
   }
   if (Object.keys(modules).length === 0) {
-    throw new UsageError(`no installed module found in ${projectDir} (.rapidkit/vendor/<module>/<version>/${MANIFEST})`, { hint: "Run 'gen add module <name>' first." });
+    throw new UsageError(`no installed module found in ${projectDir} (.rapidkit/vendor/<module>/<version>/${MANIFEST})`, {
+      hint: "Run 'gen add module <name>' first.",
+    });
   }
   return { lockVersion: 1, modules };
 }

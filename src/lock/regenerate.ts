@@ -23,7 +23,12 @@ export interface Regenerated {
  * Mirrors renderModuleFiles (src/engine/render.ts) file for file; test/lock/regenerate.test.ts holds the two to
  * the same output for every framework of the real module.
  */
-export function regenerateFromRelease(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, digests: Record<string, string>): Map<string, Regenerated> {
+export function regenerateFromRelease(
+  mod: LoadedModule,
+  frameworkId: string,
+  opts: ResolvedOptions,
+  digests: Record<string, string>,
+): Map<string, Regenerated> {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
@@ -48,7 +53,11 @@ export function regenerateFromRelease(mod: LoadedModule, frameworkId: string, op
     }
   }
   for (const w of fw.wrappers) {
-    const content = renderTemplateFile(path.join(mod.templatesDir, w.template), `${mod.def.templates}/${w.template}`, fileContext(base, w.path));
+    const content = renderTemplateFile(
+      path.join(mod.templatesDir, w.template),
+      `${mod.def.templates}/${w.template}`,
+      fileContext(base, w.path),
+    );
     const h = sha256(content);
     out.set(w.path, { kind: 'wrapper', sha256: h });
     out.set(`${snap}/${PRISTINE_DIR}/${w.path}`, { kind: 'vendor', sha256: h });

@@ -31,7 +31,7 @@ export function splitFileBlocks(text: string): SplitLock {
   let rest = '';
   let from = 0;
   HEAD.lastIndex = 0;
-  for (let m; (m = HEAD.exec(text)) !== null; ) {
+  for (let m; (m = HEAD.exec(text)) !== null;) {
     const start = m.index + m[0].length;
     BLOCK_END.lastIndex = start;
     const found = BLOCK_END.exec(text);

@@ -16,7 +16,9 @@ export type { Check, VerifyReport } from './schema.js';
 
 /** Options recorded in the lock → `--set` pairs (secrets get a placeholder: they never reach the snapshot). */
 export function setsFromRecorded(options: Record<string, unknown>): string[] {
-  return Object.entries(options).map(([k, v]) => (v !== null && typeof v === 'object' && (v as { secret?: boolean }).secret ? `${k}=gen-secret-placeholder` : `${k}=${String(v)}`));
+  return Object.entries(options).map(([k, v]) =>
+    v !== null && typeof v === 'object' && (v as { secret?: boolean }).secret ? `${k}=gen-secret-placeholder` : `${k}=${String(v)}`,
+  );
 }
 
 const VERSION_PIN = /VENDOR_VERSION\s*[:=][^'"\n]*['"]([^'"]+)['"]/;
@@ -31,7 +33,10 @@ export async function verifyProject(projectDir: string, strict: boolean): Promis
   try {
     text = fs.readFileSync(path.join(projectDir, LOCK_PATH), 'utf8');
   } catch {
-    throw new UsageError(`${LOCK_PATH} not found in ${projectDir}`, { file: LOCK_PATH, hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots." });
+    throw new UsageError(`${LOCK_PATH} not found in ${projectDir}`, {
+      file: LOCK_PATH,
+      hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots.",
+    });
   }
   // 1. the vendored paths come straight from the lock's file lines: hashing runs while the rest is parsed
   const split = splitFileBlocks(text);
@@ -53,7 +58,14 @@ interface ModuleRun {
   onDisk: Listing | null;
 }
 
-async function verifyWith(projectDir: string, strict: boolean, text: string, split: ReturnType<typeof splitFileBlocks>, early: string[], jobs: HashJob[]): Promise<VerifyReport> {
+async function verifyWith(
+  projectDir: string,
+  strict: boolean,
+  text: string,
+  split: ReturnType<typeof splitFileBlocks>,
+  early: string[],
+  jobs: HashJob[],
+): Promise<VerifyReport> {
   const { parseLockFast, aggregateDigest, markedBlock, sha256 } = await import('./read.js');
   // the plain subset gen writes needs no YAML package; anything else (a hand-edited lock) goes through `yaml`
   const canonical = new Map<string, string>();
@@ -65,13 +77,31 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
   for (const [name, entry] of Object.entries(lock.modules)) {
     const checks: Check[] = [];
     const push = (c: Omit<Check, 'module' | 'fails'> & { fails?: boolean }) =>
-      checks.push({ module: name, path: c.path, class: c.class, status: c.status, expected: c.expected, actual: c.actual, message: c.message, remedy: c.remedy, fails: c.fails ?? c.status !== 'modified' });
+      checks.push({
+        module: name,
+        path: c.path,
+        class: c.class,
+        status: c.status,
+        expected: c.expected,
+        actual: c.actual,
+        message: c.message,
+        remedy: c.remedy,
+        fails: c.fails ?? c.status !== 'modified',
+      });
     const snap = snapshotOf(name, entry.version);
     const restore = restoreHint(name, entry.version);
 
     const computed = aggregateDigest(entry.files, canonical.get(name));
     if (computed !== entry.digest) {
-      push({ path: LOCK_PATH, class: 'module', status: 'changed', expected: entry.digest, actual: computed, message: `${name}: the lock's digest does not match its file lines (the lock was edited by hand)`, remedy: 'gen modules lock --overwrite   # rebuilds it from what gen renders, never from the files on disk' });
+      push({
+        path: LOCK_PATH,
+        class: 'module',
+        status: 'changed',
+        expected: entry.digest,
+        actual: computed,
+        message: `${name}: the lock's digest does not match its file lines (the lock was edited by hand)`,
+        remedy: 'gen modules lock --overwrite   # rebuilds it from what gen renders, never from the files on disk',
+      });
     }
 
     // user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pins must be vendored
@@ -80,22 +110,68 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
       const fileText = readUserFile(path.join(projectDir, p));
       if (e.class === 'wrapper') {
         if (fileText === null) {
-          push({ path: p, class: 'wrapper', status: 'missing', expected: e.sha256, actual: null, message: `${name}: wrapper ${p} is missing`, remedy: restore });
+          push({
+            path: p,
+            class: 'wrapper',
+            status: 'missing',
+            expected: e.sha256,
+            actual: null,
+            message: `${name}: wrapper ${p} is missing`,
+            remedy: restore,
+          });
           continue;
         }
         const pinned = VERSION_PIN.exec(fileText)?.[1];
         if (pinned && !fs.existsSync(path.join(projectDir, snapshotOf(name, pinned)))) {
-          push({ path: p, class: 'wrapper', status: 'pinned-missing', expected: pinned, actual: null, message: `${name}: wrapper ${p} pins version ${pinned}, which is not vendored (${snapshotOf(name, pinned)} is missing)`, remedy: `restore ${snapshotOf(name, pinned)} from version control, or re-pin: gen add module ${name} --framework ${entry.framework}` });
+          push({
+            path: p,
+            class: 'wrapper',
+            status: 'pinned-missing',
+            expected: pinned,
+            actual: null,
+            message: `${name}: wrapper ${p} pins version ${pinned}, which is not vendored (${snapshotOf(name, pinned)} is missing)`,
+            remedy: `restore ${snapshotOf(name, pinned)} from version control, or re-pin: gen add module ${name} --framework ${entry.framework}`,
+          });
         } else if (pinned && pinned !== entry.version) {
-          push({ path: p, class: 'wrapper', status: 'drift', expected: entry.version, actual: pinned, message: `${name}: wrapper ${p} pins version ${pinned}, but the lock (and this check) covers ${entry.version}: the code that runs is not verified`, remedy: `point it back at ${entry.version}, or install ${pinned}: gen add module ${name}` });
+          push({
+            path: p,
+            class: 'wrapper',
+            status: 'drift',
+            expected: entry.version,
+            actual: pinned,
+            message: `${name}: wrapper ${p} pins version ${pinned}, but the lock (and this check) covers ${entry.version}: the code that runs is not verified`,
+            remedy: `point it back at ${entry.version}, or install ${pinned}: gen add module ${name}`,
+          });
         }
         const actual = sha256(fileText);
-        if (actual !== e.sha256) push({ path: p, class: 'wrapper', status: 'modified', expected: e.sha256, actual, message: `${name}: wrapper ${p} modified${strict ? '' : ' (allowed)'}`, remedy: strict ? `review the change against gen's rendering in ${snap}/_pristine/${p}, then re-render or accept it without --strict` : null, fails: strict });
+        if (actual !== e.sha256)
+          push({
+            path: p,
+            class: 'wrapper',
+            status: 'modified',
+            expected: e.sha256,
+            actual,
+            message: `${name}: wrapper ${p} modified${strict ? '' : ' (allowed)'}`,
+            remedy: strict
+              ? `review the change against gen's rendering in ${snap}/_pristine/${p}, then re-render or accept it without --strict`
+              : null,
+            fails: strict,
+          });
       } else if (e.class === 'snippet') {
         for (const [id, h] of Object.entries(e.blocks)) {
           const block = fileText === null ? null : markedBlock(fileText, p, name, id);
           const actual = block === null ? null : sha256(block);
-          if (actual !== h) push({ path: p, class: 'snippet', status: 'modified', expected: h, actual, message: `${name}: snippet ${id} in ${p} ${block === null ? 'was removed' : 'was edited'}${strict ? '' : ' (allowed)'}`, remedy: strict ? `re-inject it: ${restore}` : null, fails: strict });
+          if (actual !== h)
+            push({
+              path: p,
+              class: 'snippet',
+              status: 'modified',
+              expected: h,
+              actual,
+              message: `${name}: snippet ${id} in ${p} ${block === null ? 'was removed' : 'was edited'}${strict ? '' : ' (allowed)'}`,
+              remedy: strict ? `re-inject it: ${restore}` : null,
+              fails: strict,
+            });
         }
       }
     }
@@ -104,7 +180,10 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
     // every file below the snapshot, to find files that are not in the lock
     const onDisk = fs.existsSync(path.join(projectDir, snap)) ? listSnapshot(path.join(projectDir, snap), snap, entry.files) : null;
     const others = otherSnapshots(projectDir, name, entry.version);
-    if (others.length > 0) info.push(`${name}: ${others.map((v) => snapshotOf(name, v)).join(', ')} not covered by the lock (verify checks ${entry.version}); remove it once no wrapper pins it`);
+    if (others.length > 0)
+      info.push(
+        `${name}: ${others.map((v) => snapshotOf(name, v)).join(', ')} not covered by the lock (verify checks ${entry.version}); remove it once no wrapper pins it`,
+      );
     runs.push({ name, entry, checks, onDisk, ...regen });
   }
 
@@ -167,40 +246,132 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, spl
         const slot = at[i]!;
         const actual = slot >= 0 ? earlyHashes[slot]! : lateHashes[-slot - 1]!;
         if (actual === null) suspect.add(folderBelow(p, snap) ?? '');
-        if (actual === null) integrity.push({ module: name, path: p, class: 'vendor', status: 'missing', expected: e.sha256, actual, message: `${name}: vendored file ${p} is missing (or not a regular file)`, remedy: restore, fails: true });
-        else if (actual !== e.sha256) integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: e.sha256, actual, message: `${name}: vendored file ${p} was changed (expected sha256 ${e.sha256}, found ${actual})`, remedy: `vendored files are read-only; restore it with: ${restore}`, fails: true });
+        if (actual === null)
+          integrity.push({
+            module: name,
+            path: p,
+            class: 'vendor',
+            status: 'missing',
+            expected: e.sha256,
+            actual,
+            message: `${name}: vendored file ${p} is missing (or not a regular file)`,
+            remedy: restore,
+            fails: true,
+          });
+        else if (actual !== e.sha256)
+          integrity.push({
+            module: name,
+            path: p,
+            class: 'vendor',
+            status: 'changed',
+            expected: e.sha256,
+            actual,
+            message: `${name}: vendored file ${p} was changed (expected sha256 ${e.sha256}, found ${actual})`,
+            remedy: `vendored files are read-only; restore it with: ${restore}`,
+            fails: true,
+          });
       }
       if (regenerated) {
         const r = regenerated.get(p);
         if (r) found++;
         const actual = r ? hashRegenerated(r) : null;
-        if (actual !== e.sha256) drift.push({ module: name, path: p, class: e.class, status: 'drift', expected: e.sha256, actual, message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'} (the lock and the snapshot no longer match what ${name} ${entry.version} renders)`, remedy: restore, fails: true });
+        if (actual !== e.sha256)
+          drift.push({
+            module: name,
+            path: p,
+            class: e.class,
+            status: 'drift',
+            expected: e.sha256,
+            actual,
+            message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'} (the lock and the snapshot no longer match what ${name} ${entry.version} renders)`,
+            remedy: restore,
+            fails: true,
+          });
       }
     }
     if (regenerated && regenerated.size !== found) {
       for (const [p, r] of regenerated) {
-        if (!entry.files.has(p)) drift.push({ module: name, path: p, class: r.kind, status: 'drift', expected: null, actual: hashRegenerated(r), message: `${name}: regenerating from the lock's options produces ${p}, which the lock does not list`, remedy: restore, fails: true });
+        if (!entry.files.has(p))
+          drift.push({
+            module: name,
+            path: p,
+            class: r.kind,
+            status: 'drift',
+            expected: null,
+            actual: hashRegenerated(r),
+            message: `${name}: regenerating from the lock's options produces ${p}, which the lock does not list`,
+            remedy: restore,
+            fails: true,
+          });
       }
     }
     if (run.onDisk === null) {
-      integrity.push({ module: name, path: snap, class: 'vendor', status: 'missing', expected: null, actual: null, message: `${name}: the snapshot folder ${snap} is missing`, remedy: restore, fails: true });
+      integrity.push({
+        module: name,
+        path: snap,
+        class: 'vendor',
+        status: 'missing',
+        expected: null,
+        actual: null,
+        message: `${name}: the snapshot folder ${snap} is missing`,
+        remedy: restore,
+        fails: true,
+      });
     } else {
       for (const rel of run.onDisk.notFolders) {
         const p = rel ? `${snap}/${rel}` : snap;
-        integrity.push({ module: name, path: p, class: 'vendor', status: 'changed', expected: null, actual: null, message: `${name}: ${p} is not a folder (a link or a file where the snapshot has a folder)`, remedy: `replace it with the real folder: ${restore}`, fails: true });
+        integrity.push({
+          module: name,
+          path: p,
+          class: 'vendor',
+          status: 'changed',
+          expected: null,
+          actual: null,
+          message: `${name}: ${p} is not a folder (a link or a file where the snapshot has a folder)`,
+          remedy: `replace it with the real folder: ${restore}`,
+          fails: true,
+        });
       }
       for (const rel of extraEntries(run.onDisk, snap, entry.files, suspect)) {
         const p = `${snap}/${rel}`;
-        integrity.push({ module: name, path: p, class: 'vendor', status: 'extra', expected: null, actual: hashFileSync(path.join(projectDir, p)), message: `${name}: ${p} is not part of the vendored snapshot`, remedy: `delete it (a snapshot holds only what gen produced), or re-run: ${restore}`, fails: true });
+        integrity.push({
+          module: name,
+          path: p,
+          class: 'vendor',
+          status: 'extra',
+          expected: null,
+          actual: hashFileSync(path.join(projectDir, p)),
+          message: `${name}: ${p} is not part of the vendored snapshot`,
+          remedy: `delete it (a snapshot holds only what gen produced), or re-run: ${restore}`,
+          fails: true,
+        });
       }
     }
     const checks = [...integrity, ...run.checks, ...drift];
-    modules.push({ name, version: entry.version, framework: entry.framework, latest: run.latest, files: entry.files.size, regenerated: regenerated !== null, ok: !checks.some((c) => c.fails) });
+    modules.push({
+      name,
+      version: entry.version,
+      framework: entry.framework,
+      latest: run.latest,
+      files: entry.files.size,
+      regenerated: regenerated !== null,
+      ok: !checks.some((c) => c.fails),
+    });
     all.push(...checks);
   }
 
   const problems = all.filter((c) => c.fails);
-  return { schemaVersion: 1, command: 'verify-all', project: projectDir, strict, ok: problems.length === 0, modules, problems, modified: all.filter((c) => c.status === 'modified'), info };
+  return {
+    schemaVersion: 1,
+    command: 'verify-all',
+    project: projectDir,
+    strict,
+    ok: problems.length === 0,
+    modules,
+    problems,
+    modified: all.filter((c) => c.status === 'modified'),
+    info,
+  };
 }
 
 /** A wrapper or snippet host file as text; null when missing or not a regular file (a link to a device never ends). */
@@ -213,7 +384,8 @@ function readUserFile(abs: string): string | null {
   }
 }
 
-const restoreHint = (name: string, version: string) => `gen add module ${name}   # re-renders ${name} ${version} with the options recorded in the lock`;
+const restoreHint = (name: string, version: string) =>
+  `gen add module ${name}   # re-renders ${name} ${version} with the options recorded in the lock`;
 
 /** The folder of `p` relative to the snapshot folder `snap` ('' at its top); null when `p` is not below it. */
 function folderBelow(p: string, snap: string): string | null {
@@ -303,13 +475,15 @@ function otherSnapshots(projectDir: string, name: string, version: string): stri
 }
 
 /** Re-renders the module in memory from the lock's options; null when this catalogue cannot. */
-async function regenerate(projectDir: string, name: string, entry: ModuleEntry, info: string[]): Promise<Pick<ModuleRun, 'latest' | 'regenerated'>> {
-  const [{ loadRecordedModule }, { resolveOptions }, { readState }, { regenerateFromRelease, regenerateFromCatalogue }] = await Promise.all([
-    import('../module/recorded.js'),
-    import('../engine/options.js'),
-    import('../module/state.js'),
-    import('./regenerate.js'),
-  ]);
+async function regenerate(
+  projectDir: string,
+  name: string,
+  entry: ModuleEntry,
+  info: string[],
+): Promise<Pick<ModuleRun, 'latest' | 'regenerated'>> {
+  const [{ loadRecordedModule }, { resolveOptions }, { readState }, { regenerateFromRelease, regenerateFromCatalogue }] = await Promise.all(
+    [import('../module/recorded.js'), import('../engine/options.js'), import('../module/state.js'), import('./regenerate.js')],
+  );
   let mod: LoadedModule & { state?: ModuleState };
   try {
     // a released module as recorded with it (no yaml, no zod); else parsed and validated from module.yaml
@@ -325,7 +499,9 @@ async function regenerate(projectDir: string, name: string, entry: ModuleEntry, 
   if (latest !== entry.version) {
     const semver = (await import('semver')).default;
     if (semver.valid(latest) && semver.valid(entry.version) && semver.gt(latest, entry.version)) {
-      info.push(`${name}: ${latest} is available (installed ${entry.version}; upgrade with: gen add module ${name}). This catalogue cannot re-render ${entry.version}: integrity was checked, regeneration skipped`);
+      info.push(
+        `${name}: ${latest} is available (installed ${entry.version}; upgrade with: gen add module ${name}). This catalogue cannot re-render ${entry.version}: integrity was checked, regeneration skipped`,
+      );
     } else {
       info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}: integrity was checked, regeneration skipped`);
     }
@@ -334,11 +510,15 @@ async function regenerate(projectDir: string, name: string, entry: ModuleEntry, 
   const state = mod.state ?? readState(mod);
   const recordedHash = state.versions[entry.version];
   if (recordedHash !== undefined && recordedHash !== entry.templates) {
-    info.push(`${name}: the lock says ${entry.version} was rendered from templates ${entry.templates}, the catalogue records ${recordedHash} for ${entry.version} (a pre-release rendering?); the per-file regeneration decides`);
+    info.push(
+      `${name}: the lock says ${entry.version} was rendered from templates ${entry.templates}, the catalogue records ${recordedHash} for ${entry.version} (a pre-release rendering?); the per-file regeneration decides`,
+    );
   }
   const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
   const digests = state.digests?.[entry.version];
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
-  const regenerated = digests ? regenerateFromRelease(mod, entry.framework, options, digests) : regenerateFromCatalogue(mod, entry.framework, options);
+  const regenerated = digests
+    ? regenerateFromRelease(mod, entry.framework, options, digests)
+    : regenerateFromCatalogue(mod, entry.framework, options);
   return { latest, regenerated };
 }

@@ -39,7 +39,8 @@ export function templatePaths(source: string): string[] {
           return;
         }
         if (HELPERS.has(node.original)) return;
-        if (node.depth > scope) found.add(node.original); // more ../ than enclosing blocks: not in the context
+        if (node.depth > scope)
+          found.add(node.original); // more ../ than enclosing blocks: not in the context
         else if (scope - node.depth === 0 && parts.length > 0) found.add(parts.join('.'));
         return;
       }
@@ -70,7 +71,8 @@ function templateFiles(mod: LoadedModule): Array<{ file: string; shown: string; 
   const byRel = new Map<string, { file: string; shown: string; secrets: boolean }>();
   const add = (rel: string, secrets: boolean) => {
     const seen = byRel.get(rel);
-    if (seen) seen.secrets ||= secrets; // a template shared with a secrets snippet may read secrets (null elsewhere)
+    if (seen)
+      seen.secrets ||= secrets; // a template shared with a secrets snippet may read secrets (null elsewhere)
     else byRel.set(rel, { file: path.join(mod.templatesDir, rel), shown: `${mod.def.templates}/${rel}`, secrets });
   };
   for (const fw of Object.values(mod.def.frameworks)) {
@@ -95,13 +97,25 @@ function bumpVersion(mod: LoadedModule, next: string): void {
   const changelogLine = /^changelog:[ \t]*(?:#.*)?\r?\n((?:[ \t]*(?:#.*)?\r?\n)*)([ \t]*)- /m;
   const item = changelogLine.exec(text);
   if (!versionLine.test(text) || !item) {
-    throw new UsageError(`${mod.shown}: cannot find the top-level 'version:' line and the 'changelog:' list to bump`, { file: mod.shown, field: 'version', hint: 'Bump by hand: change version and add a changelog entry, then run gen modules vet --record.' });
+    throw new UsageError(`${mod.shown}: cannot find the top-level 'version:' line and the 'changelog:' list to bump`, {
+      file: mod.shown,
+      field: 'version',
+      hint: 'Bump by hand: change version and add a changelog entry, then run gen modules vet --record.',
+    });
   }
   const indent = item[2]!;
   const date = new Date().toISOString().slice(0, 10);
-  const stub = [`${indent}- version: ${next}`, `${indent}  date: ${date}`, `${indent}  summary: "TODO: describe what changed in ${next}"`, ''].join(eol);
+  const stub = [
+    `${indent}- version: ${next}`,
+    `${indent}  date: ${date}`,
+    `${indent}  summary: "TODO: describe what changed in ${next}"`,
+    '',
+  ].join(eol);
   const at = item.index + item[0].length - indent.length - 2;
-  const bumped = (text.slice(0, at) + stub + text.slice(at)).replace(versionLine, (_m, sp: string, q: string, _v: string, tail: string) => `version:${sp}${q}${next}${q}${tail}`);
+  const bumped = (text.slice(0, at) + stub + text.slice(at)).replace(
+    versionLine,
+    (_m, sp: string, q: string, _v: string, tail: string) => `version:${sp}${q}${next}${q}${tail}`,
+  );
   const tmp = `${mod.file}.gen-${process.pid}`;
   fs.writeFileSync(tmp, bumped);
   fs.renameSync(tmp, mod.file);
@@ -109,7 +123,10 @@ function bumpVersion(mod: LoadedModule, next: string): void {
     if (loadModule(mod.def.name, mod.root).def.version !== next) throw new Error(`version is not ${next} after the edit`);
   } catch (err) {
     fs.writeFileSync(mod.file, text);
-    throw new UsageError(`${mod.shown}: the bump did not produce a valid definition (${err instanceof Error ? err.message : err}); nothing was changed`, { file: mod.shown, field: 'version' });
+    throw new UsageError(
+      `${mod.shown}: the bump did not produce a valid definition (${err instanceof Error ? err.message : err}); nothing was changed`,
+      { file: mod.shown, field: 'version' },
+    );
   }
 }
 
@@ -121,31 +138,75 @@ function checkDefinition(mod: LoadedModule): Problem[] {
   try {
     // declared and derived variables: whatever option resolution gives templates as `vars` (never hard-coded)
     const declared = new Set(Object.keys(resolveOptions({ def: mod.def, projectDir: tmp, sets: [], env: {} }).vars));
-    const secretVars = new Set(Object.entries(mod.def.variables).filter(([, v]) => v.secret).map(([k]) => k));
+    const secretVars = new Set(
+      Object.entries(mod.def.variables)
+        .filter(([, v]) => v.secret)
+        .map(([k]) => k),
+    );
     for (const [fw, def] of Object.entries(mod.def.frameworks)) {
       def.vendor.forEach((v, i) => {
         const built = mod.def.build?.outputs.some((o) => v.from === o || v.from.startsWith(`${o}/`));
-        if (!fs.existsSync(path.join(mod.templatesDir, v.from))) problems.push({ check: 'templates', file: mod.shown, message: `frameworks.${fw}.vendor[${i}].from: '${v.from}' does not exist in ${mod.def.templates}`, remedy: built ? `it is a build output: run '${mod.def.build!.command}'` : 'fix the path or add the folder' });
+        if (!fs.existsSync(path.join(mod.templatesDir, v.from)))
+          problems.push({
+            check: 'templates',
+            file: mod.shown,
+            message: `frameworks.${fw}.vendor[${i}].from: '${v.from}' does not exist in ${mod.def.templates}`,
+            remedy: built ? `it is a build output: run '${mod.def.build!.command}'` : 'fix the path or add the folder',
+          });
       });
     }
     for (const t of templateFiles(mod)) {
       if (!fs.existsSync(t.file)) {
-        problems.push({ check: 'templates', file: t.shown, message: `template ${t.shown} does not exist`, remedy: `add it or fix ${mod.shown}` });
+        problems.push({
+          check: 'templates',
+          file: t.shown,
+          message: `template ${t.shown} does not exist`,
+          remedy: `add it or fix ${mod.shown}`,
+        });
         continue;
       }
       let paths: string[];
       try {
         paths = templatePaths(fs.readFileSync(t.file, 'utf8'));
       } catch (err) {
-        problems.push({ check: 'templates', file: t.shown, message: `template ${t.shown} does not compile: ${err instanceof Error ? err.message.split('\n').join(' ') : err}`, remedy: 'fix the Handlebars syntax (watch for "}}}" after a value)' });
+        problems.push({
+          check: 'templates',
+          file: t.shown,
+          message: `template ${t.shown} does not compile: ${err instanceof Error ? err.message.split('\n').join(' ') : err}`,
+          remedy: 'fix the Handlebars syntax (watch for "}}}" after a value)',
+        });
         continue;
       }
       for (const p of paths) {
         const [root, field] = p.split('.');
-        if (!ROOTS.has(root!)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses '${p}', which is not in the template context`, remedy: 'see docs/authoring.md for the context' });
-        else if (root === 'vars' && field && secretVars.has(field)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses 'vars.${field}', but ${field} is secret`, remedy: `read it as secrets.${field}, and only in a snippet marked secrets: true` });
-        else if (root === 'vars' && field && !declared.has(field)) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} uses 'vars.${field}', which module.yaml does not declare`, remedy: `declare '${field}' under variables in ${mod.shown}` });
-        else if (root === 'secrets' && (!t.secrets || (field && !secretVars.has(field)))) problems.push({ check: 'variables', file: t.shown, message: `${t.shown} reads '${p}' but only snippets marked secrets: true may read secret variables`, remedy: 'secrets belong in .env only' });
+        if (!ROOTS.has(root!))
+          problems.push({
+            check: 'variables',
+            file: t.shown,
+            message: `${t.shown} uses '${p}', which is not in the template context`,
+            remedy: 'see docs/authoring.md for the context',
+          });
+        else if (root === 'vars' && field && secretVars.has(field))
+          problems.push({
+            check: 'variables',
+            file: t.shown,
+            message: `${t.shown} uses 'vars.${field}', but ${field} is secret`,
+            remedy: `read it as secrets.${field}, and only in a snippet marked secrets: true`,
+          });
+        else if (root === 'vars' && field && !declared.has(field))
+          problems.push({
+            check: 'variables',
+            file: t.shown,
+            message: `${t.shown} uses 'vars.${field}', which module.yaml does not declare`,
+            remedy: `declare '${field}' under variables in ${mod.shown}`,
+          });
+        else if (root === 'secrets' && (!t.secrets || (field && !secretVars.has(field))))
+          problems.push({
+            check: 'variables',
+            file: t.shown,
+            message: `${t.shown} reads '${p}' but only snippets marked secrets: true may read secret variables`,
+            remedy: 'secrets belong in .env only',
+          });
       }
     }
     // and every framework renders in strict mode with the defaults
@@ -156,7 +217,12 @@ function checkDefinition(mod: LoadedModule): Problem[] {
           renderModuleFiles(mod, fw, options);
           renderProjectEdits(mod, fw, options, tmp);
         } catch (err) {
-          problems.push({ check: 'render', file: err instanceof GenError ? (err.file ?? null) : null, message: `${fw}: ${err instanceof Error ? err.message : err}`, remedy: 'fix the template' });
+          problems.push({
+            check: 'render',
+            file: err instanceof GenError ? (err.file ?? null) : null,
+            message: `${fw}: ${err instanceof Error ? err.message : err}`,
+            remedy: 'fix the template',
+          });
         }
       }
     }
@@ -165,14 +231,30 @@ function checkDefinition(mod: LoadedModule): Problem[] {
   }
 
   for (const [key, rel] of Object.entries(mod.def.documentation)) {
-    if (!fs.existsSync(path.join(mod.root, rel))) problems.push({ check: 'documentation', file: rel, message: `documentation.${key}: ${rel} does not exist`, remedy: 'write it or fix the documentation map' });
+    if (!fs.existsSync(path.join(mod.root, rel)))
+      problems.push({
+        check: 'documentation',
+        file: rel,
+        message: `documentation.${key}: ${rel} does not exist`,
+        remedy: 'write it or fix the documentation map',
+      });
   }
   const entry = mod.def.changelog.find((c) => c.version === mod.def.version);
   if (!entry) {
-    problems.push({ check: 'changelog', file: mod.shown, message: `the changelog has no entry for ${mod.def.version}`, remedy: `add one under changelog: in ${mod.shown}` });
+    problems.push({
+      check: 'changelog',
+      file: mod.shown,
+      message: `the changelog has no entry for ${mod.def.version}`,
+      remedy: `add one under changelog: in ${mod.shown}`,
+    });
   } else if (/^\s*TODO\b/.test(entry.summary) || entry.summary.trim() === '') {
     // the stub --bump writes: a release says what changed
-    problems.push({ check: 'changelog', file: mod.shown, message: `the changelog entry for ${mod.def.version} is still a stub ("${entry.summary}")`, remedy: `describe what changed in ${mod.def.version} under changelog: in ${mod.shown}, then: gen modules vet ${mod.def.name} --record` });
+    problems.push({
+      check: 'changelog',
+      file: mod.shown,
+      message: `the changelog entry for ${mod.def.version} is still a stub ("${entry.summary}")`,
+      remedy: `describe what changed in ${mod.def.version} under changelog: in ${mod.shown}, then: gen modules vet ${mod.def.name} --record`,
+    });
   }
   return problems;
 }
@@ -187,7 +269,17 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
     mod = loadModule(name);
   } catch (err) {
     if (err instanceof GenError) {
-      return { schemaVersion: 1, command: 'vet', module: name, version: null, hash: null, ok: false, bumped: null, recorded: false, problems: [{ check: 'schema', file: err.file ?? null, message: err.message, remedy: err.hint ?? 'fix module.yaml' }] };
+      return {
+        schemaVersion: 1,
+        command: 'vet',
+        module: name,
+        version: null,
+        hash: null,
+        ok: false,
+        bumped: null,
+        recorded: false,
+        problems: [{ check: 'schema', file: err.file ?? null, message: err.message, remedy: err.hint ?? 'fix module.yaml' }],
+      };
     }
     throw err;
   }
@@ -198,12 +290,18 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
 
   if (opts.bump) {
     if (drift.status === 'ok') {
-      throw new UsageError(`${name} ${mod.def.version}: nothing changed since it was recorded; no bump needed`, { hint: 'Bump only when the module content changed.' });
+      throw new UsageError(`${name} ${mod.def.version}: nothing changed since it was recorded; no bump needed`, {
+        hint: 'Bump only when the module content changed.',
+      });
     }
     const next = semver.inc(mod.def.version, opts.bump)!;
     const taken = readState(mod).versions[next];
     if (taken !== undefined) {
-      throw new UsageError(`${name} ${next} is already recorded (${taken}); a released version's content never changes`, { file: mod.shown, field: 'version', hint: `Bump further: gen modules vet ${name} --bump ${opts.bump === 'patch' ? 'minor' : 'major'}` });
+      throw new UsageError(`${name} ${next} is already recorded (${taken}); a released version's content never changes`, {
+        file: mod.shown,
+        field: 'version',
+        hint: `Bump further: gen modules vet ${name} --bump ${opts.bump === 'patch' ? 'minor' : 'major'}`,
+      });
     }
     if (problems.length === 0) {
       bumpVersion(mod, next);
@@ -246,5 +344,15 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
       remedy: `gen modules vet ${name} --record   (the content is unchanged: no bump needed)`,
     });
   }
-  return { schemaVersion: 1, command: 'vet', module: name, version: mod.def.version, hash: drift.hash, ok: problems.length === 0, bumped, recorded, problems };
+  return {
+    schemaVersion: 1,
+    command: 'vet',
+    module: name,
+    version: mod.def.version,
+    hash: drift.hash,
+    ok: problems.length === 0,
+    bumped,
+    recorded,
+    problems,
+  };
 }

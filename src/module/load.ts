@@ -8,7 +8,6 @@ import { catalogueSchema, moduleSchema, type Catalogue, type ModuleDef } from '.
 
 export { catalogueRoot } from './recorded.js';
 
-
 function formatPath(p: PropertyKey[]): string {
   let out = '';
   for (const seg of p) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${String(seg)}` : String(seg);
@@ -21,12 +20,18 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new UsageError(`${shown}: file not found`, { file: shown, hint: 'Check the path, or set GEN_CATALOGUE to the folder that holds the catalogue module.yaml.' });
+    throw new UsageError(`${shown}: file not found`, {
+      file: shown,
+      hint: 'Check the path, or set GEN_CATALOGUE to the folder that holds the catalogue module.yaml.',
+    });
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new UsageError(`${shown}: invalid YAML: ${e.message.split('\n')[0]}`, { file: shown, hint: 'Fix the YAML syntax at the reported line.' });
+    throw new UsageError(`${shown}: invalid YAML: ${e.message.split('\n')[0]}`, {
+      file: shown,
+      hint: 'Fix the YAML syntax at the reported line.',
+    });
   }
   const result = schema.safeParse(doc.toJS());
   if (!result.success) {
@@ -76,7 +81,10 @@ export function loadModule(name: string, root = catalogueRoot()): LoadedModule {
   const file = path.join(root, entry.path);
   const def = readYaml(file, moduleSchema, entry.path);
   if (def.name !== name) {
-    throw new UsageError(`${entry.path}: field 'name': expected '${name}' (the catalogue's name for it), found '${def.name}'`, { file: entry.path, field: 'name' });
+    throw new UsageError(`${entry.path}: field 'name': expected '${name}' (the catalogue's name for it), found '${def.name}'`, {
+      file: entry.path,
+      field: 'name',
+    });
   }
   return { def, file, shown: entry.path, root, templatesDir: path.join(root, def.templates) };
 }

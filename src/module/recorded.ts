@@ -25,7 +25,13 @@ export function catalogueRoot(): string {
 export function isPlainCatalogue(raw: unknown): raw is Catalogue {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
   const c = raw as Record<string, unknown>;
-  if (Object.keys(c).some((k) => k !== 'catalogue' && k !== 'modules') || c.catalogue !== 1 || !Array.isArray(c.modules) || c.modules.length === 0) return false;
+  if (
+    Object.keys(c).some((k) => k !== 'catalogue' && k !== 'modules') ||
+    c.catalogue !== 1 ||
+    !Array.isArray(c.modules) ||
+    c.modules.length === 0
+  )
+    return false;
   return c.modules.every((m: unknown) => {
     if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
     const e = m as Record<string, unknown>;

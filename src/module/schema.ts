@@ -6,21 +6,34 @@ const relPath = z.string().min(1).refine(isRelPath, 'a relative path without "..
 
 export const catalogueSchema = z.strictObject({
   catalogue: z.literal(1),
-  modules: z
-    .array(z.strictObject({ name: z.string().regex(NAME), path: relPath, summary: z.string().optional() }))
-    .min(1),
+  modules: z.array(z.strictObject({ name: z.string().regex(NAME), path: relPath, summary: z.string().optional() })).min(1),
 });
 export type Catalogue = z.infer<typeof catalogueSchema>;
 
 const variableBase = {
   description: z.string().optional(),
-  override: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+  override: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/)
+    .optional(),
   secret: z.boolean().optional(),
 };
 export const variableSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...variableBase, type: z.literal('string'), default: z.string().nullable(), pattern: z.string().optional() }),
-  z.strictObject({ ...variableBase, type: z.literal('integer'), default: z.number().int().nullable(), min: z.number().optional(), max: z.number().optional() }),
-  z.strictObject({ ...variableBase, type: z.literal('number'), default: z.number().nullable(), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({
+    ...variableBase,
+    type: z.literal('integer'),
+    default: z.number().int().nullable(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  z.strictObject({
+    ...variableBase,
+    type: z.literal('number'),
+    default: z.number().nullable(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
   z.strictObject({ ...variableBase, type: z.literal('boolean'), default: z.boolean().nullable() }),
 ]);
 export type VariableDef = z.infer<typeof variableSchema>;
@@ -70,7 +83,11 @@ export const moduleSchema = z
     for (const [fw, def] of Object.entries(m.frameworks)) {
       def.snippets.forEach((id, i) => {
         if (!(id in m.snippets)) {
-          ctx.addIssue({ code: 'custom', path: ['frameworks', fw, 'snippets', i], message: `unknown snippet '${id}'; expected one of: ${Object.keys(m.snippets).join(', ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['frameworks', fw, 'snippets', i],
+            message: `unknown snippet '${id}'; expected one of: ${Object.keys(m.snippets).join(', ')}`,
+          });
         }
       });
     }

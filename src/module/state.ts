@@ -48,8 +48,16 @@ export function readState(mod: Pick<LoadedModule, 'file'>): ModuleState {
 
 export function writeState(mod: LoadedModule, state: ModuleState): void {
   const sorted = Object.fromEntries(Object.entries(state.versions).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
-  const byVersion = <T>(m: Record<string, T> | undefined) => Object.fromEntries(Object.entries(m ?? {}).filter(([v]) => v in sorted).sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })));
-  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted, digests: byVersion(state.digests), definitions: byVersion(state.definitions) }, null, 2) + '\n');
+  const byVersion = <T>(m: Record<string, T> | undefined) =>
+    Object.fromEntries(
+      Object.entries(m ?? {})
+        .filter(([v]) => v in sorted)
+        .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })),
+    );
+  fs.writeFileSync(
+    statePath(mod),
+    JSON.stringify({ versions: sorted, digests: byVersion(state.digests), definitions: byVersion(state.definitions) }, null, 2) + '\n',
+  );
 }
 
 /** Records the current content hash and template digests as those of the current version. */
@@ -79,7 +87,12 @@ export function currentDefinition(mod: LoadedModule): RecordedDefinition {
 export function definitionIsCurrent(mod: LoadedModule): boolean {
   const recorded = readState(mod).definitions?.[mod.def.version];
   const now = currentDefinition(mod);
-  return recorded !== undefined && recorded.source === now.source && recorded.generator === now.generator && JSON.stringify(recorded.def) === JSON.stringify(now.def);
+  return (
+    recorded !== undefined &&
+    recorded.source === now.source &&
+    recorded.generator === now.generator &&
+    JSON.stringify(recorded.def) === JSON.stringify(now.def)
+  );
 }
 
 /** sha256 of every template file's raw bytes (what a verbatim vendor file is a copy of). */
@@ -123,9 +136,7 @@ export function moduleContentHash(mod: LoadedModule): string {
 }
 
 export type DriftStatus =
-  | { status: 'ok'; hash: string }
-  | { status: 'unrecorded'; hash: string }
-  | { status: 'drift'; hash: string; recorded: string };
+  { status: 'ok'; hash: string } | { status: 'unrecorded'; hash: string } | { status: 'drift'; hash: string; recorded: string };
 
 export function checkDrift(mod: LoadedModule): DriftStatus {
   const hash = moduleContentHash(mod);

@@ -13,14 +13,22 @@
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const INT = /^-?(?:0|[1-9][0-9]{0,14})$/;
 /** Plain scalars the YAML 1.2 core schema reads as numbers other than plain integers (left to `yaml`). */
-const OTHER_NUMBER = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0o[0-7]+|0x[0-9a-fA-F]+)$/;
+const OTHER_NUMBER =
+  /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|0o[0-7]+|0x[0-9a-fA-F]+)$/;
 /**
  * A plain scalar that is a string in block context: no indicator first (`-` only before a non-space), no `: ` or
  * ` #` inside, no `:` at the end, no control characters, no space at either end.
  */
 const PLAIN = /^(?![-?:,[\]{}#&*!|>'"%@`\s]|-\s|-$)(?!.*(?:: | #|:$|\s$))[^\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]+$/u;
 const NULLS = new Set(['~', 'null', 'Null', 'NULL']);
-const BOOLS = new Map([['true', true], ['True', true], ['TRUE', true], ['false', false], ['False', false], ['FALSE', false]]);
+const BOOLS = new Map([
+  ['true', true],
+  ['True', true],
+  ['TRUE', true],
+  ['false', false],
+  ['False', false],
+  ['FALSE', false],
+]);
 
 /** Marks "outside the subset": thrown inside, turned into `undefined` at the top. */
 const OUT = Symbol('outside the subset');
@@ -133,7 +141,8 @@ export function parsePlainYaml(text: string): unknown {
     const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     const body = l.trimStart();
     if (body === '' || body[0] === '#') continue;
-    if (l.includes('\t') || l.includes(' #') || l.endsWith(' ') || body.startsWith('---') || body.startsWith('...') || body[0] === '%') return undefined;
+    if (l.includes('\t') || l.includes(' #') || l.endsWith(' ') || body.startsWith('---') || body.startsWith('...') || body[0] === '%')
+      return undefined;
     lines.push({ indent: l.length - body.length, text: body });
   }
   if (lines.length === 0) return undefined;

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir } from '../helpers/cli.js';
+import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP } from '../helpers.js';
 
 const FRAMEWORKS = ['fastapi', 'nestjs', 'fastify'] as const;
-const SNAP = '.rapidkit/vendor/redis/1.0.0';
+const SNAP = REDIS_SNAP;
 
 let info: any;
 beforeAll(async () => {
@@ -114,54 +114,97 @@ test('unknown framework: exact message, exit 2, nothing written', async () => {
 
 describe('overrides', () => {
   const cases: Array<[string, string, (env: string, vendorDiff: string) => void]> = [
-    ['RAPIDKIT_REDIS_FORCE_URL', 'redis://cache.example.internal:6390/3', (env, v) => {
-      expect(env).toContain('REDIS_URL=redis://cache.example.internal:6390/3');
-      expect(v).toContain('cache.example.internal');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_HOST', 'redis.internal', (env, v) => {
-      expect(env).toContain('REDIS_URL=redis://redis.internal:6379/0');
-      expect(v).toContain('redis.internal');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_PORT', '6390', (env, v) => {
-      expect(env).toContain('REDIS_URL=redis://localhost:6390/0');
-      expect(v).toContain('6390');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_DB', '4', (env, v) => {
-      expect(env).toContain('REDIS_URL=redis://localhost:6379/4');
-      expect(v).toContain('localhost:6379/4');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_TLS', 'yes', (env, v) => {
-      expect(env).toContain('REDIS_URL=rediss://localhost:6379/0');
-      expect(v).toContain('rediss://');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_PRECONNECT', 'on', (env, v) => {
-      expect(env).toContain('REDIS_PRECONNECT=true');
-      expect(v).not.toBe('');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_RETRIES', '7', (env, v) => {
-      expect(env).toContain('REDIS_RETRIES=7');
-      expect(v).toContain('7');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_BACKOFF', '250ms', (env, v) => {
-      expect(env).toContain('REDIS_BACKOFF=0.25');
-      expect(v).toContain('0.25');
-    }],
-    ['RAPIDKIT_REDIS_FORCE_TTL', '77', (env, v) => {
-      expect(env).toContain('CACHE_TTL=77');
-      expect(v).toContain('77');
-    }],
-    ['RAPIDKIT_REDIS_PROJECT_NAME', 'Shop API', (env, v) => {
-      expect(env).toContain('REDIS_KEY_PREFIX=shop-api:');
-      expect(v).toContain('shop-api');
-      expect(v).toContain('Shop API');
-    }],
+    [
+      'RAPIDKIT_REDIS_FORCE_URL',
+      'redis://cache.example.internal:6390/3',
+      (env, v) => {
+        expect(env).toContain('REDIS_URL=redis://cache.example.internal:6390/3');
+        expect(v).toContain('cache.example.internal');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_HOST',
+      'redis.internal',
+      (env, v) => {
+        expect(env).toContain('REDIS_URL=redis://redis.internal:6379/0');
+        expect(v).toContain('redis.internal');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_PORT',
+      '6390',
+      (env, v) => {
+        expect(env).toContain('REDIS_URL=redis://localhost:6390/0');
+        expect(v).toContain('6390');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_DB',
+      '4',
+      (env, v) => {
+        expect(env).toContain('REDIS_URL=redis://localhost:6379/4');
+        expect(v).toContain('localhost:6379/4');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_TLS',
+      'yes',
+      (env, v) => {
+        expect(env).toContain('REDIS_URL=rediss://localhost:6379/0');
+        expect(v).toContain('rediss://');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_PRECONNECT',
+      'on',
+      (env, v) => {
+        expect(env).toContain('REDIS_PRECONNECT=true');
+        expect(v).not.toBe('');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_RETRIES',
+      '7',
+      (env, v) => {
+        expect(env).toContain('REDIS_RETRIES=7');
+        expect(v).toContain('7');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_BACKOFF',
+      '250ms',
+      (env, v) => {
+        expect(env).toContain('REDIS_BACKOFF=0.25');
+        expect(v).toContain('0.25');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_FORCE_TTL',
+      '77',
+      (env, v) => {
+        expect(env).toContain('CACHE_TTL=77');
+        expect(v).toContain('77');
+      },
+    ],
+    [
+      'RAPIDKIT_REDIS_PROJECT_NAME',
+      'Shop API',
+      (env, v) => {
+        expect(env).toContain('REDIS_KEY_PREFIX=shop-api:');
+        expect(v).toContain('shop-api');
+        expect(v).toContain('Shop API');
+      },
+    ],
   ];
 
   /** The vendored files that differ from a default rendering, concatenated. */
   function vendorDiff(base: string, project: string): string {
     const a = snapshotTree(path.join(base, SNAP));
     const b = snapshotTree(path.join(project, SNAP));
-    return [...b.entries()].filter(([p, e]) => a.get(p)?.sha !== e.sha).map(([p]) => read(project, `${SNAP}/${p}`)).join('\n');
+    return [...b.entries()]
+      .filter(([p, e]) => a.get(p)?.sha !== e.sha)
+      .map(([p]) => read(project, `${SNAP}/${p}`))
+      .join('\n');
   }
 
   test.each(FRAMEWORKS)('every FORCE_* and PROJECT_NAME override reaches the vendored defaults and .env.example (%s)', async (fw) => {
@@ -238,9 +281,24 @@ describe('extra snippet hook', () => {
     for (const [label, env, msg, prepare] of [
       ['missing', { RAPIDKIT_REDIS_EXTRA_SNIPPET: '/nonexistent/x.md' }, 'does not exist', null],
       ['dotdot', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: '../escape.md' }, 'is outside the project', null],
-      ['nested-dotdot', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'a/../../escape.md' }, 'is outside the project', null],
-      ['absolute', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: path.join(outside, 'x.md') }, 'is outside the project', null],
-      ['symlink', { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'linked/x.md' }, 'goes through a symlink', (p: string) => fs.symlinkSync(outside, path.join(p, 'linked'))],
+      [
+        'nested-dotdot',
+        { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'a/../../escape.md' },
+        'is outside the project',
+        null,
+      ],
+      [
+        'absolute',
+        { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: path.join(outside, 'x.md') },
+        'is outside the project',
+        null,
+      ],
+      [
+        'symlink',
+        { RAPIDKIT_REDIS_EXTRA_SNIPPET: src, RAPIDKIT_REDIS_EXTRA_SNIPPET_DEST: 'linked/x.md' },
+        'goes through a symlink',
+        (p: string) => fs.symlinkSync(outside, path.join(p, 'linked')),
+      ],
     ] as const) {
       const project = copyExample('fastapi', `extra-${label}`);
       if (prepare) prepare(project);
@@ -261,12 +319,23 @@ test('malformed module.yaml: names the file and the field path, exit 2, nothing 
   const project = copyExample('fastapi', 'malformed');
   const before = snapshotTree(project);
 
-  fs.writeFileSync(file, read(cat, 'modules/redis/module.yaml').replace(/(\n {4}wrappers:\n {6}- \{ template: [^,]+, )path: app\/redis_cache\.py \}/, '$1path: 42 }'));
+  fs.writeFileSync(
+    file,
+    read(cat, 'modules/redis/module.yaml').replace(
+      /(\n {4}wrappers:\n {6}- \{ template: [^,]+, )path: app\/redis_cache\.py \}/,
+      '$1path: 42 }',
+    ),
+  );
   let r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain("modules/redis/module.yaml: field 'frameworks.fastapi.wrappers[0].path': expected string");
 
-  fs.writeFileSync(file, read(cat, 'modules/redis/module.yaml').replace('path: 42 }', 'path: app/redis_cache.py }').replace('version: 1.0.0\n', 'version: one\n'));
+  fs.writeFileSync(
+    file,
+    read(cat, 'modules/redis/module.yaml')
+      .replace('path: 42 }', 'path: app/redis_cache.py }')
+      .replace('version: 1.0.0\n', 'version: one\n'),
+  );
   r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain("field 'version': expected a semantic version like 1.2.3");
@@ -341,7 +410,9 @@ test('a password override goes only into .env: never into source, .env.example, 
   expect(r.code).toBe(0);
   expect(read(project, '.env')).toContain(`REDIS_PASSWORD=${secret}`);
   expect(r.stdout + r.stderr).not.toContain(secret);
-  const diff = await runGen(['add', 'module', 'redis', '--project', project, '--diff', '--set', 'cache_ttl=5'], { env: { RAPIDKIT_REDIS_FORCE_PASSWORD: secret } });
+  const diff = await runGen(['add', 'module', 'redis', '--project', project, '--diff', '--set', 'cache_ttl=5'], {
+    env: { RAPIDKIT_REDIS_FORCE_PASSWORD: secret },
+  });
   expect(diff.stdout + diff.stderr).not.toContain(secret);
   for (const [p] of snapshotTree(project)) {
     if (p === '.env') continue;
@@ -362,15 +433,26 @@ test('help and version answer without loading commands', async () => {
   expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   const h = await runGen(['add', 'module', '--help']);
   expect(h.code).toBe(0);
-  for (const flag of ['--framework', '--project', '--dry-run', '--diff', '--json', '--yes', '--force', '--set']) expect(h.stdout).toContain(flag);
+  for (const flag of ['--framework', '--project', '--dry-run', '--diff', '--json', '--yes', '--force', '--set'])
+    expect(h.stdout).toContain(flag);
   const list = await runGen(['modules', 'list', '--json']);
-  expect(JSON.parse(list.stdout).modules[0]).toMatchObject({ name: 'redis', version: '1.0.0', frameworks: ['fastapi', 'nestjs', 'fastify'] });
+  expect(JSON.parse(list.stdout).modules[0]).toMatchObject({
+    name: 'redis',
+    version: '1.0.0',
+    frameworks: ['fastapi', 'nestjs', 'fastify'],
+  });
 });
 
 test('without anchors the wiring is not guessed: the summary prints the exact manual steps', async () => {
   const project = copyExample('fastapi', 'no-anchor');
   const main = path.join(project, 'main.py');
-  fs.writeFileSync(main, read(project, 'main.py').split('\n').filter((l) => !l.includes('<<<gen:')).join('\n'));
+  fs.writeFileSync(
+    main,
+    read(project, 'main.py')
+      .split('\n')
+      .filter((l) => !l.includes('<<<gen:'))
+      .join('\n'),
+  );
   const before = read(project, 'main.py');
   const r = await addJson(project);
   expect(r.code).toBe(0);
@@ -390,7 +472,10 @@ test('framework detection: pyproject.toml, package.json with @nestjs/core, with 
     [{ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["fastapi>=0.100"]\n' }, 'fastapi'],
     [{ 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0"}}' }, 'nestjs'],
     [{ 'package.json': '{"dependencies": {"fastify": "^5.0.0"}}' }, 'fastify'],
-    [{ 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0", "@nestjs/platform-fastify": "^11.0.0", "fastify": "^5.0.0"}}' }, 'nestjs'],
+    [
+      { 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0", "@nestjs/platform-fastify": "^11.0.0", "fastify": "^5.0.0"}}' },
+      'nestjs',
+    ],
   ];
   for (const [files, expected] of cases) {
     const dir = tempDir('detect');
@@ -405,7 +490,11 @@ test('re-running add keeps the options recorded in the lock, and the password in
   const secret = 'Keep-Me-S3cret-99';
   const project = copyExample('fastapi', 'rerun');
   fs.writeFileSync(path.join(project, '.env'), 'APP=1\n');
-  const first = await addJson(project, [], { RAPIDKIT_REDIS_FORCE_TTL: '77', RAPIDKIT_REDIS_FORCE_PASSWORD: secret, RAPIDKIT_REDIS_PROJECT_NAME: 'Shop API' });
+  const first = await addJson(project, [], {
+    RAPIDKIT_REDIS_FORCE_TTL: '77',
+    RAPIDKIT_REDIS_FORCE_PASSWORD: secret,
+    RAPIDKIT_REDIS_PROJECT_NAME: 'Shop API',
+  });
   expect(first.code).toBe(0);
   const before = snapshotTree(project);
   const again = await addJson(project); // no overrides this time: nothing may revert or be lost

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lockReportSchema, lockSchema, verifyReportSchema, vetAllReportSchema, vetReportSchema } from '../../src/lock/schema.js';
 import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
-import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir } from '../helpers/cli.js';
+import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP } from '../helpers.js';
 
-const SNAP = '.rapidkit/vendor/redis/1.0.0';
+const SNAP = REDIS_SNAP;
 const LOCK = '.rapidkit/modules.lock.yaml';
 
 async function verify(project: string, extra: string[] = []) {
@@ -84,7 +84,9 @@ test('a deleted file, an extra file, and a pinned version missing on disk fail',
   fs.writeFileSync(wrapper, fs.readFileSync(wrapper, 'utf8').replace('VENDOR_VERSION = "1.0.0"', 'VENDOR_VERSION = "9.9.9"'));
   v = await verify(project);
   expect(v.code).toBe(1);
-  expect(v.report.problems).toContainEqual(expect.objectContaining({ path: 'app/redis_cache.py', status: 'pinned-missing', expected: '9.9.9' }));
+  expect(v.report.problems).toContainEqual(
+    expect.objectContaining({ path: 'app/redis_cache.py', status: 'pinned-missing', expected: '9.9.9' }),
+  );
   expect(v.report.problems.find((p) => p.status === 'pinned-missing')!.message).toContain('.rapidkit/vendor/redis/9.9.9');
 });
 
@@ -119,7 +121,9 @@ test('drift: a vendored file rewritten together with its lock line (and even the
   // the lock line alone: the lock's own aggregate digest no longer matches its lines
   let v = await verify(project);
   expect(v.code).toBe(1);
-  expect(v.report.problems).toContainEqual(expect.objectContaining({ path: LOCK, class: 'module', status: 'changed', expected: original.digest }));
+  expect(v.report.problems).toContainEqual(
+    expect.objectContaining({ path: LOCK, class: 'module', status: 'changed', expected: original.digest }),
+  );
   expect(v.report.problems.some((p) => p.class === 'vendor' && p.status === 'changed')).toBe(false); // the re-hash alone is fooled
   // a forger who also recomputes the digest: regeneration from the lock's options still disagrees
   const files = new Map(original.files);
@@ -140,12 +144,17 @@ test('the lock and every output hold no secret', async () => {
   const r = await addJson(project, [], { RAPIDKIT_REDIS_FORCE_PASSWORD: secret });
   outputs.push(r.stdout, r.stderr);
   expect(r.code).toBe(0);
-  for (const args of [['modules', 'verify-all', '--project', project], ['modules', 'verify-all', '--project', project, '--json'], ['modules', 'lock', '--project', project, '--overwrite', '--json']]) {
+  for (const args of [
+    ['modules', 'verify-all', '--project', project],
+    ['modules', 'verify-all', '--project', project, '--json'],
+    ['modules', 'lock', '--project', project, '--overwrite', '--json'],
+  ]) {
     const o = await runGen(args, { env: { RAPIDKIT_REDIS_FORCE_PASSWORD: secret } });
     outputs.push(o.stdout, o.stderr);
   }
   for (const o of outputs) expect(o).not.toContain(secret);
-  for (const [p] of snapshotTree(project)) if (p !== '.env') expect(fs.readFileSync(path.join(project, p), 'utf8'), p).not.toContain(secret);
+  for (const [p] of snapshotTree(project))
+    if (p !== '.env') expect(fs.readFileSync(path.join(project, p), 'utf8'), p).not.toContain(secret);
   const lock = fs.readFileSync(path.join(project, LOCK), 'utf8');
   expect(lock).toContain('env: REDIS_PASSWORD');
   expect(lock).not.toContain('env:\n'); // the .env block (which holds the secret) is not hashed into the lock
@@ -168,7 +177,8 @@ test('gen modules lock: refuses an existing lock without --overwrite; rebuilds t
 describe('vet and version drift of the module definition', () => {
   function catalogueCopy(): string {
     const cat = tempDir('vet-cat');
-    for (const p of ['module.yaml', 'modules', 'templates', 'docs']) fs.cpSync(path.join(REPO, p), path.join(cat, p), { recursive: true, filter: (s) => !s.includes('node_modules') });
+    for (const p of ['module.yaml', 'modules', 'templates', 'docs'])
+      fs.cpSync(path.join(REPO, p), path.join(cat, p), { recursive: true, filter: (s) => !s.includes('node_modules') });
     fs.rmSync(path.join(cat, 'modules/redis/.module-state.json'), { force: true });
     return cat;
   }
@@ -189,7 +199,9 @@ describe('vet and version drift of the module definition', () => {
     const vet = await runGen(['modules', 'vet', 'redis', '--json'], { env });
     expect(vet.code).toBe(1);
     const report = vetReportSchema.parse(JSON.parse(vet.stdout));
-    expect(report.problems).toContainEqual(expect.objectContaining({ check: 'version', remedy: expect.stringContaining('gen modules vet redis --bump patch') }));
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ check: 'version', remedy: expect.stringContaining('gen modules vet redis --bump patch') }),
+    );
     const project = copyExample('fastapi', 'vet-add');
     const before = snapshotTree(project);
     const add = await runGen(['add', 'module', 'redis', '--project', project], { env });
@@ -218,7 +230,9 @@ describe('vet and version drift of the module definition', () => {
     const r = await runGen(['modules', 'vet', 'redis', '--json'], { env: { GEN_CATALOGUE: cat } });
     expect(r.code).toBe(1);
     const report = vetReportSchema.parse(JSON.parse(r.stdout));
-    expect(report.problems).toContainEqual(expect.objectContaining({ check: 'variables', message: expect.stringContaining("'vars.colour'") }));
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ check: 'variables', message: expect.stringContaining("'vars.colour'") }),
+    );
     expect(report.problems).toContainEqual(expect.objectContaining({ check: 'documentation', file: 'docs/cache-contract.md' }));
   });
 });

@@ -13,7 +13,7 @@ import { splitFileBlocks, vendorPaths } from '../../src/lock/scan.js';
 import { lockSchema } from '../../src/lock/schema.js';
 import { loadModule } from '../../src/module/load.js';
 import { templateDigests } from '../../src/module/state.js';
-import { REPO, tempDir } from '../helpers/cli.js';
+import { REPO, tempDir } from '../helpers.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -110,7 +110,12 @@ describe('regeneration from a release record', () => {
     const mod = loadModule('redis', REPO);
     const digests = templateDigests(mod);
     for (const fw of Object.keys(mod.def.frameworks)) {
-      const options = resolveOptions({ def: mod.def, projectDir: path.join(REPO, 'examples', fw), sets: ['cache_ttl=90', 'redis_password=x'], env: {} });
+      const options = resolveOptions({
+        def: mod.def,
+        projectDir: path.join(REPO, 'examples', fw),
+        sets: ['cache_ttl=90', 'redis_password=x'],
+        env: {},
+      });
       const rendered = new Map(renderModuleFiles(mod, fw, options).map((f) => [f.path, { kind: f.kind, sha256: sha(f.content) }]));
       const fromRelease = regenerateFromRelease(mod, fw, options, digests);
       expect(new Map([...fromRelease].map(([p, r]) => [p, { kind: r.kind, sha256: r.sha256 }])), fw).toEqual(rendered);

@@ -6,8 +6,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
 import { lockReportSchema, lockSchema } from '../../src/lock/schema.js';
-import { listAll } from '../helpers/cli.js';
-import { addTiny, gen, LOCK, TINY_SNAP, tinyCatalogue, tinyProject, verifyJson } from './helpers.js';
+import { listAll, addTiny, gen, LOCK, TINY_SNAP, tinyCatalogue, tinyProject, verifyJson } from '../helpers.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -21,14 +20,21 @@ describe('the lock written by add', () => {
     const lock = lockSchema.parse(readLock(project));
     const entry = lock.modules.tiny!;
     expect(entry).toMatchObject({ version: '1.0.0', framework: 'plain', generator: expect.any(String) });
-    expect(entry.options).toEqual({ api_token: { secret: true, env: 'API_TOKEN' }, greeting: 'hi there', project_name: path.basename(project) });
+    expect(entry.options).toEqual({
+      api_token: { secret: true, env: 'API_TOKEN' },
+      greeting: 'hi there',
+      project_name: path.basename(project),
+    });
     const state = JSON.parse(fs.readFileSync(path.join(cat, 'modules/tiny/.module-state.json'), 'utf8'));
     expect(entry.templates).toBe(state.versions['1.0.0']);
 
     // every file of the snapshot is a vendor entry with the sha256 of its bytes, and nothing else is
     const snapshot = listAll(path.join(project, TINY_SNAP)).map((p) => `${TINY_SNAP}/${p}`);
-    expect(snapshot).toEqual(['_gen.json', '_pristine/src/tiny.js', 'runtime/config.js', 'runtime/core.js', 'runtime/lib/util.js'].map((p) => `${TINY_SNAP}/${p}`));
-    for (const p of snapshot) expect(entry.files.get(p), p).toEqual({ class: 'vendor', sha256: sha(fs.readFileSync(path.join(project, p))) });
+    expect(snapshot).toEqual(
+      ['_gen.json', '_pristine/src/tiny.js', 'runtime/config.js', 'runtime/core.js', 'runtime/lib/util.js'].map((p) => `${TINY_SNAP}/${p}`),
+    );
+    for (const p of snapshot)
+      expect(entry.files.get(p), p).toEqual({ class: 'vendor', sha256: sha(fs.readFileSync(path.join(project, p))) });
     expect(entry.files.get('src/tiny.js')).toEqual({ class: 'wrapper', sha256: sha(fs.readFileSync(path.join(project, 'src/tiny.js'))) });
     // the pristine copy is gen's rendering of the wrapper: the base of a later 3-way merge
     expect(entry.files.get(`${TINY_SNAP}/_pristine/src/tiny.js`)!.sha256).toBe(entry.files.get('src/tiny.js')!.sha256);
@@ -58,7 +64,8 @@ describe('the lock written by add', () => {
     expect(fs.existsSync(path.join(project, LOCK))).toBe(false);
     await addTiny(cat, project);
     const before = fs.readFileSync(path.join(project, LOCK));
-    for (const after of ['0', '1', '2', '3']) { // retries=9 changes config.js, _gen.json, README.md and the lock
+    for (const after of ['0', '1', '2', '3']) {
+      // retries=9 changes config.js, _gen.json, README.md and the lock
       const r = await gen(cat, ['add', 'module', 'tiny', '--project', project, '--set', 'retries=9'], { GEN_FAULT_AFTER: after });
       expect(r.code, after).not.toBe(0);
       expect(fs.readFileSync(path.join(project, LOCK)).equals(before), after).toBe(true);
@@ -102,7 +109,13 @@ describe('verify-all', () => {
     await addTiny(cat, project);
     const v = await verifyJson(cat, project);
     expect(v.code).toBe(0);
-    expect(v.report).toMatchObject({ ok: true, problems: [], modified: [], info: [], modules: [{ name: 'tiny', version: '1.0.0', framework: 'plain', latest: '1.0.0', files: 7, regenerated: true, ok: true }] });
+    expect(v.report).toMatchObject({
+      ok: true,
+      problems: [],
+      modified: [],
+      info: [],
+      modules: [{ name: 'tiny', version: '1.0.0', framework: 'plain', latest: '1.0.0', files: 7, regenerated: true, ok: true }],
+    });
     const t = await gen(cat, ['modules', 'verify-all', '--project', project]);
     expect(t.code).toBe(0);
     expect(t.stdout).toContain('ok   tiny 1.0.0 (plain): 7 files checked, regenerated from the lock');
@@ -126,7 +139,17 @@ describe('verify-all', () => {
       expect(v.code, rel).toBe(1);
       expect(v.report.ok).toBe(false);
       expect(v.report.problems, rel).toEqual([
-        { module: 'tiny', path: rel, class: 'vendor', status: 'changed', expected: lock.files.get(rel)!.sha256, actual: sha(changed), message: expect.stringContaining(rel), remedy: expect.stringContaining('gen add module tiny'), fails: true },
+        {
+          module: 'tiny',
+          path: rel,
+          class: 'vendor',
+          status: 'changed',
+          expected: lock.files.get(rel)!.sha256,
+          actual: sha(changed),
+          message: expect.stringContaining(rel),
+          remedy: expect.stringContaining('gen add module tiny'),
+          fails: true,
+        },
       ]);
       const t = await gen(cat, ['modules', 'verify-all', '--project', project]);
       expect(t.code).toBe(1);
@@ -188,7 +211,9 @@ describe('verify-all', () => {
     expect(dev.code).toBe(1);
     expect(dev.report.problems).toContainEqual(expect.objectContaining({ path: 'src/tiny.js', class: 'wrapper', status: 'missing' }));
     expect(dev.report.problems).toContainEqual(expect.objectContaining({ path: util, status: 'missing' }));
-    expect(dev.report.problems).toContainEqual(expect.objectContaining({ path: `${TINY_SNAP}/runtime/lib`, status: 'changed', message: expect.stringContaining('is not a folder') }));
+    expect(dev.report.problems).toContainEqual(
+      expect.objectContaining({ path: `${TINY_SNAP}/runtime/lib`, status: 'changed', message: expect.stringContaining('is not a folder') }),
+    );
     expect(dev.report.problems.some((p) => p.path.includes('/lib/zero'))).toBe(false); // the link is not walked
     fs.rmSync(path.join(project, 'src/tiny.js'));
     fs.rmSync(path.join(project, TINY_SNAP, 'runtime', 'lib'));
@@ -205,7 +230,10 @@ describe('verify-all', () => {
     const project = tinyProject();
     await addTiny(cat, project);
     fs.appendFileSync(path.join(project, 'src/tiny.js'), 'export const mine = 1;\n');
-    fs.writeFileSync(path.join(project, 'README.md'), fs.readFileSync(path.join(project, 'README.md'), 'utf8').replace('retries', 'attempts'));
+    fs.writeFileSync(
+      path.join(project, 'README.md'),
+      fs.readFileSync(path.join(project, 'README.md'), 'utf8').replace('retries', 'attempts'),
+    );
     let v = await verifyJson(cat, project);
     expect(v.code).toBe(0);
     expect(v.report.ok).toBe(true);
@@ -213,7 +241,8 @@ describe('verify-all', () => {
       expect.objectContaining({ path: 'README.md', class: 'snippet', status: 'modified', fails: false }),
       expect.objectContaining({ path: 'src/tiny.js', class: 'wrapper', status: 'modified', fails: false, remedy: null }),
     ]);
-    for (const c of v.report.modified) expect(Object.keys(c)).toEqual(['module', 'path', 'class', 'status', 'expected', 'actual', 'message', 'remedy', 'fails']);
+    for (const c of v.report.modified)
+      expect(Object.keys(c)).toEqual(['module', 'path', 'class', 'status', 'expected', 'actual', 'message', 'remedy', 'fails']);
     const t = await gen(cat, ['modules', 'verify-all', '--project', project]);
     expect(t.stdout).toContain('tiny: wrapper src/tiny.js modified (allowed)');
     expect(t.stdout).toContain('tiny: snippet readme in README.md was edited (allowed)');
@@ -236,16 +265,27 @@ describe('verify-all', () => {
     fs.writeFileSync(wrapper, original.replace('VENDOR_VERSION = "1.0.0"', 'VENDOR_VERSION = "2.0.0"'));
     let v = await verifyJson(cat, project);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toContainEqual(expect.objectContaining({ path: 'src/tiny.js', class: 'wrapper', status: 'pinned-missing', expected: '2.0.0', actual: null, message: expect.stringContaining('.rapidkit/vendor/tiny/2.0.0') }));
+    expect(v.report.problems).toContainEqual(
+      expect.objectContaining({
+        path: 'src/tiny.js',
+        class: 'wrapper',
+        status: 'pinned-missing',
+        expected: '2.0.0',
+        actual: null,
+        message: expect.stringContaining('.rapidkit/vendor/tiny/2.0.0'),
+      }),
+    );
     // the pinned snapshot exists but the lock does not cover it: the code that runs would be unverified
     fs.cpSync(path.join(project, TINY_SNAP), path.join(project, '.rapidkit/vendor/tiny/2.0.0'), { recursive: true });
     v = await verifyJson(cat, project);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toContainEqual(expect.objectContaining({ path: 'src/tiny.js', status: 'drift', expected: '1.0.0', actual: '2.0.0' }));
+    expect(v.report.problems).toContainEqual(
+      expect.objectContaining({ path: 'src/tiny.js', status: 'drift', expected: '1.0.0', actual: '2.0.0' }),
+    );
     expect(v.report.info).toContainEqual(expect.stringContaining('.rapidkit/vendor/tiny/2.0.0 not covered by the lock'));
   });
 
-  test('drift: regeneration from the lock\'s options disagrees with a lock (and snapshot) forged consistently', async () => {
+  test("drift: regeneration from the lock's options disagrees with a lock (and snapshot) forged consistently", async () => {
     const cat = await tinyCatalogue();
     const project = tinyProject();
     await addTiny(cat, project);
@@ -256,10 +296,24 @@ describe('verify-all', () => {
     const files = new Map(lock.files);
     files.set(rel, { class: 'vendor', sha256: sha(forgedContent) });
     const lockFile = path.join(project, LOCK);
-    fs.writeFileSync(lockFile, fs.readFileSync(lockFile, 'utf8').replace(lock.files.get(rel)!.sha256, sha(forgedContent)).replace(lock.digest, aggregateDigest(files)));
+    fs.writeFileSync(
+      lockFile,
+      fs
+        .readFileSync(lockFile, 'utf8')
+        .replace(lock.files.get(rel)!.sha256, sha(forgedContent))
+        .replace(lock.digest, aggregateDigest(files)),
+    );
     const v = await verifyJson(cat, project);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toEqual([expect.objectContaining({ path: rel, class: 'vendor', status: 'drift', expected: sha(forgedContent), actual: lock.files.get(rel)!.sha256 })]);
+    expect(v.report.problems).toEqual([
+      expect.objectContaining({
+        path: rel,
+        class: 'vendor',
+        status: 'drift',
+        expected: sha(forgedContent),
+        actual: lock.files.get(rel)!.sha256,
+      }),
+    ]);
 
     // an option changed in the lock without re-rendering: the snapshot no longer matches what the lock describes
     await addTiny(cat, project); // restores config.js and the lock
@@ -283,7 +337,9 @@ describe('verify-all', () => {
     fs.writeFileSync(lockFile, good.replace(lock.files.get('src/tiny.js')!.sha256 + '  wrapper', `${fake}  wrapper`));
     const v = await verifyJson(cat, project);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toContainEqual(expect.objectContaining({ path: LOCK, class: 'module', status: 'changed', expected: lock.digest }));
+    expect(v.report.problems).toContainEqual(
+      expect.objectContaining({ path: LOCK, class: 'module', status: 'changed', expected: lock.digest }),
+    );
 
     const cases: Array<[string, string, string]> = [
       [good.replace('lockVersion: 1', 'lockVersion: 2'), 'lockVersion', "field 'lockVersion'"],
@@ -316,7 +372,9 @@ describe('verify-all', () => {
     expect(bump.code, bump.stdout).toBe(0);
     const v = await verifyJson(cat, project);
     expect(v.code).toBe(0);
-    expect(v.report.modules).toEqual([expect.objectContaining({ name: 'tiny', version: '1.0.0', latest: '1.1.0', regenerated: false, ok: true })]);
+    expect(v.report.modules).toEqual([
+      expect.objectContaining({ name: 'tiny', version: '1.0.0', latest: '1.1.0', regenerated: false, ok: true }),
+    ]);
     expect(v.report.info).toEqual([expect.stringContaining('tiny: 1.1.0 is available (installed 1.0.0')]);
     const t = await gen(cat, ['modules', 'verify-all', '--project', project]);
     expect(t.code).toBe(0);
@@ -362,7 +420,9 @@ describe('gen modules lock', () => {
     fs.appendFileSync(path.join(project, TINY_SNAP, 'runtime/core.js'), '// tampered\n');
     expect((await gen(cat, ['modules', 'lock', '--project', project, '--overwrite'])).code).toBe(0);
     expect(fs.readFileSync(lockFile, 'utf8')).toBe(original);
-    expect((await verifyJson(cat, project)).report.problems).toEqual([expect.objectContaining({ path: `${TINY_SNAP}/runtime/core.js`, status: 'changed' })]);
+    expect((await verifyJson(cat, project)).report.problems).toEqual([
+      expect.objectContaining({ path: `${TINY_SNAP}/runtime/core.js`, status: 'changed' }),
+    ]);
   });
 
   test('nothing installed, a broken manifest, or a catalogue changed without a bump: usage error (2), nothing written', async () => {

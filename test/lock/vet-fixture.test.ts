@@ -4,27 +4,42 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { templatePaths } from '../../src/lock/vet.js';
 import { vetAllReportSchema, vetReportSchema } from '../../src/lock/schema.js';
-import { snapshotTree } from '../helpers/cli.js';
-import { gen, tinyCatalogue, tinyProject, verifyJson } from './helpers.js';
+import { snapshotTree, gen, tinyCatalogue, tinyProject, verifyJson } from '../helpers.js';
 
 async function vet(cat: string, extra: string[] = []) {
   const r = await gen(cat, ['modules', 'vet', 'tiny', '--json', ...extra]);
   return { ...r, report: vetReportSchema.parse(JSON.parse(r.stdout)) };
 }
 const state = (cat: string) => JSON.parse(fs.readFileSync(path.join(cat, 'modules/tiny/.module-state.json'), 'utf8'));
-const edit = (cat: string, rel: string, fn: (s: string) => string) => fs.writeFileSync(path.join(cat, rel), fn(fs.readFileSync(path.join(cat, rel), 'utf8')));
+const edit = (cat: string, rel: string, fn: (s: string) => string) =>
+  fs.writeFileSync(path.join(cat, rel), fn(fs.readFileSync(path.join(cat, rel), 'utf8')));
 
 describe('recording a version', () => {
   test('an unrecorded version fails with the remedy; --record records it once, with its template digests', async () => {
     const cat = await tinyCatalogue(false);
     let v = await vet(cat);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toEqual([expect.objectContaining({ check: 'version', remedy: 'record it once the module is ready: gen modules vet tiny --record' })]);
+    expect(v.report.problems).toEqual([
+      expect.objectContaining({ check: 'version', remedy: 'record it once the module is ready: gen modules vet tiny --record' }),
+    ]);
     v = await vet(cat, ['--record']);
     expect(v.code).toBe(0);
-    expect(v.report).toMatchObject({ ok: true, recorded: true, bumped: null, version: '1.0.0', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect(v.report).toMatchObject({
+      ok: true,
+      recorded: true,
+      bumped: null,
+      version: '1.0.0',
+      hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
     expect(state(cat).versions).toEqual({ '1.0.0': v.report.hash });
-    expect(Object.keys(state(cat).digests['1.0.0'])).toEqual(['runtime/config.js.hbs', 'runtime/core.js', 'runtime/lib/util.js', 'snippets/env.hbs', 'snippets/readme.md.hbs', 'wrappers/tiny.js.hbs']);
+    expect(Object.keys(state(cat).digests['1.0.0'])).toEqual([
+      'runtime/config.js.hbs',
+      'runtime/core.js',
+      'runtime/lib/util.js',
+      'snippets/env.hbs',
+      'snippets/readme.md.hbs',
+      'wrappers/tiny.js.hbs',
+    ]);
     v = await vet(cat, ['--record']);
     expect(v.report).toMatchObject({ ok: true, recorded: false });
   });
@@ -51,7 +66,14 @@ describe('content changed without a version bump', () => {
     let v = await vet(cat);
     expect(v.code).toBe(1);
     const remedy = 'gen modules vet tiny --bump patch   (or minor/major), then describe the change in the changelog';
-    expect(v.report.problems).toEqual([expect.objectContaining({ check: 'version', file: 'modules/tiny/module.yaml', remedy, message: expect.stringContaining('without a version bump') })]);
+    expect(v.report.problems).toEqual([
+      expect.objectContaining({
+        check: 'version',
+        file: 'modules/tiny/module.yaml',
+        remedy,
+        message: expect.stringContaining('without a version bump'),
+      }),
+    ]);
     expect(v.report.problems[0]!.message).toContain(before.versions['1.0.0']);
     v = await vet(cat, ['--record']);
     expect(v.code).toBe(1);
@@ -71,17 +93,23 @@ describe('content changed without a version bump', () => {
     const yaml = fs.readFileSync(path.join(cat, 'modules/tiny/module.yaml'), 'utf8');
     expect(yaml).toMatch(/^version: 1\.0\.1 # keep this comment$/m);
     expect(yaml).toContain('# Fixture module (test/lock)'); // comments kept
-    expect(yaml).toMatch(/^changelog:\n {2}- version: 1\.0\.1\n {4}date: \d{4}-\d\d-\d\d\n {4}summary: "TODO: describe what changed in 1\.0\.1"\n {2}- version: 1\.0\.0\n/m);
+    expect(yaml).toMatch(
+      /^changelog:\n {2}- version: 1\.0\.1\n {4}date: \d{4}-\d\d-\d\d\n {4}summary: "TODO: describe what changed in 1\.0\.1"\n {2}- version: 1\.0\.0\n/m,
+    );
     expect(state(cat).versions['1.0.0']).toBe(before.versions['1.0.0']); // a released version's hash never changes
     expect(state(cat).versions['1.0.1']).toBe(v.report.hash);
     // the stub must be written before the release is done; describing it is not a content change
     v = await vet(cat);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toEqual([expect.objectContaining({ check: 'changelog', remedy: expect.stringContaining('gen modules vet tiny --record') })]);
+    expect(v.report.problems).toEqual([
+      expect.objectContaining({ check: 'changelog', remedy: expect.stringContaining('gen modules vet tiny --record') }),
+    ]);
     edit(cat, 'modules/tiny/module.yaml', (s) => s.replace('TODO: describe what changed in 1.0.1', 'core.js: a trailing comment'));
     v = await vet(cat);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toEqual([expect.objectContaining({ check: 'version', remedy: 'gen modules vet tiny --record   (the content is unchanged: no bump needed)' })]);
+    expect(v.report.problems).toEqual([
+      expect.objectContaining({ check: 'version', remedy: 'gen modules vet tiny --record   (the content is unchanged: no bump needed)' }),
+    ]);
     v = await vet(cat, ['--record']);
     expect(v.report).toMatchObject({ ok: true, recorded: true, problems: [] });
     expect(state(cat).versions['1.0.1']).toBe(v.report.hash); // same content hash: only the definition was refreshed
@@ -131,25 +159,46 @@ describe('content changed without a version bump', () => {
 describe('definition checks', () => {
   test('variables: undeclared, secret read as vars, secrets outside a secrets snippet; derived ones are fine', async () => {
     const cat = await tinyCatalogue(false);
-    edit(cat, 'templates/tiny/runtime/config.js.hbs', (s) => s + 'export const A = {{json vars.colour}};\nexport const B = {{json vars.api_token}};\nexport const C = {{json secrets.api_token}};\nexport const D = {{json vars.key_prefix}} + {{json vars.project_name}};\n');
+    edit(
+      cat,
+      'templates/tiny/runtime/config.js.hbs',
+      (s) =>
+        s +
+        'export const A = {{json vars.colour}};\nexport const B = {{json vars.api_token}};\nexport const C = {{json secrets.api_token}};\nexport const D = {{json vars.key_prefix}} + {{json vars.project_name}};\n',
+    );
     edit(cat, 'templates/tiny/wrappers/tiny.js.hbs', (s) => s + '// {{nothing.here}}\n');
     const v = await vet(cat);
     expect(v.code).toBe(1);
     const msgs = v.report.problems.filter((p) => p.check === 'variables').map((p) => [p.file, p.message]);
     expect(msgs).toEqual([
-      ['templates/tiny/runtime/config.js.hbs', "templates/tiny/runtime/config.js.hbs uses 'vars.colour', which module.yaml does not declare"],
+      [
+        'templates/tiny/runtime/config.js.hbs',
+        "templates/tiny/runtime/config.js.hbs uses 'vars.colour', which module.yaml does not declare",
+      ],
       ['templates/tiny/runtime/config.js.hbs', "templates/tiny/runtime/config.js.hbs uses 'vars.api_token', but api_token is secret"],
-      ['templates/tiny/runtime/config.js.hbs', "templates/tiny/runtime/config.js.hbs reads 'secrets.api_token' but only snippets marked secrets: true may read secret variables"],
-      ['templates/tiny/wrappers/tiny.js.hbs', "templates/tiny/wrappers/tiny.js.hbs uses 'nothing.here', which is not in the template context"],
+      [
+        'templates/tiny/runtime/config.js.hbs',
+        "templates/tiny/runtime/config.js.hbs reads 'secrets.api_token' but only snippets marked secrets: true may read secret variables",
+      ],
+      [
+        'templates/tiny/wrappers/tiny.js.hbs',
+        "templates/tiny/wrappers/tiny.js.hbs uses 'nothing.here', which is not in the template context",
+      ],
     ]);
-    expect(v.report.problems.find((p) => p.message.includes('vars.colour'))!.remedy).toBe("declare 'colour' under variables in modules/tiny/module.yaml");
+    expect(v.report.problems.find((p) => p.message.includes('vars.colour'))!.remedy).toBe(
+      "declare 'colour' under variables in modules/tiny/module.yaml",
+    );
   });
 
   test('templates that do not exist or do not compile, a missing vendor folder, docs and changelog', async () => {
     const cat = await tinyCatalogue(false);
     edit(cat, 'templates/tiny/snippets/readme.md.hbs', (s) => s + '{{#if vars.greeting}}unclosed\n');
     fs.rmSync(path.join(cat, 'templates/tiny/snippets/env.hbs'));
-    edit(cat, 'modules/tiny/module.yaml', (s) => s.replace('{ from: runtime, to: runtime }', '{ from: runtime, to: runtime }\n      - { from: missing, to: extra }').replace('  - version: 1.0.0', '  - version: 0.9.0'));
+    edit(cat, 'modules/tiny/module.yaml', (s) =>
+      s
+        .replace('{ from: runtime, to: runtime }', '{ from: runtime, to: runtime }\n      - { from: missing, to: extra }')
+        .replace('  - version: 1.0.0', '  - version: 0.9.0'),
+    );
     fs.rmSync(path.join(cat, 'docs/tiny.md'));
     const v = await vet(cat);
     expect(v.code).toBe(1);
@@ -171,9 +220,21 @@ describe('definition checks', () => {
     expect(r.code).toBe(1);
     const all = vetAllReportSchema.parse(JSON.parse(r.stdout));
     expect(all.ok).toBe(false);
-    expect(all.reports).toEqual([expect.objectContaining({ module: 'tiny', version: null, problems: [expect.objectContaining({ check: 'schema', file: 'modules/tiny/module.yaml', message: expect.stringContaining("field 'frameworks.plain.language'") })] })]);
+    expect(all.reports).toEqual([
+      expect.objectContaining({
+        module: 'tiny',
+        version: null,
+        problems: [
+          expect.objectContaining({
+            check: 'schema',
+            file: 'modules/tiny/module.yaml',
+            message: expect.stringContaining("field 'frameworks.plain.language'"),
+          }),
+        ],
+      }),
+    ]);
     const text = await gen(cat, ['modules', 'vet']);
-    expect(text.stdout).toContain("FAIL tiny");
+    expect(text.stdout).toContain('FAIL tiny');
     expect(text.stdout).toContain('[schema]');
   });
 
@@ -183,6 +244,21 @@ describe('definition checks', () => {
       '{{#each vars.list}}{{this}} {{name}} {{@index}} {{../vars.g}} {{@root.vars.h}}{{/each}}',
       '{{#with module}}{{name}}{{/with}} {{file.toVendor}} {{../../too.far}}',
     ].join('\n');
-    expect(templatePaths(src).sort()).toEqual(['../../too.far', 'file.toVendor', 'module', 'vars.a', 'vars.b', 'vars.c', 'vars.d', 'vars.e', 'vars.f', 'vars.g', 'vars.h', 'vars.list'].sort());
+    expect(templatePaths(src).sort()).toEqual(
+      [
+        '../../too.far',
+        'file.toVendor',
+        'module',
+        'vars.a',
+        'vars.b',
+        'vars.c',
+        'vars.d',
+        'vars.e',
+        'vars.f',
+        'vars.g',
+        'vars.h',
+        'vars.list',
+      ].sort(),
+    );
   });
 });

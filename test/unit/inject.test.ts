@@ -12,7 +12,8 @@ describe('injectSnippet', () => {
     const once = injectSnippet(src, 'src/app.module.ts', 'redis', 'nest_module', 'RedisModule.forRoot(),\n', d);
     expect(once).toEqual({
       status: 'ok',
-      content: 'imports: [\n    // <<<gen:modules>>>\n    // >>> gen:redis:nest_module >>>\n    RedisModule.forRoot(),\n    // <<< gen:redis:nest_module <<<\n    Other,\n]\n',
+      content:
+        'imports: [\n    // <<<gen:modules>>>\n    // >>> gen:redis:nest_module >>>\n    RedisModule.forRoot(),\n    // <<< gen:redis:nest_module <<<\n    Other,\n]\n',
     });
     const twice = injectSnippet((once as any).content, 'src/app.module.ts', 'redis', 'nest_module', 'RedisModule.forRoot(),\n', d);
     expect(twice).toEqual(once);
@@ -44,7 +45,14 @@ describe('injectSnippet', () => {
   });
 
   test('a header is written when the anchor section is missing (compose volumes)', () => {
-    const r = injectSnippet('services:\n  web: {}\n', 'docker-compose.yml', 'redis', 'vol', 'redis-data: {}\n', def({ anchor: '^volumes:\\s*$', append: true, header: 'volumes:', indent: '  ' })) as any;
+    const r = injectSnippet(
+      'services:\n  web: {}\n',
+      'docker-compose.yml',
+      'redis',
+      'vol',
+      'redis-data: {}\n',
+      def({ anchor: '^volumes:\\s*$', append: true, header: 'volumes:', indent: '  ' }),
+    ) as any;
     expect(r.content).toBe('services:\n  web: {}\n\nvolumes:\n  # >>> gen:redis:vol >>>\n  redis-data: {}\n  # <<< gen:redis:vol <<<\n');
   });
 
@@ -70,8 +78,17 @@ describe('addDependencies', () => {
 test('env snippets leave out keys the user already defines outside the markers', () => {
   const d = def({ append: true, skip_existing_keys: true });
   const user = 'REDIS_URL=redis://prod:6379/0\nexport CACHE_TTL=5\n';
-  const r = injectSnippet(user, '.env', 'redis', 'env', 'REDIS_URL=redis://localhost:6379/0\nCACHE_TTL=3600\nREDIS_KEY_PREFIX=app:\n', d) as any;
+  const r = injectSnippet(
+    user,
+    '.env',
+    'redis',
+    'env',
+    'REDIS_URL=redis://localhost:6379/0\nCACHE_TTL=3600\nREDIS_KEY_PREFIX=app:\n',
+    d,
+  ) as any;
   expect(r.content).toBe(`${user}\n# >>> gen:redis:env >>>\nREDIS_KEY_PREFIX=app:\n# <<< gen:redis:env <<<\n`);
   // idempotent: our own block's keys do not count as the user's
-  expect(injectSnippet(r.content, '.env', 'redis', 'env', 'REDIS_URL=redis://localhost:6379/0\nCACHE_TTL=3600\nREDIS_KEY_PREFIX=app:\n', d)).toEqual(r);
+  expect(
+    injectSnippet(r.content, '.env', 'redis', 'env', 'REDIS_URL=redis://localhost:6379/0\nCACHE_TTL=3600\nREDIS_KEY_PREFIX=app:\n', d),
+  ).toEqual(r);
 });

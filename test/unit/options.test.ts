@@ -8,7 +8,8 @@ import { pyLiteral } from '../../src/engine/templates.js';
 
 const mod = loadModule('redis', process.cwd());
 const project = fs.mkdtempSync(path.join(os.tmpdir(), 'my-shop-'));
-const resolve = (env: Record<string, string> = {}, sets: string[] = []) => resolveOptions({ def: mod.def, projectDir: project, sets, env, cwd: project });
+const resolve = (env: Record<string, string> = {}, sets: string[] = []) =>
+  resolveOptions({ def: mod.def, projectDir: project, sets, env, cwd: project });
 
 describe('resolveOptions', () => {
   test('defaults: URL composed from parts, slug from the folder, prefix from the slug', () => {
@@ -22,13 +23,24 @@ describe('resolveOptions', () => {
 
   test('a URL is split into parts; its password becomes a secret and leaves the URL', () => {
     const o = resolve({ RAPIDKIT_REDIS_FORCE_URL: 'rediss://app:p%40ss@cache.internal:6380/2' });
-    expect(o.vars).toMatchObject({ redis_url: 'rediss://app@cache.internal:6380/2', redis_host: 'cache.internal', redis_port: 6380, redis_db: 2, redis_tls: true, redis_username: 'app', has_password: true });
+    expect(o.vars).toMatchObject({
+      redis_url: 'rediss://app@cache.internal:6380/2',
+      redis_host: 'cache.internal',
+      redis_port: 6380,
+      redis_db: 2,
+      redis_tls: true,
+      redis_username: 'app',
+      has_password: true,
+    });
     expect(o.secrets.redis_password).toBe('p@ss');
     expect(JSON.stringify(o.vars) + JSON.stringify(o.inputs)).not.toContain('p@ss');
   });
 
   test('explicit parts win over the URL; --set wins over overrides; secrets are recorded by reference', () => {
-    const o = resolve({ RAPIDKIT_REDIS_FORCE_URL: 'redis://a:6379/1', RAPIDKIT_REDIS_FORCE_PORT: '7000', RAPIDKIT_REDIS_FORCE_PASSWORD: 'pw' }, ['redis_db=3']);
+    const o = resolve(
+      { RAPIDKIT_REDIS_FORCE_URL: 'redis://a:6379/1', RAPIDKIT_REDIS_FORCE_PORT: '7000', RAPIDKIT_REDIS_FORCE_PASSWORD: 'pw' },
+      ['redis_db=3'],
+    );
     expect(o.vars.redis_url).toBe('redis://a:7000/3');
     expect(o.sources).toMatchObject({ redis_port: 'override', redis_db: 'set' });
     expect(o.inputs.redis_password).toEqual({ secret: true, env: 'REDIS_PASSWORD' });

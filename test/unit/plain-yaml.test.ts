@@ -19,18 +19,131 @@ function agrees(text: string): 'fast' | 'fallback' {
 
 // scalars on both sides of every rule the reader has
 const TOKENS = [
-  'a', 'redis', '1.0.0', 'sha256:abc', 'http://h:1/x', 'a:b', 'a: b', 'a:', ':a', '-a', '- a', '-', '--', '+a', '.a', '/x', '_x',
-  '0', '1', '-1', '-0', '+1', '007', '12', '123456789012345', '1234567890123456', '1.5', '1.', '.5', '1e3', '1E-3', '0x1F', '0o17', '0b1',
-  '.inf', '-.inf', '.nan', '.NaN', 'inf', 'nan', 'null', 'Null', 'NULL', '~', 'true', 'True', 'TRUE', 'false', 'tRue', 'yes', 'no', 'on', 'off', 'y', 'n',
-  '2026-11-23', '12:30', '1_000', '@a', '`a', '!a', '&a', '*a', '%a', '|', '>', '|-', '? a', '[a]', '{a: 1}', '{}', '[]', '[ ]', '{ }',
-  '"a"', '"a b"', '"a\\nb"', '"a\\x41"', '"\\u00e9"', '"a" b', '"a', "'a'", "'it''s'", "'a' b", "'a", "''", '""', '"#"', 'a#b', 'a #b', 'a=b', 'a@b',
-  'é', 'a b', ' a', 'a ', 'a,b', 'a]', 'k.v', '__proto__', 'constructor',
+  'a',
+  'redis',
+  '1.0.0',
+  'sha256:abc',
+  'http://h:1/x',
+  'a:b',
+  'a: b',
+  'a:',
+  ':a',
+  '-a',
+  '- a',
+  '-',
+  '--',
+  '+a',
+  '.a',
+  '/x',
+  '_x',
+  '0',
+  '1',
+  '-1',
+  '-0',
+  '+1',
+  '007',
+  '12',
+  '123456789012345',
+  '1234567890123456',
+  '1.5',
+  '1.',
+  '.5',
+  '1e3',
+  '1E-3',
+  '0x1F',
+  '0o17',
+  '0b1',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '.NaN',
+  'inf',
+  'nan',
+  'null',
+  'Null',
+  'NULL',
+  '~',
+  'true',
+  'True',
+  'TRUE',
+  'false',
+  'tRue',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '2026-11-23',
+  '12:30',
+  '1_000',
+  '@a',
+  '`a',
+  '!a',
+  '&a',
+  '*a',
+  '%a',
+  '|',
+  '>',
+  '|-',
+  '? a',
+  '[a]',
+  '{a: 1}',
+  '{}',
+  '[]',
+  '[ ]',
+  '{ }',
+  '"a"',
+  '"a b"',
+  '"a\\nb"',
+  '"a\\x41"',
+  '"\\u00e9"',
+  '"a" b',
+  '"a',
+  "'a'",
+  "'it''s'",
+  "'a' b",
+  "'a",
+  "''",
+  '""',
+  '"#"',
+  'a#b',
+  'a #b',
+  'a=b',
+  'a@b',
+  'é',
+  'a b',
+  ' a',
+  'a ',
+  'a,b',
+  'a]',
+  'k.v',
+  '__proto__',
+  'constructor',
 ];
-const KEYS = ['a', 'redis', 'x_y', 'a.b', 'a-b', '1', 'true', 'null', '1.0.0', '__proto__', 'constructor', 'A', '_k', '0x1', 'a b', '"q"', 'k:'];
+const KEYS = [
+  'a',
+  'redis',
+  'x_y',
+  'a.b',
+  'a-b',
+  '1',
+  'true',
+  'null',
+  '1.0.0',
+  '__proto__',
+  'constructor',
+  'A',
+  '_k',
+  '0x1',
+  'a b',
+  '"q"',
+  'k:',
+];
 
 function rand(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('parsePlainYaml (the lock and catalogue fast path)', () => {
@@ -78,12 +191,35 @@ describe('parsePlainYaml (the lock and catalogue fast path)', () => {
   it('reads back what yaml.stringify writes for plain data', () => {
     const r = rand(7);
     const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
-    const leaf = () => pick<unknown>(['a', 'redis-cache', '1.0.0', 'sha256:0f', 7, -3, 0, true, false, null, 'true', '1', '1.5', 'a b', "it's", 'x:y', '', {}, []]);
+    const leaf = () =>
+      pick<unknown>([
+        'a',
+        'redis-cache',
+        '1.0.0',
+        'sha256:0f',
+        7,
+        -3,
+        0,
+        true,
+        false,
+        null,
+        'true',
+        '1',
+        '1.5',
+        'a b',
+        "it's",
+        'x:y',
+        '',
+        {},
+        [],
+      ]);
     const value = (d: number): unknown => {
       const k = r();
       if (d > 2 || k < 0.5) return leaf();
       if (k < 0.75) return Array.from({ length: 1 + Math.floor(r() * 3) }, () => value(d + 1));
-      return Object.fromEntries(Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => [`${pick(['k', 'name', 'path', 'v'])}${i}`, value(d + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: 1 + Math.floor(r() * 3) }, (_, i) => [`${pick(['k', 'name', 'path', 'v'])}${i}`, value(d + 1)]),
+      );
     };
     let fast = 0;
     for (let n = 0; n < 2000; n++) {
@@ -123,7 +259,20 @@ describe('parsePlainYaml (the lock and catalogue fast path)', () => {
   });
 
   it('declines what it does not read (then yaml decides)', () => {
-    for (const text of ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a: |\n  x\n', 'a: {b: 1}\n', 'a: 1\na: 2\n', '  a: 1\n', 'a:\n\tb: 1\n', '--- \na: 1\n', 'a: 1.5\n', '"a": 1\n', 'plain\n', '']) {
+    for (const text of [
+      'a: &x 1\nb: *x\n',
+      'a: !!str 1\n',
+      'a: |\n  x\n',
+      'a: {b: 1}\n',
+      'a: 1\na: 2\n',
+      '  a: 1\n',
+      'a:\n\tb: 1\n',
+      '--- \na: 1\n',
+      'a: 1.5\n',
+      '"a": 1\n',
+      'plain\n',
+      '',
+    ]) {
       expect(parsePlainYaml(text), text).toBeUndefined();
     }
   });

@@ -7,8 +7,7 @@ import { splitFileBlocks } from '../../src/lock/scan.js';
 import { loadModule } from '../../src/module/load.js';
 import { isPlainCatalogue, loadRecordedModule } from '../../src/module/recorded.js';
 import { catalogueSchema } from '../../src/module/schema.js';
-import { REPO } from '../helpers/cli.js';
-import { addTiny, gen, LOCK, tinyCatalogue, tinyProject, verifyJson } from '../lock/helpers.js';
+import { REPO, addTiny, gen, LOCK, tinyCatalogue, tinyProject, verifyJson } from '../helpers.js';
 
 // verify-all's fast paths: the definition recorded with a release instead of yaml + zod, the lock without yaml.
 describe('the definition recorded with a release', () => {
@@ -35,7 +34,10 @@ describe('the definition recorded with a release', () => {
     fs.writeFileSync(file, text);
     const stateFile = path.join(cat, 'modules/tiny/.module-state.json');
     const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
-    fs.writeFileSync(stateFile, JSON.stringify({ ...state, definitions: { '1.0.0': { ...state.definitions['1.0.0'], generator: '0.0.0-other' } } }));
+    fs.writeFileSync(
+      stateFile,
+      JSON.stringify({ ...state, definitions: { '1.0.0': { ...state.definitions['1.0.0'], generator: '0.0.0-other' } } }),
+    );
     expect(loadRecordedModule('tiny', cat)).toBeNull(); // validated by another gen's schema
   });
 
@@ -50,7 +52,12 @@ describe('the definition recorded with a release', () => {
     // a lock a person re-indented and reordered: valid YAML, the same content, not what gen writes
     const lockFile = path.join(project, LOCK);
     const text = fs.readFileSync(lockFile, 'utf8');
-    const reordered = text.replace(/( {4}files: \|\n)((?: {6}.*\n)+)/, (_m, head: string, body: string) => head + body.trimEnd().split('\n').reverse().join('\n') + '\n').replace('lockVersion: 1', 'lockVersion: 1 # by hand');
+    const reordered = text
+      .replace(
+        /( {4}files: \|\n)((?: {6}.*\n)+)/,
+        (_m, head: string, body: string) => head + body.trimEnd().split('\n').reverse().join('\n') + '\n',
+      )
+      .replace('lockVersion: 1', 'lockVersion: 1 # by hand');
     expect(parseLockFast(reordered)).toBeUndefined();
     fs.writeFileSync(lockFile, reordered);
     let v = await verifyJson(cat, project);
@@ -61,7 +68,9 @@ describe('the definition recorded with a release', () => {
     fs.appendFileSync(victim, '//');
     v = await verifyJson(cat, project);
     expect(v.code).toBe(1);
-    expect(v.report.problems).toEqual([expect.objectContaining({ status: 'changed', path: '.rapidkit/vendor/tiny/1.0.0/runtime/core.js' })]);
+    expect(v.report.problems).toEqual([
+      expect.objectContaining({ status: 'changed', path: '.rapidkit/vendor/tiny/1.0.0/runtime/core.js' }),
+    ]);
   });
 
   it('the lock gen writes is read without yaml, to the same result', async () => {
@@ -116,7 +125,18 @@ describe('plainVerifyArgs (verify-all without commander)', () => {
     expect(plainVerifyArgs([])).toEqual({});
     expect(plainVerifyArgs(['--json', '--strict', '-p', 'x'])).toEqual({ json: true, strict: true, project: 'x' });
     expect(plainVerifyArgs(['--project', 'a b'])).toEqual({ project: 'a b' });
-    for (const args of [['--project=x'], ['--json', '--json'], ['-p'], ['-p', '--json'], ['--bogus'], ['-h'], ['--help'], ['x'], ['-p', 'a', '-p', 'b'], ['--jsonx']]) {
+    for (const args of [
+      ['--project=x'],
+      ['--json', '--json'],
+      ['-p'],
+      ['-p', '--json'],
+      ['--bogus'],
+      ['-h'],
+      ['--help'],
+      ['x'],
+      ['-p', 'a', '-p', 'b'],
+      ['--jsonx'],
+    ]) {
       expect(plainVerifyArgs(args), args.join(' ')).toBeNull();
     }
   });

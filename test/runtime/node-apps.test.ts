@@ -2,9 +2,23 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { tempDir } from './helpers/cli.js';
-import { RedisServer, freePort } from './helpers/redis-server.js';
-import { ENTRY, SNAP, generate, http, removeAfterSuccess, requireCjs, runToExit, runtimeOf, sleep, startApp, tsc, type Framework } from './node/project.js';
+import {
+  tempDir,
+  RedisServer,
+  freePort,
+  ENTRY,
+  SNAP,
+  generate,
+  http,
+  removeAfterSuccess,
+  requireCjs,
+  runToExit,
+  runtimeOf,
+  sleep,
+  startApp,
+  tsc,
+  type Framework,
+} from '../helpers.js';
 
 // The NestJS and Fastify examples after `gen add module redis`, compiled with the real TypeScript compiler
 // (strict) and started as real processes against real redis-server processes on loopback.
@@ -57,12 +71,24 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
       await redis.cleanup();
       throw e;
     });
-    const admin = new Redis({ port: redis.port, host: '127.0.0.1', password: 'app-secret-pw', lazyConnect: true, retryStrategy: () => null });
+    const admin = new Redis({
+      port: redis.port,
+      host: '127.0.0.1',
+      password: 'app-secret-pw',
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     admin.on('error', () => undefined);
     try {
       let h = await http(app.port, '/api/health/module/redis');
       expect(h.status).toBe(200);
-      expect(h.body).toMatchObject({ status: 'ok', module: 'redis', version: '1.0.0', connection: { host: '127.0.0.1', port: redis.port, db: 0, use_tls: false }, breaker: { state: 'closed' } });
+      expect(h.body).toMatchObject({
+        status: 'ok',
+        module: 'redis',
+        version: '1.0.0',
+        connection: { host: '127.0.0.1', port: redis.port, db: 0, use_tls: false },
+        breaker: { state: 'closed' },
+      });
       expect(JSON.stringify(h.body)).not.toContain('app-secret-pw');
       expect((await http(app.port, '/products/1')).body).toEqual({ id: 1, name: 'Product 1', price_cents: 1001 });
       const concurrent = await Promise.all(Array.from({ length: 20 }, () => http(app.port, '/products/9')));
@@ -112,7 +138,10 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
         await http(app.port, '/products/50');
         const before = (await http(app.port, '/stats')).body.loader_calls;
         await http(app.port, '/products/50');
-        if ((await http(app.port, '/stats')).body.loader_calls === before && (await http(app.port, '/api/health/module/redis')).status === 200) {
+        if (
+          (await http(app.port, '/stats')).body.loader_calls === before &&
+          (await http(app.port, '/api/health/module/redis')).status === 200
+        ) {
           recovered = true;
           break;
         }
@@ -131,7 +160,11 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
   test('starts while Redis is down (preconnect on), serves from the loader, answers health 503 at once', async () => {
     const dead = await freePort();
     const t = Date.now();
-    const app = await startApp(projects[fw], path.join('dist', ENTRY[fw]), { REDIS_URL: `redis://127.0.0.1:${dead}/0`, REDIS_PRECONNECT: 'true', REDIS_CONNECT_TIMEOUT: '0.2' });
+    const app = await startApp(projects[fw], path.join('dist', ENTRY[fw]), {
+      REDIS_URL: `redis://127.0.0.1:${dead}/0`,
+      REDIS_PRECONNECT: 'true',
+      REDIS_CONNECT_TIMEOUT: '0.2',
+    });
     try {
       expect(Date.now() - t).toBeLessThan(10_000);
       const r = await http(app.port, '/products/3');
@@ -149,7 +182,11 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
   }, 60_000);
 
   test('an invalid setting stops the app at start-up, naming the variable', async () => {
-    const r = await runToExit(projects[fw], path.join('dist', ENTRY[fw]), { PORT: String(await freePort()), REDIS_URL: server.url, CACHE_TTL: 'soon' });
+    const r = await runToExit(projects[fw], path.join('dist', ENTRY[fw]), {
+      PORT: String(await freePort()),
+      REDIS_URL: server.url,
+      CACHE_TTL: 'soon',
+    });
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/CACHE_TTL: expected an integer/);
   }, 30_000);
@@ -196,7 +233,18 @@ test('NestJS: the wrapper also builds and runs under a NestJS 10-style tsconfig 
   fs.writeFileSync(
     path.join(p, 'tsconfig.legacy.json'),
     JSON.stringify({
-      compilerOptions: { module: 'commonjs', declaration: true, removeComments: true, emitDecoratorMetadata: true, experimentalDecorators: true, allowSyntheticDefaultImports: true, target: 'ES2021', outDir: './dist-legacy', strict: true, skipLibCheck: true },
+      compilerOptions: {
+        module: 'commonjs',
+        declaration: true,
+        removeComments: true,
+        emitDecoratorMetadata: true,
+        experimentalDecorators: true,
+        allowSyntheticDefaultImports: true,
+        target: 'ES2021',
+        outDir: './dist-legacy',
+        strict: true,
+        skipLibCheck: true,
+      },
       include: ['src/**/*.ts'],
     }),
   );
@@ -218,7 +266,10 @@ test('NestJS in-process: forRoot options, forRootAsync with ConfigModule/registe
   const { NestFactory } = requireCjs('@nestjs/core');
   const { ConfigModule, ConfigService } = requireCjs('@nestjs/config');
 
-  const ctx = await NestFactory.createApplicationContext(nest.RedisModule.forRoot({ url: server.url, keyPrefix: 'gentest:opt:', healthRoute: false }), { logger: false });
+  const ctx = await NestFactory.createApplicationContext(
+    nest.RedisModule.forRoot({ url: server.url, keyPrefix: 'gentest:opt:', healthRoute: false }),
+    { logger: false },
+  );
   const svc = ctx.get(nest.RedisService);
   expect(svc).toBeInstanceOf(nest.RedisCache);
   expect(svc.prefix).toBe('gentest:opt:');
@@ -248,22 +299,34 @@ test('NestJS in-process: forRoot options, forRootAsync with ConfigModule/registe
     await asyncCtx.close();
 
     process.env.REDIS_PORT = 'http';
-    await expect(ConfigModule.forRoot({ load: [nest.redisConfig], validationSchema: nest.redisValidationSchema, ignoreEnvFile: true })).rejects.toThrow(/"REDIS_PORT" must be a number/);
+    await expect(
+      ConfigModule.forRoot({ load: [nest.redisConfig], validationSchema: nest.redisValidationSchema, ignoreEnvFile: true }),
+    ).rejects.toThrow(/"REDIS_PORT" must be a number/);
     process.env.REDIS_PORT = '6379';
     process.env.REDIS_BACKOFF = 'slow';
-    await expect(ConfigModule.forRoot({ validationSchema: nest.redisValidationSchema, ignoreEnvFile: true })).rejects.toThrow(/"REDIS_BACKOFF"/);
+    await expect(ConfigModule.forRoot({ validationSchema: nest.redisValidationSchema, ignoreEnvFile: true })).rejects.toThrow(
+      /"REDIS_BACKOFF"/,
+    );
   } finally {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
-  const { error } = nest.redisValidationSchema.validate({ REDIS_URL: 'redis://h:1/0', REDIS_TLS: 'On', REDIS_SOCKET_TIMEOUT: '250ms', CACHE_TTL: '0', OTHER: 'x' });
+  const { error } = nest.redisValidationSchema.validate({
+    REDIS_URL: 'redis://h:1/0',
+    REDIS_TLS: 'On',
+    REDIS_SOCKET_TIMEOUT: '250ms',
+    CACHE_TTL: '0',
+    OTHER: 'x',
+  });
   expect(error).toBeUndefined();
 });
 
 test('NestJS in-process: the terminus indicator resolves down results for terminus >= 11', async () => {
   const nest = runtimeOf(projects.nestjs, 'nestjs');
   const dead = await freePort();
-  const down = new nest.RedisService(nest.settingsFromEnv({ REDIS_URL: `redis://127.0.0.1:${dead}/0`, REDIS_CONNECT_TIMEOUT: '0.2' }), { logger: { warn: () => undefined } });
+  const down = new nest.RedisService(nest.settingsFromEnv({ REDIS_URL: `redis://127.0.0.1:${dead}/0`, REDIS_CONNECT_TIMEOUT: '0.2' }), {
+    logger: { warn: () => undefined },
+  });
   const result = await new nest.RedisHealthIndicator(down).isHealthy();
   expect(result.redis.status).toBe('down');
   expect(result.redis.message).toMatch(/ECONNREFUSED/);
@@ -297,7 +360,12 @@ test('Fastify helpers: getFromCache, setToCache, deleteFromCache, deleteCachePat
     await expect(app.getFromCache('')).rejects.toMatchObject({ statusCode: 400 });
     expect((await app.inject({ method: 'GET', url: '/bad' })).statusCode).toBe(400);
     const stats = await app.getCacheStats();
-    expect(stats).toMatchObject({ connected: true, status: 'ready', breaker: { state: 'closed' }, config: { host: '127.0.0.1', port: server.port, db: 0, ttl: 3600, key_prefix: 'gentest:fastify-helpers:' } });
+    expect(stats).toMatchObject({
+      connected: true,
+      status: 'ready',
+      breaker: { state: 'closed' },
+      config: { host: '127.0.0.1', port: server.port, db: 0, ttl: 3600, key_prefix: 'gentest:fastify-helpers:' },
+    });
     expect(stats.hits).toBeGreaterThan(0);
     expect(stats.hit_rate).toBeGreaterThan(0);
     expect(stats.memory_info).toContain('used_memory:');
@@ -351,10 +419,20 @@ test('Fastify: an ESM project ("type": "module", NodeNext) builds and runs the s
   // ESM needs explicit extensions on relative imports (the one manual edit, documented)
   for (const f of ['src/app.ts', 'src/server.ts']) {
     const file = path.join(p, f);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace("from './plugins/redis';", "from './plugins/redis.js';").replace("from './app';", "from './app.js';"));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replace("from './plugins/redis';", "from './plugins/redis.js';")
+        .replace("from './app';", "from './app.js';"),
+    );
   }
   tsc(p);
-  const app = await startApp(p, path.join('dist', 'server.js'), { REDIS_URL: server.url, REDIS_KEY_PREFIX: 'gentest:esm:', REDIS_TTL: '900' });
+  const app = await startApp(p, path.join('dist', 'server.js'), {
+    REDIS_URL: server.url,
+    REDIS_KEY_PREFIX: 'gentest:esm:',
+    REDIS_TTL: '900',
+  });
   try {
     expect((await http(app.port, '/api/health/module/redis')).status).toBe(200);
     expect((await http(app.port, '/products/5')).body.id).toBe(5);

@@ -2,9 +2,20 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REPO, tempDir } from './helpers/cli.js';
-import { RedisServer, freePort } from './helpers/redis-server.js';
-import { SNAP, VECTORS, generate, removeAfterSuccess, requireCjs, runtimeOf, sleep } from './node/project.js';
+import {
+  REPO,
+  tempDir,
+  RedisServer,
+  freePort,
+  SNAP,
+  VECTORS,
+  generate,
+  removeAfterSuccess,
+  requireCjs,
+  runtimeOf,
+  sleep,
+  REDIS_VERSION,
+} from '../helpers.js';
 
 // The Node runtime core exactly as gen vendors it into a project (the generated snapshot, not the sources),
 // against real redis-server processes on loopback. The apps built from it: runtime-node-apps.test.ts.
@@ -40,7 +51,14 @@ const ACL_PREFIX = 'gentest:acl:';
 function makeCache(mode: 'default' | 'acl', env: Record<string, string> = {}) {
   const prefix = `${mode === 'acl' ? ACL_PREFIX : 'gentest:'}n${++seq}:`;
   const url = mode === 'acl' ? `redis://cacheuser:${ACL_PASSWORD}@127.0.0.1:${server.port}/0` : server.url;
-  const settings = runtime.settingsFromEnv({ REDIS_URL: url, REDIS_KEY_PREFIX: prefix, CACHE_TTL: '300', REDIS_SOCKET_TIMEOUT: '0.5', REDIS_CONNECT_TIMEOUT: '0.5', ...env });
+  const settings = runtime.settingsFromEnv({
+    REDIS_URL: url,
+    REDIS_KEY_PREFIX: prefix,
+    CACHE_TTL: '300',
+    REDIS_SOCKET_TIMEOUT: '0.5',
+    REDIS_CONNECT_TIMEOUT: '0.5',
+    ...env,
+  });
   return { cache: new runtime.RedisCache(settings, { logger: quiet }), prefix };
 }
 
@@ -64,7 +82,19 @@ describe.each(['default', 'acl'] as const)('core cache API (%s user)', (mode) =>
     if (mode === 'acl') {
       // least privilege: only keys under the prefix, no KEYS, no FLUSHALL/FLUSHDB
       const a = admin();
-      await a.call('ACL', 'SETUSER', 'cacheuser', 'reset', 'on', `>${ACL_PASSWORD}`, `~${ACL_PREFIX}*`, '+@all', '-keys', '-flushall', '-flushdb');
+      await a.call(
+        'ACL',
+        'SETUSER',
+        'cacheuser',
+        'reset',
+        'on',
+        `>${ACL_PASSWORD}`,
+        `~${ACL_PREFIX}*`,
+        '+@all',
+        '-keys',
+        '-flushall',
+        '-flushdb',
+      );
       await a.call('CONFIG', 'RESETSTAT');
       a.disconnect();
     }
@@ -254,7 +284,14 @@ describe.each(['default', 'acl'] as const)('core cache API (%s user)', (mode) =>
     const { cache } = makeCache(mode);
     await cache.get('m'); // one miss
     const h = await cache.healthCheck();
-    expect(h).toMatchObject({ status: 'ok', module: 'redis', version: '1.0.0', pool: { active: 1, idle: 0, max: 1 }, connection: { host: '127.0.0.1', port: server.port, db: 0, use_tls: false }, breaker: { state: 'closed', failures: 0 } });
+    expect(h).toMatchObject({
+      status: 'ok',
+      module: 'redis',
+      version: REDIS_VERSION,
+      pool: { active: 1, idle: 0, max: 1 },
+      connection: { host: '127.0.0.1', port: server.port, db: 0, use_tls: false },
+      breaker: { state: 'closed', failures: 0 },
+    });
     expect(Object.keys(h)).toEqual(['status', 'module', 'version', 'latency', 'pool', 'connection', 'breaker', 'checked_at']);
     expect(h.latency.ping_ms).toBeGreaterThanOrEqual(0);
     expect(new Date(h.checked_at).toISOString()).toBe(h.checked_at);
@@ -264,7 +301,15 @@ describe.each(['default', 'acl'] as const)('core cache API (%s user)', (mode) =>
     expect(info.memory).toContain('used_memory_human:');
     expect(info.dbsize).toBeGreaterThanOrEqual(0);
     const text = cache.renderPrometheus();
-    for (const name of ['hits_total', 'misses_total 1', 'errors_total 0', 'fallbacks_total 0', 'breaker_state 0', 'operation_seconds{quantile="0.99"}', 'operation_seconds_count']) {
+    for (const name of [
+      'hits_total',
+      'misses_total 1',
+      'errors_total 0',
+      'fallbacks_total 0',
+      'breaker_state 0',
+      'operation_seconds{quantile="0.99"}',
+      'operation_seconds_count',
+    ]) {
       expect(text).toContain(`rapidkit_redis_${name}`);
     }
     expect(text).toMatch(/# TYPE rapidkit_redis_operation_seconds summary/);
@@ -290,7 +335,10 @@ test('an ACL refusal (NOPERM: a prefix the user may not touch) is a configuratio
   const a = admin();
   await a.call('ACL', 'SETUSER', 'narrow', 'reset', 'on', '>narrow-pw', '~allowed:*', '+@all');
   a.disconnect();
-  const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: `redis://narrow:narrow-pw@127.0.0.1:${server.port}/0`, REDIS_KEY_PREFIX: 'elsewhere:' }), { logger: quiet });
+  const cache = new runtime.RedisCache(
+    runtime.settingsFromEnv({ REDIS_URL: `redis://narrow:narrow-pw@127.0.0.1:${server.port}/0`, REDIS_KEY_PREFIX: 'elsewhere:' }),
+    { logger: quiet },
+  );
   await expect(cache.set('k', 1)).rejects.toThrow(/NOPERM/);
   expect(cache.breaker.state).toBe('closed');
   expect(cache.stats().errors).toBe(0);
@@ -361,7 +409,13 @@ describe('fail-open with Redis stopped, stalled and restarted', () => {
   test('a stalled Redis (SIGSTOP) costs at most the command timeout per call, then the breaker answers at once', async () => {
     const redis = await new RedisServer().start();
     const cache = new runtime.RedisCache(
-      runtime.settingsFromEnv({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'gentest:stall:', REDIS_SOCKET_TIMEOUT: '0.25', REDIS_BREAKER_THRESHOLD: '2', REDIS_BREAKER_RESET_TIMEOUT: '0.5' }),
+      runtime.settingsFromEnv({
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: 'gentest:stall:',
+        REDIS_SOCKET_TIMEOUT: '0.25',
+        REDIS_BREAKER_THRESHOLD: '2',
+        REDIS_BREAKER_RESET_TIMEOUT: '0.5',
+      }),
       { logger: quiet },
     );
     try {
@@ -391,7 +445,15 @@ describe('fail-open with Redis stopped, stalled and restarted', () => {
 
   test('a cache built while Redis is down answers at once, counts the outage, and connects when Redis appears', async () => {
     const port = await freePort();
-    const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: `redis://127.0.0.1:${port}/0`, REDIS_KEY_PREFIX: 'gentest:late:', REDIS_CONNECT_TIMEOUT: '0.2', REDIS_BREAKER_RESET_TIMEOUT: '0.3' }), { logger: quiet });
+    const cache = new runtime.RedisCache(
+      runtime.settingsFromEnv({
+        REDIS_URL: `redis://127.0.0.1:${port}/0`,
+        REDIS_KEY_PREFIX: 'gentest:late:',
+        REDIS_CONNECT_TIMEOUT: '0.2',
+        REDIS_BREAKER_RESET_TIMEOUT: '0.3',
+      }),
+      { logger: quiet },
+    );
     const redis = new RedisServer([], port);
     try {
       const t = Date.now();
@@ -433,22 +495,61 @@ test('metadata masks the password; configuration comes from the environment over
   expect(runtime.settingsFromEnv({ REDIS_URL: 'redis://user:s3cr%40t@cache.internal:6380/2' }).password).toBe('s3cr@t');
   const pwOnly = runtime.settingsFromEnv({ REDIS_PASSWORD: 'hunter2' });
   expect(runtime.maskedUrl(pwOnly)).toBe('redis://:***@localhost:6379/0');
-  expect(Object.keys(meta)).toEqual(['module', 'version', 'url', 'connection', 'retry', 'cache_ttl', 'key_prefix', 'pool', 'breaker', 'features']);
+  expect(Object.keys(meta)).toEqual([
+    'module',
+    'version',
+    'url',
+    'connection',
+    'retry',
+    'cache_ttl',
+    'key_prefix',
+    'pool',
+    'breaker',
+    'features',
+  ]);
 
   // baked defaults (module.yaml defaults, project slug prefix), then the environment
   const d = runtime.settingsFromEnv({});
-  expect(d).toMatchObject({ host: 'localhost', port: 6379, db: 0, useTls: false, cacheTtl: 3600, retries: 2, backoff: 0.05, socketTimeout: 1, connectTimeout: 1, maxConnections: 50, breakerThreshold: 5, breakerResetTimeout: 2, preconnect: false });
+  expect(d).toMatchObject({
+    host: 'localhost',
+    port: 6379,
+    db: 0,
+    useTls: false,
+    cacheTtl: 3600,
+    retries: 2,
+    backoff: 0.05,
+    socketTimeout: 1,
+    connectTimeout: 1,
+    maxConnections: 50,
+    breakerThreshold: 5,
+    breakerResetTimeout: 2,
+    preconnect: false,
+  });
   expect(d.keyPrefix).toMatch(/^node-core-.+:$/);
-  expect(runtime.settingsFromEnv({ REDIS_HOST: 'h', REDIS_PORT: '7000', REDIS_DB: '3', REDIS_USERNAME: 'u' })).toMatchObject({ host: 'h', port: 7000, db: 3, username: 'u' });
+  expect(runtime.settingsFromEnv({ REDIS_HOST: 'h', REDIS_PORT: '7000', REDIS_DB: '3', REDIS_USERNAME: 'u' })).toMatchObject({
+    host: 'h',
+    port: 7000,
+    db: 3,
+    username: 'u',
+  });
   expect(runtime.settingsFromEnv({ REDIS_URL: 'rediss://h:1/0' }).useTls).toBe(true);
   expect(runtime.settingsFromEnv({ REDIS_TLS: 'yes' }).useTls).toBe(true);
   expect(runtime.settingsFromEnv({ REDIS_CACHE_TTL: '12' }).cacheTtl).toBe(12);
   expect(runtime.settingsFromEnv({ REDIS_CACHE_TTL: '12', CACHE_TTL: '7' }).cacheTtl).toBe(7);
-  expect(runtime.settingsFromEnv({ REDIS_SOCKET_TIMEOUT: '250ms', REDIS_BACKOFF: '0.1s' })).toMatchObject({ socketTimeout: 0.25, backoff: 0.1 });
+  expect(runtime.settingsFromEnv({ REDIS_SOCKET_TIMEOUT: '250ms', REDIS_BACKOFF: '0.1s' })).toMatchObject({
+    socketTimeout: 0.25,
+    backoff: 0.1,
+  });
   expect(runtime.settingsFromEnv({ REDIS_KEY_PREFIX: '' }).keyPrefix).toBe('');
   expect(runtime.settingsFromEnv({ REDIS_PORT: ' ' }).port).toBe(6379); // empty counts as unset
   const opts = runtime.ioredisOptions(runtime.settingsFromEnv({ REDIS_SOCKET_TIMEOUT: '0.5', REDIS_RETRIES: '3' }));
-  expect(opts).toMatchObject({ lazyConnect: true, commandTimeout: 500, connectTimeout: 1000, maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  expect(opts).toMatchObject({
+    lazyConnect: true,
+    commandTimeout: 500,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 3,
+    enableOfflineQueue: true,
+  });
   expect(opts.reconnectOnError(new Error('READONLY You cannot write against a read only replica.'))).toBe(2);
   expect(opts.reconnectOnError(new Error('WRONGTYPE'))).toBe(false);
   const delays = Array.from({ length: 12 }, (_, i) => opts.retryStrategy(i + 1));
@@ -489,14 +590,44 @@ describe('TLS with an openssl-made CA', () => {
     dir = tempDir('tls');
     made.push(dir);
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    for (const ca of ['ca', 'otherca']) ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.crt`);
+    for (const ca of ['ca', 'otherca'])
+      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.crt`);
     // the server certificate names only "localhost": connecting to 127.0.0.1 is a hostname mismatch
     fs.writeFileSync(path.join(dir, 'server.cnf'), 'subjectAltName=DNS:localhost\n');
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'server.cnf', '-out', 'server.crt');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'server.cnf',
+      '-out',
+      'server.crt',
+    );
     ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cache-client', '-keyout', 'client.key', '-out', 'client.csr');
     ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt');
-    const serverArgs = (port: number, auth: string) => ['--port', '0', '--tls-port', String(port), '--tls-cert-file', `${dir}/server.crt`, '--tls-key-file', `${dir}/server.key`, '--tls-ca-cert-file', `${dir}/ca.crt`, '--tls-auth-clients', auth];
+    const serverArgs = (port: number, auth: string) => [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      `${dir}/server.crt`,
+      '--tls-key-file',
+      `${dir}/server.key`,
+      '--tls-ca-cert-file',
+      `${dir}/ca.crt`,
+      '--tls-auth-clients',
+      auth,
+    ];
     const p1 = await freePort();
     tls = await new RedisServer(serverArgs(p1, 'no'), p1).start();
     const p2 = await freePort();
@@ -508,7 +639,10 @@ describe('TLS with an openssl-made CA', () => {
   });
 
   const open = (env: Record<string, string>) =>
-    new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_KEY_PREFIX: 'gentest:tls:', REDIS_CONNECT_TIMEOUT: '0.5', REDIS_RETRIES: '0', ...env }), { logger: quiet });
+    new runtime.RedisCache(
+      runtime.settingsFromEnv({ REDIS_KEY_PREFIX: 'gentest:tls:', REDIS_CONNECT_TIMEOUT: '0.5', REDIS_RETRIES: '0', ...env }),
+      { logger: quiet },
+    );
 
   test('the right CA connects; a wrong CA and a hostname mismatch are refused (fail-open, health fail)', async () => {
     const ok = open({ REDIS_URL: `rediss://localhost:${tls.port}/0`, REDIS_TLS_CA_FILE: `${dir}/ca.crt` });
@@ -534,13 +668,23 @@ describe('TLS with an openssl-made CA', () => {
     expect((await mismatch.healthCheck()).detail).toMatch(/altnames|hostname|IP/i);
     await mismatch.close();
 
-    const unchecked = open({ REDIS_URL: `redis://127.0.0.1:${tls.port}/0`, REDIS_TLS: 'true', REDIS_TLS_CA_FILE: `${dir}/ca.crt`, REDIS_TLS_CHECK_HOSTNAME: 'false' });
+    const unchecked = open({
+      REDIS_URL: `redis://127.0.0.1:${tls.port}/0`,
+      REDIS_TLS: 'true',
+      REDIS_TLS_CA_FILE: `${dir}/ca.crt`,
+      REDIS_TLS_CHECK_HOSTNAME: 'false',
+    });
     expect(await unchecked.get('secure')).toEqual({ ok: true }); // the CA is still verified, only the name is not
     await unchecked.close();
   }, 30_000);
 
   test('mutual TLS: a client certificate is required and accepted', async () => {
-    const withCert = open({ REDIS_URL: `rediss://localhost:${mtls.port}/0`, REDIS_TLS_CA_FILE: `${dir}/ca.crt`, REDIS_TLS_CERT_FILE: `${dir}/client.crt`, REDIS_TLS_KEY_FILE: `${dir}/client.key` });
+    const withCert = open({
+      REDIS_URL: `rediss://localhost:${mtls.port}/0`,
+      REDIS_TLS_CA_FILE: `${dir}/ca.crt`,
+      REDIS_TLS_CERT_FILE: `${dir}/client.crt`,
+      REDIS_TLS_KEY_FILE: `${dir}/client.key`,
+    });
     expect(await withCert.set('m', 1)).toBe(true);
     expect(await withCert.get('m')).toBe(1);
     await withCert.close();
@@ -576,7 +720,9 @@ else:
   const python = (mode: string) => execFileSync('/usr/bin/python3', ['-c', script, mode], { cwd: py, env }).toString();
   expect(JSON.parse(python('write'))).toEqual([1, 2, 3]);
 
-  const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix, CACHE_TTL: '120' }), { logger: quiet });
+  const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix, CACHE_TTL: '120' }), {
+    logger: quiet,
+  });
   for (const x of VECTORS.vectors) {
     expect(await cache.get(`py:${x.key}`), x.name).toEqual(x.value);
     expect(await cache.client.get(`${prefix}py:${x.key}`), x.name).toBe(x.stored);

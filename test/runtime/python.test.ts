@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { REPO, copyExample, runGen } from './helpers/cli.js';
+import { REPO, copyExample, runGen } from '../helpers.js';
 
 // The generated FastAPI project is tested with Debian's /usr/bin/python3 (redis-py 4.3, FastAPI 0.92) and
 // pytest: against real redis-server processes, a real uvicorn, Celery in eager mode and openssl-made TLS.
@@ -21,13 +21,17 @@ afterAll(() => {
 });
 
 async function pytest(extraEnv: Record<string, string>) {
-  const r = await execa('/usr/bin/python3', ['-m', 'pytest', 'test/python', '-q', '-p', 'no:cacheprovider', '-W', 'ignore::DeprecationWarning'], {
-    cwd: REPO,
-    env: { GEN_PROJECT_DIR: project, PYTHONDONTWRITEBYTECODE: '1', ...extraEnv },
-    reject: false,
-    timeout: 600_000,
-    all: true,
-  });
+  const r = await execa(
+    '/usr/bin/python3',
+    ['-m', 'pytest', 'test/runtime/python', '-q', '-p', 'no:cacheprovider', '-W', 'ignore::DeprecationWarning'],
+    {
+      cwd: REPO,
+      env: { GEN_PROJECT_DIR: project, PYTHONDONTWRITEBYTECODE: '1', ...extraEnv },
+      reject: false,
+      timeout: 600_000,
+      all: true,
+    },
+  );
   if (r.exitCode !== 0) failed = true;
   return { code: r.exitCode, out: String(r.all) };
 }

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "cache-contract.json").read_text(encoding="utf-8"))
+VECTORS = json.loads((Path(__file__).resolve().parents[2] / "vectors" / "cache-contract.json").read_text(encoding="utf-8"))
 
 
 def run(coro):
