@@ -10,14 +10,16 @@ export function detectFrameworks(def: ModuleDef, projectDir: string): string[] {
     const hit = fw.detect.some((rule) => {
       try {
         const text = fs.readFileSync(path.join(projectDir, rule.file), 'utf8');
-        return text.includes(rule.contains) && !(rule.unless !== undefined && text.includes(rule.unless));
+        return (rule.contains === undefined || text.includes(rule.contains)) && !(rule.unless !== undefined && text.includes(rule.unless));
       } catch {
         return false;
       }
     });
     if (hit) found.push(id);
   }
-  return found;
+  // a fallback framework (plain Node, plain Python) only when nothing more specific is detected
+  const specific = found.filter((id) => !def.frameworks[id]!.fallback);
+  return specific.length > 0 ? specific : found;
 }
 
 /** --framework, else detection. Unknown or undetectable is exit 2 with the list of frameworks. */

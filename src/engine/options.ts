@@ -61,6 +61,7 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
       return checkRange(n, def, fail);
     }
     case 'string': {
+      if (def.choices && !def.choices.includes(v)) return fail(`one of ${def.choices.join(', ')}`);
       if (def.pattern && !new RegExp(def.pattern).test(v)) return fail(`a value matching ${def.pattern}`);
       return v;
     }

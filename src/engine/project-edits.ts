@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedModule } from '../module/load.js';
 import type { ResolvedOptions } from './options.js';
-import { baseContext, fileContext, frameworkOf, type DesiredFile } from './render.js';
+import { baseContext, fileContext, frameworkOf, isActive, type DesiredFile } from './render.js';
 import { injectSnippet } from './inject.js';
 import { renderTemplateFile } from './templates.js';
 
@@ -47,6 +47,7 @@ export function renderProjectEdits(mod: LoadedModule, frameworkId: string, opts:
 
   for (const id of fw.snippets) {
     const def = mod.def.snippets[id]!;
+    if (!isActive(def.when, opts.vars)) continue;
     const state = edited.get(def.target) ?? {
       content: readText(projectDir, def.target),
       original: readText(projectDir, def.target),

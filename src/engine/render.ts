@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError } from '../errors.js';
 import type { LoadedModule } from '../module/load.js';
-import type { FrameworkDef } from '../module/schema.js';
+import type { FrameworkDef, When } from '../module/schema.js';
 import { generatorVersion } from '../util/version.js';
 import { relPosix, vendorDir } from '../util/paths.js';
 import type { ResolvedOptions } from './options.js';
@@ -42,6 +42,17 @@ export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
   return fw;
 }
 
+/** True when every variable named in `when` has (one of) the value(s) it lists; no `when` is always true. */
+export function isActive(when: When | undefined, vars: Record<string, unknown>): boolean {
+  if (!when) return true;
+  return Object.entries(when).every(([name, want]) => (Array.isArray(want) ? want : [want]).some((w) => w === vars[name]));
+}
+
+/** The wrappers of a framework that these options render (a wrapper's `when` decides). */
+export function activeWrappers(fw: FrameworkDef, opts: ResolvedOptions): FrameworkDef['wrappers'] {
+  return fw.wrappers.filter((w) => isActive(w.when, opts.vars));
+}
+
 /** The Handlebars context shared by every template (docs/authoring.md). */
 export function baseContext(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions) {
   const fw = frameworkOf(mod, frameworkId);
@@ -49,7 +60,7 @@ export function baseContext(mod: LoadedModule, frameworkId: string, opts: Resolv
   return {
     module: { name: mod.def.name, version: mod.def.version },
     generator: { name: 'gen', version: generatorVersion() },
-    framework: { id: frameworkId, label: fw.label, language: fw.language, wrappers: fw.wrappers.map((w) => w.path) },
+    framework: { id: frameworkId, label: fw.label, language: fw.language, wrappers: activeWrappers(fw, opts).map((w) => w.path) },
     vendor: { dir: vendorDir(mod.def.name, mod.def.version) },
     vars: opts.vars,
     secrets: nullSecrets as Record<string, string | null>,
@@ -116,7 +127,7 @@ export function renderModuleFiles(
       add({ path: projectPath, kind: 'vendor', content });
     }
   }
-  for (const w of fw.wrappers) {
+  for (const w of activeWrappers(fw, opts)) {
     const content = Buffer.from(
       renderTemplateFile(path.join(mod.templatesDir, w.template), `${mod.def.templates}/${w.template}`, fileContext(base, w.path)),
     );

@@ -1,5 +1,14 @@
 import path from 'node:path';
-import { baseContext, fileContext, frameworkOf, MANIFEST, PRISTINE_DIR, recordedOptions, renderModuleFiles } from '../engine/render.js';
+import {
+  activeWrappers,
+  baseContext,
+  fileContext,
+  frameworkOf,
+  MANIFEST,
+  PRISTINE_DIR,
+  recordedOptions,
+  renderModuleFiles,
+} from '../engine/render.js';
 import type { ResolvedOptions } from '../engine/options.js';
 import { renderTemplateFile } from '../engine/templates.js';
 import type { LoadedModule } from '../module/load.js';
@@ -52,7 +61,7 @@ export function regenerateFromRelease(
       }
     }
   }
-  for (const w of fw.wrappers) {
+  for (const w of activeWrappers(fw, opts)) {
     const content = renderTemplateFile(
       path.join(mod.templatesDir, w.template),
       `${mod.def.templates}/${w.template}`,

@@ -19,7 +19,14 @@ const variableBase = {
   secret: z.boolean().optional(),
 };
 export const variableSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...variableBase, type: z.literal('string'), default: z.string().nullable(), pattern: z.string().optional() }),
+  z.strictObject({
+    ...variableBase,
+    type: z.literal('string'),
+    default: z.string().nullable(),
+    pattern: z.string().optional(),
+    /** The only values accepted (checked before `pattern`). */
+    choices: z.array(z.string()).min(1).optional(),
+  }),
   z.strictObject({
     ...variableBase,
     type: z.literal('integer'),
@@ -38,12 +45,20 @@ export const variableSchema = z.discriminatedUnion('type', [
 ]);
 export type VariableDef = z.infer<typeof variableSchema>;
 
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** `when: { variable: value | [values] }`: rendered only when every named variable has (one of) the given value(s). */
+export const whenSchema = z.record(z.string(), z.union([scalar, z.array(scalar).min(1)]));
+export type When = z.infer<typeof whenSchema>;
+
 export const frameworkSchema = z.strictObject({
   label: z.string(),
   language: z.enum(['python', 'node']),
-  detect: z.array(z.strictObject({ file: relPath, contains: z.string().min(1), unless: z.string().min(1).optional() })).min(1),
+  /** A rule matches when `file` exists, contains `contains` (when given) and does not contain `unless`. */
+  detect: z.array(z.strictObject({ file: relPath, contains: z.string().min(1).optional(), unless: z.string().min(1).optional() })).min(1),
+  /** Detected only when no other framework is (e.g. plain Node for a package.json that names no framework). */
+  fallback: z.boolean().optional(),
   vendor: z.array(z.strictObject({ from: relPath, to: relPath })).min(1),
-  wrappers: z.array(z.strictObject({ template: relPath, path: relPath })),
+  wrappers: z.array(z.strictObject({ template: relPath, path: relPath, when: whenSchema.optional() })),
   snippets: z.array(z.string()),
   package_json: z.strictObject({ dependencies: z.record(z.string(), z.string()) }).optional(),
 });
@@ -62,6 +77,7 @@ export const snippetSchema = z.strictObject({
   manual: z.string().optional(),
   /** KEY=VALUE files: leave out block lines whose key the file already defines outside the markers. */
   skip_existing_keys: z.boolean().optional(),
+  when: whenSchema.optional(),
 });
 export type SnippetDef = z.infer<typeof snippetSchema>;
 
@@ -91,7 +107,26 @@ export const moduleSchema = z
         }
       });
     }
+    const checkWhen = (when: When | undefined, at: PropertyKey[]) => {
+      for (const name of Object.keys(when ?? {})) {
+        if (!(name in m.variables)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'when', name],
+            message: `a declared variable (one of: ${Object.keys(m.variables).join(', ')})`,
+          });
+        }
+      }
+    };
+    for (const [fw, def] of Object.entries(m.frameworks))
+      def.wrappers.forEach((w, i) => checkWhen(w.when, ['frameworks', fw, 'wrappers', i]));
+    for (const [name, v] of Object.entries(m.variables)) {
+      if (v.type === 'string' && v.choices && v.default !== null && !v.choices.includes(v.default)) {
+        ctx.addIssue({ code: 'custom', path: ['variables', name, 'default'], message: `one of the choices (${v.choices.join(', ')})` });
+      }
+    }
     for (const [id, s] of Object.entries(m.snippets)) {
+      checkWhen(s.when, ['snippets', id]);
       if (s.anchor !== undefined) {
         try {
           new RegExp(s.anchor);
