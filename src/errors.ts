@@ -1,5 +1,32 @@
 /** Typed errors with one exit path (see handleError in cli.ts). */
+
+/**
+ * The error vocabulary: callers decide by `code`, never by matching a message.
+ * - USAGE: a bad argument, flag, override or `--set` value (exit 2)
+ * - UNKNOWN_MODULE / UNKNOWN_FRAMEWORK: not in the catalogue / not a framework of the module (exit 2)
+ * - INVALID_DEFINITION: a catalogue or module.yaml, template or module hook that breaks the rules (exit 2)
+ * - INVALID_LOCK: a lock, snapshot manifest or recorded state gen cannot read (exit 2)
+ * - NOT_FOUND: a project, lock or file the command needs is missing (exit 2)
+ * - DRIFT: a module changed without a version bump (exit 2)
+ * - EXISTS: the command would replace something it was not told to (exit 1)
+ * - WRITE_FAILED: the filesystem refused a write; nothing was changed (exit 1)
+ * - SECRET_LEAK: a rendering would put a secret outside .env (exit 2)
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'UNKNOWN_MODULE'
+  | 'UNKNOWN_FRAMEWORK'
+  | 'INVALID_DEFINITION'
+  | 'INVALID_LOCK'
+  | 'NOT_FOUND'
+  | 'DRIFT'
+  | 'EXISTS'
+  | 'WRITE_FAILED'
+  | 'SECRET_LEAK'
+  | 'FAILED';
+
 export interface GenErrorOptions {
+  code?: ErrorCode;
   /** Process exit code: 2 = usage/configuration, 1 = operation failed (conflict, drift). */
   exitCode?: number;
   /** What the user should do next. */
@@ -12,6 +39,7 @@ export interface GenErrorOptions {
 }
 
 export class GenError extends Error {
+  readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint?: string;
   readonly file?: string;
@@ -20,12 +48,20 @@ export class GenError extends Error {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'GenError';
     this.exitCode = opts.exitCode ?? 1;
+    this.code = opts.code ?? (this.exitCode === 2 ? 'USAGE' : 'FAILED');
     this.hint = opts.hint;
     this.file = opts.file;
     this.field = opts.field;
   }
   toJSON(): Record<string, unknown> {
-    return { error: this.message, exitCode: this.exitCode, file: this.file ?? null, field: this.field ?? null, hint: this.hint ?? null };
+    return {
+      error: this.message,
+      code: this.code,
+      exitCode: this.exitCode,
+      file: this.file ?? null,
+      field: this.field ?? null,
+      hint: this.hint ?? null,
+    };
   }
 }
 

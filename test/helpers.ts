@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { afterAll, beforeEach, expect } from 'vitest';
-import { verifyReportSchema } from '../src/lock/schema.js';
+import { verifyReportSchema } from '../src/check/reports.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const GEN = path.join(REPO, 'bin', 'gen.js');

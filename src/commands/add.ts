@@ -1,4 +1,6 @@
+import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseOptions } from './options.js';
 import { createTwoFilesPatch } from 'diff';
 import { ExitError, UsageError } from '../errors.js';
 import { changes } from '../engine/classify.js';
@@ -17,8 +19,23 @@ const optionsSchema = z.object({
   set: z.array(z.string()).default([]),
 });
 
+/** `gen add module <name>`: flags, their schema (above) and the action. */
+export function define(cmd: Command): void {
+  cmd
+    .argument('<name>', 'the module (gen modules list)')
+    .option('-f, --framework <framework>', "one of the module's frameworks (gen modules info <name>); default: detected")
+    .option('-p, --project <dir>', 'the project folder', '.')
+    .option('--dry-run', 'show what would change; write nothing')
+    .option('--diff [path]', 'print a unified diff of every change (or of one file); write nothing')
+    .option('--json', 'print a JSON report (docs/cli.md)')
+    .option('-y, --yes', 'never ask; keep files you edited (report them as conflicts)')
+    .option('--force', 'overwrite files you edited')
+    .option('--set <key=value>', 'set a module variable (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .action((name: string, opts: Record<string, unknown>) => addCommand(name, opts));
+}
+
 export async function addCommand(name: string, raw: Record<string, unknown>): Promise<void> {
-  const opts = optionsSchema.parse(raw);
+  const opts = parseOptions(optionsSchema, raw);
   const preview = opts.dryRun || opts.diff !== undefined;
   const spin = await spinner(`Rendering module ${name}`, !opts.json);
   const req = { module: name, projectDir: opts.project, framework: opts.framework, sets: opts.set, force: opts.force };

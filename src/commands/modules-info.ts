@@ -1,7 +1,20 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseOptions } from './options.js';
 import { loadModule } from '../module/load.js';
 import { readState } from '../module/state.js';
 
-export async function infoCommand(name: string, opts: Record<string, unknown>): Promise<void> {
+const optionsSchema = z.object({ json: z.boolean().default(false) });
+
+export function define(cmd: Command): void {
+  cmd
+    .argument('<name>', 'the module')
+    .option('--json', 'print JSON')
+    .action((name: string, raw: Record<string, unknown>) => infoCommand(name, raw));
+}
+
+export async function infoCommand(name: string, raw: Record<string, unknown>): Promise<void> {
+  const opts = parseOptions(optionsSchema, raw);
   const mod = loadModule(name);
   const d = mod.def;
   const info = {

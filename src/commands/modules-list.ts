@@ -1,6 +1,16 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseOptions } from './options.js';
 import { loadCatalogue, loadModule } from '../module/load.js';
 
-export async function listCommand(opts: Record<string, unknown>): Promise<void> {
+const optionsSchema = z.object({ json: z.boolean().default(false) });
+
+export function define(cmd: Command): void {
+  cmd.option('--json', 'print JSON').action((raw: Record<string, unknown>) => listCommand(raw));
+}
+
+export async function listCommand(raw: Record<string, unknown>): Promise<void> {
+  const opts = parseOptions(optionsSchema, raw);
   const cat = loadCatalogue();
   const rows = cat.modules.map((m) => {
     const mod = loadModule(m.name);

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { z } from 'zod';
-import { GenError } from '../errors.js';
-import { flush } from '../engine/flush.js';
-import { LOCK_PATH, renderLock } from '../lock/lockfile.js';
-import { rebuildLock } from '../lock/rebuild.js';
+import { relock } from '../engine/relock.js';
+import { LOCK_PATH } from '../util/paths.js';
+import { parseOptions } from './options.js';
 
 const optionsSchema = z.object({
   overwrite: z.boolean().default(false),
@@ -12,22 +11,17 @@ const optionsSchema = z.object({
   json: z.boolean().default(false),
 });
 
+export function define(cmd: Command): void {
+  cmd
+    .option('-p, --project <dir>', 'the project folder', '.')
+    .option('--overwrite', 'replace an existing lock')
+    .option('--json', 'print JSON')
+    .action((raw: Record<string, unknown>) => lockCommand(raw));
+}
+
 export async function lockCommand(raw: Record<string, unknown>): Promise<void> {
-  const opts = optionsSchema.parse(raw);
-  const projectDir = path.resolve(opts.project);
-  const file = path.join(projectDir, LOCK_PATH);
-  const previous = fs.existsSync(file) ? fs.readFileSync(file) : null;
-  if (previous && !opts.overwrite) {
-    throw new GenError(`${LOCK_PATH} already exists`, {
-      exitCode: 1,
-      file: LOCK_PATH,
-      hint: 'Use --overwrite to replace it (gen add keeps it up to date by itself).',
-    });
-  }
-  const lock = rebuildLock(projectDir);
-  const text = Buffer.from(renderLock(lock));
-  const changed = !previous || !previous.equals(text);
-  if (changed) flush(projectDir, [{ path: LOCK_PATH, content: text, previous }]);
+  const opts = parseOptions(optionsSchema, raw);
+  const { lock, written } = relock(path.resolve(opts.project), { overwrite: opts.overwrite });
   const summary = Object.entries(lock.modules).map(([name, m]) => ({
     name,
     version: m.version,
@@ -36,11 +30,9 @@ export async function lockCommand(raw: Record<string, unknown>): Promise<void> {
     digest: m.digest,
   }));
   if (opts.json)
-    process.stdout.write(
-      JSON.stringify({ schemaVersion: 1, command: 'lock', lock: LOCK_PATH, written: changed, modules: summary }, null, 2) + '\n',
-    );
+    process.stdout.write(JSON.stringify({ schemaVersion: 1, command: 'lock', lock: LOCK_PATH, written, modules: summary }, null, 2) + '\n');
   else {
     for (const m of summary) process.stdout.write(`${m.name} ${m.version} (${m.framework}): ${m.files} files, ${m.digest}\n`);
-    process.stdout.write(`${changed ? 'wrote' : 'unchanged'} ${LOCK_PATH}\n`);
+    process.stdout.write(`${written ? 'wrote' : 'unchanged'} ${LOCK_PATH}\n`);
   }
 }

@@ -1,11 +1,26 @@
 import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseOptions } from './options.js';
+import { verifyProject } from '../check/verify.js';
 import { ExitError } from '../errors.js';
-import { verifyProject } from '../lock/verify.js';
 
-// No zod here: verify-all is on CI's critical path and takes three flags, already typed (by commander, or by
-// plainVerifyArgs in cli.ts for the plain form).
+const optionsSchema = z.object({
+  project: z.string().default('.'),
+  strict: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+export function define(cmd: Command): void {
+  cmd
+    .option('-p, --project <dir>', 'the project folder', '.')
+    .option('--strict', 'also fail on edited wrappers and snippets')
+    .option('--json', 'print JSON (docs/lock.md)')
+    .action((raw: Record<string, unknown>) => verifyCommand(raw));
+}
+
 export async function verifyCommand(raw: Record<string, unknown>): Promise<void> {
-  const opts = { strict: raw.strict === true, project: typeof raw.project === 'string' ? raw.project : '.', json: raw.json === true };
+  const opts = parseOptions(optionsSchema, raw);
   const report = await verifyProject(path.resolve(opts.project), opts.strict);
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {

@@ -1,19 +1,27 @@
+import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseOptions } from './options.js';
 import { ExitError, UsageError } from '../errors.js';
 import { loadCatalogue } from '../module/load.js';
-import { vetModule } from '../lock/vet.js';
+import { vetModule } from '../check/vet.js';
 
 const optionsSchema = z.object({
   json: z.boolean().default(false),
-  bump: z.enum(['patch', 'minor', 'major']).optional(),
+  bump: z.enum(['patch', 'minor', 'major'], { error: 'expected patch, minor or major' }).optional(),
   record: z.boolean().default(false),
 });
 
+export function define(cmd: Command): void {
+  cmd
+    .argument('[module]', 'the module (default: every module of the catalogue)')
+    .option('--bump <level>', 'bump the version (patch|minor|major), add a changelog stub, record the content hash')
+    .option('--record', 'record a first release (content hash and template digests)')
+    .option('--json', 'print JSON (docs/lock.md)')
+    .action((name: string | undefined, raw: Record<string, unknown>) => vetCommand(name, raw));
+}
+
 export async function vetCommand(name: string | undefined, raw: Record<string, unknown>): Promise<void> {
-  const parsed = optionsSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new UsageError(`--bump: expected patch, minor or major`, { hint: 'Example: gen modules vet redis --bump patch' });
-  const opts = parsed.data;
+  const opts = parseOptions(optionsSchema, raw, 'gen modules vet redis --bump patch');
   if (opts.bump && opts.record) throw new UsageError('--bump and --record: choose one (--bump records the new version itself)');
   if (opts.bump && !name)
     throw new UsageError('--bump needs a module name: every bump is one explicit decision', {

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
-import { PRISTINE_DIR, type DesiredFile, type FileKind } from './render.js';
-import { listFiles } from './templates.js';
+import { listFiles } from '../util/files.js';
+import { PRISTINE_DIR, VENDOR_ROOT } from '../util/paths.js';
+import type { DesiredFile, FileKind } from './render.js';
 
 /**
  * create / update / unchanged: what flush will do.
@@ -40,7 +41,7 @@ function readOrNull(abs: string): Buffer | null {
  * newest older snapshot of the module that has one.
  */
 export function findPristine(projectDir: string, moduleName: string, version: string, wrapperPath: string): Buffer | null {
-  const root = path.join(projectDir, '.rapidkit', 'vendor', moduleName);
+  const root = path.join(projectDir, VENDOR_ROOT, moduleName);
   let versions: string[];
   try {
     versions = fs.readdirSync(root).filter((v) => semver.valid(v));

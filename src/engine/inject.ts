@@ -1,5 +1,5 @@
 import type { SnippetDef } from '../module/schema.js';
-import { commentStyleFor, markerLines } from './comments.js';
+import { commentStyleFor, markerLines } from '../lock/markers.js';
 
 export type InjectResult =
   { status: 'ok'; content: string } | { status: 'manual'; reason: string } | { status: 'conflict'; reason: string };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ModuleDef, VariableDef } from '../module/schema.js';
-import { isInside, toPosix } from '../util/paths.js';
+import { isInside, LOCK_PATH, toPosix } from '../util/paths.js';
 
 export type Source = 'default' | 'recorded' | 'override' | 'set' | 'derived';
 
@@ -138,7 +138,7 @@ export function resolveOptions({
           sources[name] = 'recorded';
         }
       } else {
-        values[name] = parseValue(name, v, String(rec), `${LOCK_FILE} option ${name}`);
+        values[name] = parseValue(name, v, String(rec), `${LOCK_PATH} option ${name}`);
         sources[name] = 'recorded';
       }
     }
@@ -182,8 +182,6 @@ export function resolveOptions({
 
   return { vars: values, secrets, sources, inputs, extra: resolveExtraSnippet(def, projectDir, env, cwd) };
 }
-
-const LOCK_FILE = '.rapidkit/modules.lock.yaml';
 
 /** The last `KEY=value` of a dotenv file in the project (quotes stripped); null when absent. */
 function readDotenv(projectDir: string, key: string): string | null {
@@ -321,4 +319,18 @@ export function assertNoSymlinkEscape(projectDir: string, rel: string, origin: s
       );
     }
   }
+}
+
+/** The options a lock and a snapshot manifest record: what the user supplied (secrets by reference) + project name. */
+export function recordedOptions(opts: ResolvedOptions): Record<string, unknown> {
+  // project_name always: it decides the slug and key prefix, and the folder name differs between checkouts
+  const all: Record<string, unknown> = { project_name: opts.vars.project_name, ...opts.inputs };
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Options recorded in a lock or manifest → `--set` pairs (secrets get a placeholder: they never reach the snapshot). */
+export function setsFromRecorded(options: Record<string, unknown>): string[] {
+  return Object.entries(options).map(([k, v]) =>
+    v !== null && typeof v === 'object' && (v as { secret?: boolean }).secret ? `${k}=gen-secret-placeholder` : `${k}=${String(v)}`,
+  );
 }

@@ -3,14 +3,17 @@ import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
-import { buildModuleEntry, LOCK_PATH, readLock, renderLock, withModule } from '../lock/lockfile.js';
+import { readLock } from '../lock/read.js';
+import { renderLock, withModule } from '../lock/write.js';
+import { LOCK_PATH, vendorDir } from '../util/paths.js';
+import { buildModuleEntry } from './lock-entry.js';
 import { Redactor } from '../util/redact.js';
 import { changes, classify, type PlannedFile } from './classify.js';
 import { resolveFramework } from './detect.js';
 import { flush, opsFrom } from './flush.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ManualStep, type SnippetConflict } from './project-edits.js';
-import { renderModuleFiles, vendorDir, type DesiredFile } from './render.js';
+import { renderModuleFiles, type DesiredFile } from './render.js';
 
 export interface AddRequest {
   module: string;

@@ -4,9 +4,11 @@ import { GenError } from '../errors.js';
 import type { LoadedModule } from '../module/load.js';
 import type { FrameworkDef, When } from '../module/schema.js';
 import { generatorVersion } from '../util/version.js';
-import { relPosix, vendorDir } from '../util/paths.js';
-import type { ResolvedOptions } from './options.js';
-import { listFiles, renderTemplateFile } from './templates.js';
+import { listFiles } from '../util/files.js';
+import { MANIFEST, PRISTINE_DIR, relPosix, vendorDir } from '../util/paths.js';
+import { sha256 } from '../util/sha256.js';
+import { recordedOptions, type ResolvedOptions } from './options.js';
+import { renderTemplateFile } from './templates.js';
 
 export type FileKind = 'vendor' | 'wrapper' | 'snippet' | 'extra' | 'lock';
 
@@ -18,22 +20,22 @@ export interface DesiredFile {
   content: Buffer;
   /** Snippet ids whose blocks this file carries (kind `snippet`). */
   snippets?: string[];
-  /** With `verbatim: 'reference'`: the template file whose bytes this file is (content left empty). */
+  /** A verbatim file not read (see `RenderHow`): the template file whose bytes this file is (content left empty). */
   source?: string;
+  /** A verbatim file not read, of a released version: its sha256 as recorded with the release (content left empty). */
+  sha256?: string;
 }
 
-export const PRISTINE_DIR = '_pristine';
-/** Snapshot manifest: module, version, framework and the options used, so `gen modules lock` can rebuild the lock. */
-export const MANIFEST = '_gen.json';
-
-/** The options a lock and a snapshot manifest record: what the user supplied (secrets by reference) + project name. */
-export function recordedOptions(opts: ResolvedOptions): Record<string, unknown> {
-  // project_name always: it decides the slug and key prefix, and the folder name differs between checkouts
-  const all: Record<string, unknown> = { project_name: opts.vars.project_name, ...opts.inputs };
-  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+/**
+ * How verbatim (non-template) files are produced: `read` their bytes (add); by `reference` to their template file
+ * (verify of an unreleased version hashes those itself); or, for a released version, by the sha256 `digests`
+ * recorded with it (verify: no template folder is listed and no verbatim file is read).
+ */
+export interface RenderHow {
+  verbatim?: 'read' | 'reference';
+  /** sha256 of every template file, by its path inside the module's templates (`.module-state.json`). */
+  digests?: Record<string, string>;
 }
-
-export { vendorDir } from '../util/paths.js';
 
 export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
   const fw = mod.def.frameworks[id];
@@ -80,12 +82,7 @@ export function fileContext(base: BaseContext, projectPath: string, shownPath = 
  * Pure: depends only on the module definition, the framework and the resolved options, never on the project's
  * files, so verify can regenerate it from the lock and compare.
  */
-export function renderModuleFiles(
-  mod: LoadedModule,
-  frameworkId: string,
-  opts: ResolvedOptions,
-  how: { verbatim?: 'read' | 'reference' } = {},
-): DesiredFile[] {
+export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, how: RenderHow = {}): DesiredFile[] {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
@@ -95,36 +92,46 @@ export function renderModuleFiles(
       throw new GenError(`${mod.shown}: two entries write ${f.path}`, { exitCode: 2, file: mod.shown, field: `frameworks.${frameworkId}` });
     out.set(f.path, f);
   };
+  const released = how.digests ? Object.keys(how.digests) : null;
 
   for (const [i, entry] of fw.vendor.entries()) {
     const from = path.join(mod.templatesDir, entry.from);
-    if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
-      const built = mod.def.build?.outputs.includes(entry.from);
-      throw new GenError(
-        `${mod.shown}: frameworks.${frameworkId}.vendor[${i}].from: folder '${entry.from}' not found in ${mod.def.templates}`,
-        {
-          exitCode: 2,
-          file: mod.shown,
-          field: `frameworks.${frameworkId}.vendor[${i}].from`,
-          hint: built
-            ? `It is a build output: run '${mod.def.build!.command}' (or 'npm run build') in the gen package.`
-            : 'Fix the path or add the folder.',
-        },
-      );
+    let files: string[];
+    if (released) {
+      const prefix = path.posix.normalize(entry.from) === '.' ? '' : `${path.posix.normalize(entry.from)}/`;
+      files = released.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    } else {
+      if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
+        const built = mod.def.build?.outputs.includes(entry.from);
+        throw new GenError(
+          `${mod.shown}: frameworks.${frameworkId}.vendor[${i}].from: folder '${entry.from}' not found in ${mod.def.templates}`,
+          {
+            exitCode: 2,
+            file: mod.shown,
+            field: `frameworks.${frameworkId}.vendor[${i}].from`,
+            hint: built
+              ? `It is a build output: run '${mod.def.build!.command}' (or 'npm run build') in the gen package.`
+              : 'Fix the path or add the folder.',
+          },
+        );
+      }
+      files = listFiles(from);
     }
-    for (const rel of listFiles(from)) {
+    for (const rel of files) {
       const isTpl = rel.endsWith('.hbs');
       const outRel = path.posix.join(entry.to, isTpl ? rel.slice(0, -4) : rel);
       const projectPath = `${snap}/${outRel}`;
       const abs = path.join(from, rel);
-      if (!isTpl && how.verbatim === 'reference') {
+      if (isTpl) {
+        const content = renderTemplateFile(abs, `${mod.def.templates}/${entry.from}/${rel}`, fileContext(base, projectPath, outRel));
+        add({ path: projectPath, kind: 'vendor', content: Buffer.from(content) });
+      } else if (how.digests) {
+        add({ path: projectPath, kind: 'vendor', content: Buffer.alloc(0), sha256: how.digests[path.posix.join(entry.from, rel)]! });
+      } else if (how.verbatim === 'reference') {
         add({ path: projectPath, kind: 'vendor', content: Buffer.alloc(0), source: abs });
-        continue;
+      } else {
+        add({ path: projectPath, kind: 'vendor', content: fs.readFileSync(abs) });
       }
-      const content = isTpl
-        ? Buffer.from(renderTemplateFile(abs, `${mod.def.templates}/${entry.from}/${rel}`, fileContext(base, projectPath, outRel)))
-        : fs.readFileSync(abs);
-      add({ path: projectPath, kind: 'vendor', content });
     }
   }
   for (const w of activeWrappers(fw, opts)) {
@@ -137,4 +144,10 @@ export function renderModuleFiles(
   const manifest = { module: mod.def.name, version: mod.def.version, framework: frameworkId, options: recordedOptions(opts) };
   add({ path: `${snap}/${MANIFEST}`, kind: 'vendor', content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n') });
   return [...out.values()];
+}
+
+/** The sha256 of a rendered file: known (released verbatim file), or of its content; null when only `source` is. */
+export function renderedHash(f: DesiredFile): string | null {
+  if (f.sha256 !== undefined) return f.sha256;
+  return f.source !== undefined ? null : sha256(f.content);
 }

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import Handlebars from 'handlebars';
 import { GenError } from '../errors.js';
-import { isCacheEntry } from '../util/paths.js';
 
 /** Python literal for a JSON-like value. */
 export function pyLiteral(v: unknown): string {
@@ -19,12 +18,12 @@ export function pyLiteral(v: unknown): string {
   return JSON.stringify(String(v));
 }
 
-let instance: typeof import('handlebars') | undefined;
+let instance: typeof Handlebars | undefined;
 
-/** Handlebars, loaded on first use (verify and help never pay for it). */
-function hbs(): typeof import('handlebars') {
+/** gen's own Handlebars environment (its helpers registered on first use). */
+function hbs(): typeof Handlebars {
   if (!instance) {
-    instance = (createRequire(import.meta.url)('handlebars') as typeof import('handlebars')).create();
+    instance = Handlebars.create();
     instance.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null));
     instance.registerHelper('py', (v: unknown) => pyLiteral(v));
   }
@@ -61,19 +60,4 @@ export function renderTemplateFile(absPath: string, shown: string, context: obje
 /** Handlebars' parsed form, for static checks (used by vet). */
 export function parseTemplate(source: string): hbs.AST.Program {
   return hbs().parse(source);
-}
-
-/** Lists every file below dir (POSIX, relative, sorted), following no symlinks. */
-export function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string, rel: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (isCacheEntry(e.name)) continue;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(d, e.name), r);
-      else if (e.isFile()) out.push(r);
-    }
-  };
-  walk(dir, '');
-  return out;
 }

@@ -1,32 +1,16 @@
-import { sha256 } from '../util/sha256.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
 import { UsageError } from '../errors.js';
-import { commentStyleFor, markerLines } from '../engine/comments.js';
-import { parsePlainYaml } from '../util/plain-yaml.js';
-import { BLOCK_PLACEHOLDER, LOCK_PATH, splitFileBlocks, type SplitLock } from './scan.js';
+import { describeIssue } from '../util/issues.js';
+import { LOCK_PATH } from '../util/paths.js';
+import { sha256 } from '../util/sha256.js';
+import { commentStyleFor, markerLines } from './markers.js';
+import { BLOCK_PLACEHOLDER, splitFileBlocks, type SplitLock } from './scan.js';
+import { rawLockSchema, type FileEntry, type Lock, type ModuleEntry } from './schema.js';
 
-// Reading the lock: no YAML package, no zod, nothing from the engine but comment markers. verify-all loads this
-// while its workers hash; the writer (./lockfile.ts) loads `yaml` only for what this reader declines.
-
-/** A vendored file or wrapper by content; a snippet host file by the sha256 of each marked block, by snippet id. */
-export type FileEntry = { class: 'vendor' | 'wrapper'; sha256: string } | { class: 'snippet'; blocks: Record<string, string> };
-
-export interface ModuleEntry {
-  version: string;
-  framework: string;
-  generator: string;
-  templates: string;
-  digest: string;
-  options: Record<string, unknown>;
-  /** by project-relative POSIX path, in the lock's order */
-  files: Map<string, FileEntry>;
-}
-
-export interface Lock {
-  lockVersion: 1;
-  modules: Record<string, ModuleEntry>;
-}
-
-export { sha256 } from '../util/sha256.js';
+// Reading the lock: the `files` blocks are cut out first (./scan.ts: a 10,000-line block is our own line format,
+// not YAML worth parsing), the rest goes through `yaml` and the zod schema, then each block is parsed by line.
 
 /**
  * The `files` text of one module as the lock holds it: one `<sha256>  <class>  <path>[#<snippet id>]` line per
@@ -74,7 +58,12 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
   let prevClass = '';
   let prevTarget = '';
   const bad = (i: number, what: string): never => {
-    throw new UsageError(`${LOCK_PATH}: ${where}.files line ${i + 1}: ${what}`, { file: LOCK_PATH, field: `${where}.files`, hint: HINT });
+    throw new UsageError(`${LOCK_PATH}: ${where}.files line ${i + 1}: ${what}`, {
+      code: 'INVALID_LOCK',
+      file: LOCK_PATH,
+      field: `${where}.files`,
+      hint: HINT,
+    });
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -116,59 +105,47 @@ function safePath(p: string): boolean {
 }
 
 export const HINT = 'Regenerate it: gen modules lock --overwrite';
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const MODULE_KEYS = ['version', 'framework', 'generator', 'templates', 'digest', 'options', 'files'] as const;
-
-function invalid(field: string, expected: string): never {
-  throw new UsageError(`${LOCK_PATH}: field '${field}': expected ${expected}`, { file: LOCK_PATH, field, hint: HINT });
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Checks the parsed YAML against the lock format (docs/lock.md; the same shape as `lockSchema` in ./schema.ts,
- * written out by hand so that verify-all does not pay for loading zod) and parses each `files` block.
+ * Parses lock text; malformed → UsageError (exit 2) naming the field. `canonical`, when given, receives each module
+ * whose `files` text is exactly what `filesText` writes for it, with that text (its digest then needs no rebuilding).
  */
-export function validateLock(raw: unknown, blocks: string[] = [], canonical?: Map<string, string>): Lock {
-  if (!isObject(raw)) invalid('(root)', 'a mapping with lockVersion and modules');
-  for (const k of Object.keys(raw)) if (k !== 'lockVersion' && k !== 'modules') invalid(k, 'only lockVersion and modules (unknown key)');
-  if (raw.lockVersion !== 1) invalid('lockVersion', '1');
-  if (!isObject(raw.modules)) invalid('modules', 'a mapping of module name to entry');
+export function parseLock(text: string, split: SplitLock = splitFileBlocks(text), canonical?: Map<string, string>): Lock {
+  let raw: unknown;
+  try {
+    raw = parse(split.rest);
+  } catch (e) {
+    throw new UsageError(`${LOCK_PATH}: invalid YAML (${e instanceof Error ? e.message.split('\n')[0] : e})`, {
+      code: 'INVALID_LOCK',
+      file: LOCK_PATH,
+      hint: HINT,
+    });
+  }
+  const result = rawLockSchema.safeParse(raw);
+  if (!result.success) {
+    const { field, message } = describeIssue(result.error.issues[0]!);
+    throw new UsageError(`${LOCK_PATH}: field '${field}': ${message}`, { code: 'INVALID_LOCK', file: LOCK_PATH, field, hint: HINT });
+  }
   const modules: Record<string, ModuleEntry> = {};
-  for (const [name, m] of Object.entries(raw.modules)) {
+  for (const [name, m] of Object.entries(result.data.modules)) {
     const at = `modules.${name}`;
-    if (!isObject(m)) invalid(at, 'a mapping');
-    for (const k of Object.keys(m))
-      if (!(MODULE_KEYS as readonly string[]).includes(k)) invalid(`${at}.${k}`, `only ${MODULE_KEYS.join(', ')} (unknown key)`);
-    for (const k of ['version', 'framework', 'generator'] as const)
-      if (typeof m[k] !== 'string' || m[k] === '') invalid(`${at}.${k}`, 'a string');
-    for (const k of ['templates', 'digest'] as const)
-      if (typeof m[k] !== 'string' || !DIGEST.test(m[k])) invalid(`${at}.${k}`, 'sha256:<64 hex digits>');
-    if (!isObject(m.options)) invalid(`${at}.options`, 'a mapping of variable to value');
-    let text = m.files;
-    if (typeof text === 'string' && text.startsWith(BLOCK_PLACEHOLDER)) text = blocks[Number(text.slice(BLOCK_PLACEHOLDER.length))];
-    if (typeof text !== 'string') invalid(`${at}.files`, "a block of '<sha256>  <vendor|wrapper|snippet>  <path>' lines");
-    const read = filesFromText(text, at);
-    modules[name] = {
-      version: m.version as string,
-      framework: m.framework as string,
-      generator: m.generator as string,
-      templates: m.templates as string,
-      digest: m.digest as string,
-      options: m.options,
-      files: read.files,
-    };
-    if (read.canonical) canonical?.set(name, text);
+    let files = m.files;
+    if (files.startsWith(BLOCK_PLACEHOLDER)) files = split.blocks[Number(files.slice(BLOCK_PLACEHOLDER.length))] ?? '';
+    const read = filesFromText(files, at);
+    modules[name] = { ...m, files: read.files };
+    if (read.canonical) canonical?.set(name, files);
   }
   return { lockVersion: 1, modules };
 }
 
-/**
- * Parses lock text when it is in the plain YAML subset gen writes (see util/plain-yaml.ts); else `undefined`.
- * `canonical`, when given, receives each module whose `files` text is exactly what `filesText` writes for it, with
- * that text (its digest then needs no rebuilding).
- */
-export function parseLockFast(text: string, split: SplitLock = splitFileBlocks(text), canonical?: Map<string, string>): Lock | undefined {
-  const raw = parsePlainYaml(split.rest);
-  return raw === undefined ? undefined : validateLock(raw, split.blocks, canonical);
+/** The project's lock, or null when it has none. */
+export function readLock(projectDir: string): Lock | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(projectDir, LOCK_PATH), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  return parseLock(text);
 }

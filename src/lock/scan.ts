@@ -8,8 +8,6 @@
  * gen writes is left alone and goes through the YAML parser as is, so a hand-edited lock is never misread.
  */
 
-export const LOCK_PATH = '.rapidkit/modules.lock.yaml';
-
 /** Placeholder left in the YAML text for block `i`. */
 export const BLOCK_PLACEHOLDER = '__gen_files_block_';
 

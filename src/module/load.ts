@@ -3,16 +3,9 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { catalogueRoot } from './recorded.js';
+import { describeIssue } from '../util/issues.js';
+import { catalogueRoot } from '../util/paths.js';
 import { catalogueSchema, moduleSchema, type Catalogue, type ModuleDef } from './schema.js';
-
-export { catalogueRoot } from './recorded.js';
-
-function formatPath(p: PropertyKey[]): string {
-  let out = '';
-  for (const seg of p) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${String(seg)}` : String(seg);
-  return out || '(root)';
-}
 
 /** Reads and validates a YAML file; a problem names the file, the field path and what was expected. */
 export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: string): z.infer<S> {
@@ -35,25 +28,15 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
   }
   const result = schema.safeParse(doc.toJS());
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = formatPath(issue.path);
+    const { field, message } = describeIssue(result.error.issues[0]!);
     const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
-    throw new UsageError(`${shown}: field '${field}': ${describeIssue(issue)}${more}`, {
+    throw new UsageError(`${shown}: field '${field}': ${message}${more}`, {
       file: shown,
       field,
       hint: `Fix '${field}' in ${shown}; 'gen modules vet' checks the whole definition.`,
     });
   }
   return result.data;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type') return `expected ${issue.expected}${issue.input === undefined ? ' (missing)' : ''}`;
-  if (issue.code === 'unrecognized_keys') return `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (issue.code === 'invalid_union') return 'expected a variable with type string, integer, number or boolean';
-  if (issue.code === 'invalid_format' || issue.code === 'custom') return `expected ${issue.message}`;
-  return issue.message;
 }
 
 export interface LoadedModule {
@@ -75,6 +58,7 @@ export function loadModule(name: string, root = catalogueRoot()): LoadedModule {
   const entry = cat.modules.find((m) => m.name === name);
   if (!entry) {
     throw new UsageError(`Unknown module '${name}'. Available modules: ${cat.modules.map((m) => m.name).join(', ')}`, {
+      code: 'UNKNOWN_MODULE',
       hint: "Run 'gen modules list' to see the catalogue.",
     });
   }

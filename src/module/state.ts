@@ -2,33 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedModule } from './load.js';
 import type { ModuleDef } from './schema.js';
-import { listFiles } from '../engine/templates.js';
+import { listFiles } from '../util/files.js';
 import { sha256 } from '../util/sha256.js';
-import { generatorVersion } from '../util/version.js';
 
 /** Recorded content hash per released version: `modules/<name>/.module-state.json`. */
 export interface ModuleState {
   versions: Record<string, string>;
   /** Per released version: sha256 of every template file (raw bytes), keyed by its path inside `templates`. */
   digests?: Record<string, Record<string, string>>;
-  /** Per released version: the validated definition, so verify-all needs neither `yaml` nor `zod` (./recorded.ts). */
-  definitions?: Record<string, RecordedDefinition>;
 }
-
-/**
- * A module definition as recorded with its release: the validated definition, the sha256 of the module.yaml it
- * came from and the gen version that validated it. verify-all reads modules this way (./recorded.ts), so that it
- * loads neither `yaml` nor `zod`.
- */
-export interface RecordedDefinition {
-  /** sha256 of module.yaml, line endings normalised */
-  source: string;
-  /** gen version whose schema validated `def` */
-  generator: string;
-  def: ModuleDef;
-}
-
-export const definitionSource = (text: string): string => sha256(text.replace(/\r\n/g, '\n'));
 
 export const STATE_FILE = '.module-state.json';
 
@@ -40,7 +22,7 @@ export function statePath(mod: Pick<LoadedModule, 'file'>): string {
 export function readState(mod: Pick<LoadedModule, 'file'>): ModuleState {
   try {
     const parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as ModuleState;
-    return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {}, definitions: parsed.definitions ?? {} };
+    return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {} };
   } catch {
     return { versions: {} };
   }
@@ -54,10 +36,7 @@ export function writeState(mod: LoadedModule, state: ModuleState): void {
         .filter(([v]) => v in sorted)
         .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true })),
     );
-  fs.writeFileSync(
-    statePath(mod),
-    JSON.stringify({ versions: sorted, digests: byVersion(state.digests), definitions: byVersion(state.definitions) }, null, 2) + '\n',
-  );
+  fs.writeFileSync(statePath(mod), JSON.stringify({ versions: sorted, digests: byVersion(state.digests) }, null, 2) + '\n');
 }
 
 /** Records the current content hash and template digests as those of the current version. */
@@ -66,33 +45,8 @@ export function recordVersion(mod: LoadedModule): string {
   const hash = moduleContentHash(mod);
   state.versions[mod.def.version] = hash;
   state.digests = { ...state.digests, [mod.def.version]: templateDigests(mod) };
-  state.definitions = { ...state.definitions, [mod.def.version]: currentDefinition(mod) };
   writeState(mod, state);
   return hash;
-}
-
-/** Records only the definition of the current version (its content hash is recorded and unchanged). */
-export function recordDefinition(mod: LoadedModule): void {
-  const state = readState(mod);
-  state.definitions = { ...state.definitions, [mod.def.version]: currentDefinition(mod) };
-  writeState(mod, state);
-}
-
-/** What `recordVersion` records as the definition of the current version (read back by ./recorded.ts). */
-export function currentDefinition(mod: LoadedModule): RecordedDefinition {
-  return { source: definitionSource(fs.readFileSync(mod.file, 'utf8')), generator: generatorVersion(), def: mod.def };
-}
-
-/** True when the recorded definition of the current version is what this gen reads from module.yaml now. */
-export function definitionIsCurrent(mod: LoadedModule): boolean {
-  const recorded = readState(mod).definitions?.[mod.def.version];
-  const now = currentDefinition(mod);
-  return (
-    recorded !== undefined &&
-    recorded.source === now.source &&
-    recorded.generator === now.generator &&
-    JSON.stringify(recorded.def) === JSON.stringify(now.def)
-  );
 }
 
 /** sha256 of every template file's raw bytes (what a verbatim vendor file is a copy of). */

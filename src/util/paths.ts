@@ -1,7 +1,33 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** Where gen keeps vendored snapshots, project-relative. */
-export const VENDOR_ROOT = '.rapidkit/vendor';
+// Every project-layout name gen writes, in one place (project-relative POSIX paths).
+
+/** gen's own folder in a project. */
+export const GEN_DIR = '.rapidkit';
+/** Where gen keeps vendored snapshots. */
+export const VENDOR_ROOT = `${GEN_DIR}/vendor`;
+/** The lock: what gen installed, with the sha256 of every file it produced. */
+export const LOCK_PATH = `${GEN_DIR}/modules.lock.yaml`;
+/** Inside a snapshot: gen's pristine rendering of each user-owned wrapper (the base of a 3-way upgrade). */
+export const PRISTINE_DIR = '_pristine';
+/** Inside a snapshot: module, version, framework and options, so `gen modules lock` can rebuild the lock. */
+export const MANIFEST = '_gen.json';
+
+/** The gen package's own folder (holds package.json), whether gen runs from its bundle in dist/ or from src/. */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** The folder holding the top-level catalogue module.yaml: GEN_CATALOGUE, else the gen package itself. */
+export function catalogueRoot(): string {
+  const fromEnv = process.env.GEN_CATALOGUE;
+  if (fromEnv) return path.resolve(fromEnv);
+  return packageRoot();
+}
 
 /** The snapshot folder of one module version, project-relative POSIX. */
 export function vendorDir(moduleName: string, version: string): string {

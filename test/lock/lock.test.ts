@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { lockReportSchema, lockSchema, verifyReportSchema, vetAllReportSchema, vetReportSchema } from '../../src/lock/schema.js';
-import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
+import { lockReportSchema, verifyReportSchema, vetAllReportSchema, vetReportSchema } from '../../src/check/reports.js';
+import { lockSchema } from '../../src/lock/schema.js';
+import { aggregateDigest, readLock } from '../../src/lock/read.js';
 import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP } from '../helpers.js';
 
 const SNAP = REDIS_SNAP;

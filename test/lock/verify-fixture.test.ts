@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
-import { lockReportSchema, lockSchema } from '../../src/lock/schema.js';
+import { aggregateDigest, readLock } from '../../src/lock/read.js';
+import { lockReportSchema } from '../../src/check/reports.js';
+import { lockSchema } from '../../src/lock/schema.js';
 import { listAll, addTiny, gen, LOCK, TINY_SNAP, tinyCatalogue, tinyProject, verifyJson } from '../helpers.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');

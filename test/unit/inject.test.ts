@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { injectSnippet } from '../../src/engine/inject.js';
-import { commentStyleFor, markerLines } from '../../src/engine/comments.js';
+import { commentStyleFor, markerLines } from '../../src/lock/markers.js';
 import { addDependencies } from '../../src/engine/project-edits.js';
 
 const def = (extra: object = {}) => ({ target: 'x', template: 't', ...extra });

@@ -1,24 +1,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
+import type { DesiredFile } from '../engine/render.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
-import { LOCK_PATH, splitFileBlocks, vendorPaths } from './scan.js';
-import { isCacheEntry, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
+import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
+import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import type { LoadedModule } from '../module/load.js';
-import type { ModuleState } from '../module/state.js';
-import type { ModuleEntry } from './read.js';
-import type { Regenerated } from './regenerate.js';
-import type { Check, VerifyReport } from './schema.js';
+import type { ModuleEntry } from '../lock/schema.js';
+import type { Check, VerifyReport } from './reports.js';
 
 // Only light modules are imported up front: hashing starts before YAML, zod and the engine are loaded.
 
-export type { Check, VerifyReport } from './schema.js';
-
-/** Options recorded in the lock → `--set` pairs (secrets get a placeholder: they never reach the snapshot). */
-export function setsFromRecorded(options: Record<string, unknown>): string[] {
-  return Object.entries(options).map(([k, v]) =>
-    v !== null && typeof v === 'object' && (v as { secret?: boolean }).secret ? `${k}=gen-secret-placeholder` : `${k}=${String(v)}`,
-  );
+/** One file as the module renders it: its sha256, or (verbatim file of an unreleased version) its template. */
+interface Regenerated {
+  kind: 'vendor' | 'wrapper';
+  /** sha256 hex; null when only `source` is known */
+  sha256: string | null;
+  /** absolute path of the template file this file is a verbatim copy of (when sha256 is null) */
+  source?: string;
 }
 
 const VERSION_PIN = /VENDOR_VERSION\s*[:=][^'"\n]*['"]([^'"]+)['"]/;
@@ -66,10 +65,13 @@ async function verifyWith(
   early: string[],
   jobs: HashJob[],
 ): Promise<VerifyReport> {
-  const { parseLockFast, aggregateDigest, markedBlock, sha256 } = await import('./read.js');
+  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }] = await Promise.all([
+    import('../lock/read.js'),
+    import('../util/sha256.js'),
+  ]);
   // the plain subset gen writes needs no YAML package; anything else (a hand-edited lock) goes through `yaml`
   const canonical = new Map<string, string>();
-  const lock = parseLockFast(text, split, canonical) ?? (await import('./lockfile.js')).parseLock(text, split);
+  const lock = parseLock(text, split, canonical);
   const info: string[] = [];
   const runs: ModuleRun[] = [];
 
@@ -153,7 +155,7 @@ async function verifyWith(
             actual,
             message: `${name}: wrapper ${p} modified${strict ? '' : ' (allowed)'}`,
             remedy: strict
-              ? `review the change against gen's rendering in ${snap}/_pristine/${p}, then re-render or accept it without --strict`
+              ? `review the change against gen's rendering in ${snap}/${PRISTINE_DIR}/${p}, then re-render or accept it without --strict`
               : null,
             fails: strict,
           });
@@ -481,15 +483,17 @@ async function regenerate(
   entry: ModuleEntry,
   info: string[],
 ): Promise<Pick<ModuleRun, 'latest' | 'regenerated'>> {
-  const [{ loadRecordedModule }, { resolveOptions }, { readState }, { regenerateFromRelease, regenerateFromCatalogue }] = await Promise.all(
-    [import('../module/recorded.js'), import('../engine/options.js'), import('../module/state.js'), import('./regenerate.js')],
-  );
-  let mod: LoadedModule & { state?: ModuleState };
+  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles, renderedHash }] = await Promise.all([
+    import('../module/load.js'),
+    import('../engine/options.js'),
+    import('../module/state.js'),
+    import('../engine/render.js'),
+  ]);
+  let mod: LoadedModule;
   try {
-    // a released module as recorded with it (no yaml, no zod); else parsed and validated from module.yaml
-    mod = loadRecordedModule(name) ?? (await import('../module/load.js')).loadModule(name);
+    mod = loadModule(name);
   } catch (err) {
-    if (err instanceof GenError && err.exitCode === 2 && /Unknown module/.test(err.message)) {
+    if (err instanceof GenError && err.code === 'UNKNOWN_MODULE') {
       info.push(`${name}: not in this catalogue; integrity was checked, regeneration skipped`);
       return { latest: null, regenerated: null };
     }
@@ -507,7 +511,7 @@ async function regenerate(
     }
     return { latest, regenerated: null };
   }
-  const state = mod.state ?? readState(mod);
+  const state = readState(mod);
   const recordedHash = state.versions[entry.version];
   if (recordedHash !== undefined && recordedHash !== entry.templates) {
     info.push(
@@ -517,8 +521,12 @@ async function regenerate(
   const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
   const digests = state.digests?.[entry.version];
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
-  const regenerated = digests
-    ? regenerateFromRelease(mod, entry.framework, options, digests)
-    : regenerateFromCatalogue(mod, entry.framework, options);
+  const files = renderModuleFiles(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
+  const regenerated = new Map<string, Regenerated>(
+    files.map((f: DesiredFile) => [
+      f.path,
+      { kind: f.kind === 'wrapper' ? 'wrapper' : 'vendor', sha256: renderedHash(f), source: f.source },
+    ]),
+  );
   return { latest, regenerated };
 }

@@ -3,16 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
 import { GenError, UsageError } from '../errors.js';
-import { generatorVersion } from '../util/version.js';
 import { resolveOptions } from '../engine/options.js';
 import { renderProjectEdits } from '../engine/project-edits.js';
 import { renderModuleFiles } from '../engine/render.js';
-import { listFiles, parseTemplate } from '../engine/templates.js';
+import { parseTemplate } from '../engine/templates.js';
+import { listFiles } from '../util/files.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
-import { checkDrift, definitionIsCurrent, readState, recordDefinition, recordVersion } from '../module/state.js';
-import type { VetProblem, VetReport } from './schema.js';
+import { checkDrift, readState, recordVersion } from '../module/state.js';
+import type { VetProblem, VetReport } from './reports.js';
 
-export type { VetReport } from './schema.js';
+export type { VetReport } from './reports.js';
 
 type Problem = VetProblem;
 
@@ -253,7 +253,7 @@ function checkDefinition(mod: LoadedModule): Problem[] {
       check: 'changelog',
       file: mod.shown,
       message: `the changelog entry for ${mod.def.version} is still a stub ("${entry.summary}")`,
-      remedy: `describe what changed in ${mod.def.version} under changelog: in ${mod.shown}, then: gen modules vet ${mod.def.name} --record`,
+      remedy: `describe what changed in ${mod.def.version} under changelog: in ${mod.shown} (the changelog is not content: no bump or record needed)`,
     });
   }
   return problems;
@@ -315,10 +315,6 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
     recordVersion(mod);
     recorded = true;
     drift = checkDrift(mod);
-  } else if (opts.record && drift.status === 'ok' && problems.length === 0 && !definitionIsCurrent(mod)) {
-    // same content, recorded by another gen version (or before definitions were recorded): refresh only that
-    recordDefinition(mod);
-    recorded = true;
   }
 
   if (drift.status === 'unrecorded') {
@@ -334,14 +330,6 @@ export function vetModule(name: string, opts: { bump?: 'patch' | 'minor' | 'majo
       file: mod.shown,
       message: `${name} changed since ${mod.def.version} was recorded (content ${drift.hash}, recorded ${drift.recorded}) without a version bump${opts.bump ? ' (not bumped: fix the problems above first)' : ''}`,
       remedy: `gen modules vet ${name} --bump patch   (or minor/major), then describe the change in the changelog`,
-    });
-  }
-  if (drift.status === 'ok' && !definitionIsCurrent(mod)) {
-    problems.push({
-      check: 'version',
-      file: mod.shown,
-      message: `${name} ${mod.def.version}: module.yaml changed (comments or changelog only: the content hash is unchanged) or was recorded by another gen than ${generatorVersion()}; verify-all reads the definition recorded with the version`,
-      remedy: `gen modules vet ${name} --record   (the content is unchanged: no bump needed)`,
     });
   }
   return {

@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import semver from 'semver';
-import { UsageError } from '../errors.js';
-import { resolveOptions } from '../engine/options.js';
-import { renderProjectEdits } from '../engine/project-edits.js';
-import { MANIFEST, renderModuleFiles } from '../engine/render.js';
-import { VENDOR_ROOT, vendorDir } from '../util/paths.js';
+import { GenError, UsageError } from '../errors.js';
+import { resolveOptions, setsFromRecorded } from './options.js';
+import { renderProjectEdits } from './project-edits.js';
+import { renderModuleFiles } from './render.js';
+import { LOCK_PATH, MANIFEST, VENDOR_ROOT, vendorDir } from '../util/paths.js';
 import { loadModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
-import { buildModuleEntry, type Lock } from './lockfile.js';
-import { setsFromRecorded } from './verify.js';
+import type { Lock } from '../lock/schema.js';
+import { renderLock } from '../lock/write.js';
+import { flush } from './flush.js';
+import { buildModuleEntry } from './lock-entry.js';
 
 interface Manifest {
   module: string;
@@ -85,4 +87,26 @@ export function rebuildLock(projectDir: string): Lock {
     });
   }
   return { lockVersion: 1, modules };
+}
+
+/**
+ * `gen modules lock`: writes the rebuilt lock (transactionally), refusing to replace an existing one unless told to.
+ * Returns the lock and whether the file changed.
+ */
+export function relock(projectDir: string, opts: { overwrite: boolean }): { lock: Lock; written: boolean } {
+  const file = path.join(projectDir, LOCK_PATH);
+  const previous = fs.existsSync(file) ? fs.readFileSync(file) : null;
+  if (previous && !opts.overwrite) {
+    throw new GenError(`${LOCK_PATH} already exists`, {
+      code: 'EXISTS',
+      exitCode: 1,
+      file: LOCK_PATH,
+      hint: 'Use --overwrite to replace it (gen add keeps it up to date by itself).',
+    });
+  }
+  const lock = rebuildLock(projectDir);
+  const text = Buffer.from(renderLock(lock));
+  const written = !previous || !previous.equals(text);
+  if (written) flush(projectDir, [{ path: LOCK_PATH, content: text, previous }]);
+  return { lock, written };
 }

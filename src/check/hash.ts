@@ -23,7 +23,7 @@ export function hashFileSync(abs: string, buf: Buffer = Buffer.allocUnsafe(BUF))
 /** One-shot sha256 where Node has it (20.12+): no Hash object for the common single-read file. */
 const oneShot = (crypto as { hash?: (alg: string, data: Buffer, enc: 'buffer') => Buffer }).hash;
 
-function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
+export function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
   let fd: number;
   try {
     fd = fs.openSync(abs, flags);
@@ -49,52 +49,37 @@ function digestFile(abs: string, buf: Buffer, flags: number): Buffer | null {
   }
 }
 
-// The same loop for the workers (kept as source text: a worker started from a string needs no file on disk). A
-// worker waits for its job as a message, so it can boot before the job is known (see `prewarmHashing`).
-const WORKER = `
-const { parentPort } = require('node:worker_threads');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-parentPort.once('message', ({ list, base, next, digests, status, chunk, flags }) => {
-  const files = list.split('\\0');
-  const prefix = base === '' ? '' : base + '/';
-  const counter = new Int32Array(next);
-  const out = new Uint8Array(digests);
-  const state = new Uint8Array(status);
-  const buf = Buffer.allocUnsafe(${BUF});
-  const chunks = Math.ceil(files.length / chunk);
-  const oneShot = crypto.hash;
-  for (let c; (c = Atomics.add(counter, 0, 1)) < chunks; ) {
-    const end = Math.min(files.length, (c + 1) * chunk);
-    for (let i = c * chunk; i < end; i++) {
-      let fd;
-      try { fd = fs.openSync(prefix + files[i], flags); } catch { state[i] = 2; continue; }
-      try {
-        let n = fs.readSync(fd, buf, 0, buf.length, null);
-        let d;
-        if (n < buf.length && oneShot) d = oneShot('sha256', buf.subarray(0, n), 'buffer');
-        else if (n === buf.length && !fs.fstatSync(fd).isFile()) { state[i] = 2; continue; }
-        else {
-          const h = crypto.createHash('sha256');
-          for (; n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
-            h.update(n === buf.length ? buf : buf.subarray(0, n));
-            if (n < buf.length) break;
-          }
-          d = h.digest();
-        }
-        out.set(d, i * 32);
+/**
+ * Takes chunks of `job`'s files from its shared counter until none is left, writing each digest (or a failure) into
+ * its shared memory: what every worker and the calling thread run, side by side.
+ */
+export function hashChunks(job: WorkerJob, files: string[] = job.list.split('\0')): void {
+  const prefix = job.base === '' ? '' : `${job.base}/`;
+  const counter = new Int32Array(job.next);
+  const out = Buffer.from(job.digests);
+  const state = new Uint8Array(job.status);
+  const buf = Buffer.allocUnsafe(BUF);
+  const chunks = Math.ceil(files.length / job.chunk);
+  for (let c; (c = Atomics.add(counter, 0, 1)) < chunks;) {
+    for (let i = c * job.chunk, end = Math.min(files.length, (c + 1) * job.chunk); i < end; i++) {
+      const d = digestFile(prefix + files[i]!, buf, job.flags);
+      if (d) {
+        d.copy(out, i * 32);
         state[i] = 1;
-      } catch { state[i] = 2; } finally { fs.closeSync(fd); }
+      } else state[i] = 2;
     }
   }
-  parentPort.postMessage('done');
-});
-`;
+}
 
 const cores = () => Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, 8));
 const warm: Worker[] = [];
 
-const spawn = (): Worker => new Worker(WORKER, { eval: true });
+/**
+ * The worker is ./hash-worker.ts (built next to the bundle as hash-worker.js). Run from source (the unit tests), the
+ * built one is used: a worker thread cannot load TypeScript.
+ */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../../dist/hash-worker.js' : './hash-worker.js', import.meta.url);
+const spawn = (): Worker => new Worker(WORKER_URL);
 
 /**
  * Boots the hashing workers before the files are known (a worker takes ~20 ms to start, time the other cores
@@ -109,6 +94,17 @@ export function prewarmHashing(): void {
 }
 
 /** Hashing of many files, started at once and running while the caller does other work. */
+/** The job a worker receives (one message, before or after it booted). */
+export interface WorkerJob {
+  list: string;
+  base: string;
+  next: SharedArrayBuffer;
+  digests: SharedArrayBuffer;
+  status: SharedArrayBuffer;
+  chunk: number;
+  flags: number;
+}
+
 export interface HashJob {
   /** Hashes what the workers have not taken yet on this thread too, waits for them; sha256 hex or null per file. */
   finish(): Promise<Array<string | null>>;
@@ -145,7 +141,8 @@ export function startHashing(files: string[], base = ''): HashJob {
   for (let w = 0; w < Math.max(1, cores() - 1); w++) {
     const worker = warm.pop() ?? spawn();
     worker.ref();
-    worker.postMessage({ list, base, next, digests, status, chunk: CHUNK, flags });
+    const job: WorkerJob = { list, base, next, digests, status, chunk: CHUNK, flags };
+    worker.postMessage(job);
     workers.push(worker);
     done.push(
       new Promise((resolve, reject) => {
