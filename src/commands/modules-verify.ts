@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOptions } from './options.js';
 import { verifyProject } from '../check/verify.js';
 import { ExitError } from '../errors.js';

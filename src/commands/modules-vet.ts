@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOptions } from './options.js';
 import { ExitError, UsageError } from '../errors.js';
 import { loadCatalogue } from '../module/load.js';

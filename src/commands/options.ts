@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { UsageError } from '../errors.js';
 
 /** commander's option values through the command's zod schema; a bad value is a usage error naming the flag. */

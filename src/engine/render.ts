@@ -77,6 +77,8 @@ export function fileContext(base: BaseContext, projectPath: string, shownPath = 
   return { ...base, file: { path: shownPath, toRoot: relPosix(from, ''), toVendor: relPosix(from, base.vendor.dir) } };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Renders the immutable snapshot (runtime + pristine wrappers) and the user-owned wrappers, in memory.
  * Pure: depends only on the module definition, the framework and the resolved options, never on the project's
@@ -96,10 +98,14 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
 
   for (const [i, entry] of fw.vendor.entries()) {
     const from = path.join(mod.templatesDir, entry.from);
+    // relative paths are joined by hand: verify renders 10,000-file snapshots, where path.join per file shows
+    const fromDir = path.posix.normalize(entry.from);
+    const keyPrefix = fromDir === '.' ? '' : `${fromDir}/`;
+    const toDir = path.posix.normalize(entry.to);
+    const outPrefix = `${snap}/${toDir === '.' ? '' : `${toDir}/`}`;
     let files: string[];
     if (released) {
-      const prefix = path.posix.normalize(entry.from) === '.' ? '' : `${path.posix.normalize(entry.from)}/`;
-      files = released.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+      files = released.filter((k) => k.startsWith(keyPrefix)).map((k) => k.slice(keyPrefix.length));
     } else {
       if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
         const built = mod.def.build?.outputs.includes(entry.from);
@@ -107,6 +113,7 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
           `${mod.shown}: frameworks.${frameworkId}.vendor[${i}].from: folder '${entry.from}' not found in ${mod.def.templates}`,
           {
             exitCode: 2,
+            code: 'INVALID_DEFINITION',
             file: mod.shown,
             field: `frameworks.${frameworkId}.vendor[${i}].from`,
             hint: built
@@ -118,19 +125,21 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
       files = listFiles(from);
     }
     for (const rel of files) {
-      const isTpl = rel.endsWith('.hbs');
-      const outRel = path.posix.join(entry.to, isTpl ? rel.slice(0, -4) : rel);
-      const projectPath = `${snap}/${outRel}`;
-      const abs = path.join(from, rel);
-      if (isTpl) {
-        const content = renderTemplateFile(abs, `${mod.def.templates}/${entry.from}/${rel}`, fileContext(base, projectPath, outRel));
+      if (rel.endsWith('.hbs')) {
+        const outRel = path.posix.join(entry.to, rel.slice(0, -4));
+        const projectPath = `${snap}/${outRel}`;
+        const content = renderTemplateFile(
+          path.join(from, rel),
+          `${mod.def.templates}/${entry.from}/${rel}`,
+          fileContext(base, projectPath, outRel),
+        );
         add({ path: projectPath, kind: 'vendor', content: Buffer.from(content) });
       } else if (how.digests) {
-        add({ path: projectPath, kind: 'vendor', content: Buffer.alloc(0), sha256: how.digests[path.posix.join(entry.from, rel)]! });
+        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, sha256: how.digests[keyPrefix + rel]! });
       } else if (how.verbatim === 'reference') {
-        add({ path: projectPath, kind: 'vendor', content: Buffer.alloc(0), source: abs });
+        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, source: path.join(from, rel) });
       } else {
-        add({ path: projectPath, kind: 'vendor', content: fs.readFileSync(abs) });
+        add({ path: outPrefix + rel, kind: 'vendor', content: fs.readFileSync(path.join(from, rel)) });
       }
     }
   }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** A zod issue as gen reports it: the field path as a user writes it (`frameworks.fastapi.wrappers[0].path`) and what was expected. */
 export function describeIssue(issue: z.core.$ZodIssue): { field: string; message: string } {
