@@ -33,7 +33,7 @@ export interface GenErrorOptions {
   hint?: string;
   /** File the error is about (path as the user would type it). */
   file?: string;
-  /** Field path inside that file, e.g. `frameworks.fastapi.wrappers[0].path`. */
+  /** Field path inside that file, e.g. `frameworks.<id>.wrappers[0].path`. */
   field?: string;
   cause?: unknown;
 }

@@ -20,8 +20,6 @@ interface Regenerated {
   source?: string;
 }
 
-const VERSION_PIN = /VENDOR_VERSION\s*[:=][^'"\n]*['"]([^'"]+)['"]/;
-
 /**
  * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
  * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
@@ -106,6 +104,9 @@ async function verifyWith(
       });
     }
 
+    const regen = await regenerate(projectDir, name, entry, info);
+    // how this module's wrappers name the version they load (module data); unknown when the catalogue lacks it
+    const pin = regen.pin === undefined ? null : new RegExp(regen.pin);
     // user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pins must be vendored
     for (const [p, e] of entry.files) {
       if (e.class === 'vendor') continue;
@@ -123,7 +124,7 @@ async function verifyWith(
           });
           continue;
         }
-        const pinned = VERSION_PIN.exec(fileText)?.[1];
+        const pinned = pin?.exec(fileText)?.[1];
         if (pinned && !fs.existsSync(path.join(projectDir, snapshotOf(name, pinned)))) {
           push({
             path: p,
@@ -178,7 +179,6 @@ async function verifyWith(
       }
     }
 
-    const regen = await regenerate(projectDir, name, entry, info);
     // every file below the snapshot, to find files that are not in the lock
     const onDisk = fs.existsSync(path.join(projectDir, snap)) ? listSnapshot(path.join(projectDir, snap), snap, entry.files) : null;
     const others = otherSnapshots(projectDir, name, entry.version);
@@ -186,7 +186,7 @@ async function verifyWith(
       info.push(
         `${name}: ${others.map((v) => snapshotOf(name, v)).join(', ')} not covered by the lock (verify checks ${entry.version}); remove it once no wrapper pins it`,
       );
-    runs.push({ name, entry, checks, onDisk, ...regen });
+    runs.push({ name, entry, checks, onDisk, latest: regen.latest, regenerated: regen.regenerated });
   }
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
@@ -482,7 +482,7 @@ async function regenerate(
   name: string,
   entry: ModuleEntry,
   info: string[],
-): Promise<Pick<ModuleRun, 'latest' | 'regenerated'>> {
+): Promise<Pick<ModuleRun, 'latest' | 'regenerated'> & { pin?: string }> {
   const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles, renderedHash }] = await Promise.all([
     import('../module/load.js'),
     import('../engine/options.js'),
@@ -509,7 +509,7 @@ async function regenerate(
     } else {
       info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}: integrity was checked, regeneration skipped`);
     }
-    return { latest, regenerated: null };
+    return { latest, regenerated: null, pin: mod.def.wrapper_pin };
   }
   const state = readState(mod);
   const recordedHash = state.versions[entry.version];
@@ -528,5 +528,5 @@ async function regenerate(
       { kind: f.kind === 'wrapper' ? 'wrapper' : 'vendor', sha256: renderedHash(f), source: f.source },
     ]),
   );
-  return { latest, regenerated };
+  return { latest, regenerated, pin: mod.def.wrapper_pin };
 }

@@ -21,11 +21,11 @@ export function define(cmd: Command): void {
 }
 
 export async function vetCommand(name: string | undefined, raw: Record<string, unknown>): Promise<void> {
-  const opts = parseOptions(optionsSchema, raw, 'gen modules vet redis --bump patch');
+  const opts = parseOptions(optionsSchema, raw, 'gen modules vet <module> --bump patch');
   if (opts.bump && opts.record) throw new UsageError('--bump and --record: choose one (--bump records the new version itself)');
   if (opts.bump && !name)
     throw new UsageError('--bump needs a module name: every bump is one explicit decision', {
-      hint: 'Example: gen modules vet redis --bump patch',
+      hint: 'Example: gen modules vet <module> --bump patch',
     });
   const names = name ? [name] : loadCatalogue().modules.map((m) => m.name);
   const reports = names.map((n) => vetModule(n, { bump: opts.bump, record: opts.record }));

@@ -35,10 +35,22 @@ export function resolveFramework(def: ModuleDef, projectDir: string, requested: 
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
     throw new UsageError(`Could not detect the framework of ${projectDir}. ${list}`, {
-      hint: 'Pass --framework, or make sure pyproject.toml/requirements.txt names fastapi or package.json lists @nestjs/core or fastify.',
+      hint: `Pass --framework, or make sure the project matches one of: ${describeRules(def)}.`,
     });
   }
   throw new UsageError(`Several frameworks detected in ${projectDir}: ${found.join(', ')}. ${list}`, {
     hint: 'Choose one with --framework.',
   });
+}
+
+/** The detection rules in words, one entry per framework: `<id> (<file> contains <text>)`. */
+function describeRules(def: ModuleDef): string {
+  return Object.entries(def.frameworks)
+    .map(([id, fw]) => {
+      const rules = fw.detect.map(
+        (r) => `${r.file}${r.contains ? ` contains ${r.contains}` : ' exists'}${r.unless ? ` without ${r.unless}` : ''}`,
+      );
+      return `${id} (${rules.join(' or ')}${fw.fallback ? ', when no other framework matches' : ''})`;
+    })
+    .join('; ');
 }

@@ -37,12 +37,15 @@ const FALSE = new Set(['0', 'false', 'no', 'off']);
 export function parseValue(name: string, def: VariableDef, raw: string, origin: string): unknown {
   const v = raw.trim();
   const fail = (expected: string): never => {
-    const shown = def.secret ? '(hidden)' : `'${raw}'`;
+    const shown = def.secret ? '(hidden)' : `'${def.type === 'url' ? redactUrl(raw) : raw}'`;
     throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, {
       field: name,
       hint: `Fix or unset ${origin}; see docs/overrides.md.`,
     });
   };
+  // no control characters in any text value, secrets included: they would break the files gen writes (.env lines)
+  if ((def.type === 'string' || def.type === 'url') && /[\u0000-\u001f\u007f]/.test(raw))
+    return fail('a value without control characters (newlines, tabs, escapes)');
   switch (def.type) {
     case 'boolean': {
       const l = v.toLowerCase();
@@ -60,7 +63,21 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
       const n = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
       return checkRange(n, def, fail);
     }
+    case 'url': {
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        return fail(`a URL like ${def.schemes[0]}://host:port`);
+      }
+      const scheme = u.protocol.slice(0, -1);
+      if (!def.schemes.includes(scheme)) return fail(`a ${def.schemes.map((x) => `${x}://`).join(' or ')} URL`);
+      if (u.search || u.hash || v.includes('?') || v.includes('#'))
+        return fail('a URL without a query (?…) or fragment (#…): set those options as their own variables');
+      return v;
+    }
     case 'string': {
+      if (def.format === 'hostname' && !isHostname(v)) return fail('a host name (RFC 1123), an IPv4 address or an IPv6 address');
       if (def.choices && !def.choices.includes(v)) return fail(`one of ${def.choices.join(', ')}`);
       if (def.pattern && !new RegExp(def.pattern).test(v)) return fail(`a value matching ${def.pattern}`);
       return v;
@@ -72,6 +89,13 @@ function checkRange(n: number, def: { min?: number; max?: number }, fail: (e: st
   if (def.min !== undefined && n < def.min) fail(`a value >= ${def.min}`);
   if (def.max !== undefined && n > def.max) fail(`a value <= ${def.max}`);
   return n;
+}
+
+/** An RFC 1123 host name, a dotted IPv4 address, or an IPv6 address (with or without brackets). */
+export function isHostname(h: string): boolean {
+  if (/^\[?[0-9a-fA-F:.]+\]?$/.test(h) && h.includes(':')) return URL.canParse(`http://[${h.replace(/^\[|\]$/g, '')}]/`);
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(h)) return h.split('.').every((o) => Number(o) <= 255);
+  return h.length <= 253 && h.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
 }
 
 export function slugify(name: string): string {
@@ -125,6 +149,8 @@ export function resolveOptions({
   const sources: Record<string, Source> = {};
   const inputs: Record<string, unknown> = {};
   const setMap = parseSets(sets, def);
+  /** Where each value the user chose came from, as they would name it (an override variable, `--set key`). */
+  const origins: Record<string, string> = {};
   for (const [name, v] of Object.entries(def.variables)) {
     values[name] = v.default;
     sources[name] = 'default';
@@ -138,18 +164,21 @@ export function resolveOptions({
           sources[name] = 'recorded';
         }
       } else {
-        values[name] = parseValue(name, v, String(rec), `${LOCK_PATH} option ${name}`);
+        origins[name] = `${LOCK_PATH} option ${name}`;
+        values[name] = parseValue(name, v, String(rec), origins[name]);
         sources[name] = 'recorded';
       }
     }
     const envRaw = v.override ? env[v.override] : undefined;
     if (v.override && envRaw !== undefined && envRaw.trim() !== '') {
+      origins[name] = v.override;
       values[name] = parseValue(name, v, envRaw, v.override);
       sources[name] = 'override';
     }
     const setRaw = setMap.get(name);
     if (setRaw !== undefined) {
-      values[name] = parseValue(name, v, setRaw, `--set ${name}`);
+      origins[name] = `--set ${name}`;
+      values[name] = parseValue(name, v, setRaw, origins[name]);
       sources[name] = 'set';
     }
   }
@@ -164,21 +193,27 @@ export function resolveOptions({
   values.project_name = projectName;
   values.project_slug = slugify(projectName);
   sources.project_slug = 'derived';
-  if (values.key_prefix === null || values.key_prefix === undefined) {
-    values.key_prefix = `${values.project_slug as string}:`;
-    sources.key_prefix = 'derived';
+
+  for (const [name, v] of Object.entries(def.variables)) if (v.type === 'url') resolveUrl(name, v, def, values, sources, origins);
+  for (const [name, v] of Object.entries(def.variables)) {
+    if ((values[name] === null || values[name] === undefined) && v.derive !== undefined) {
+      values[name] = v.derive.replace(/\{([a-z][a-z0-9_]*)\}/g, (_m, k: string) => String(values[k] ?? ''));
+      sources[name] = 'derived';
+    }
   }
 
   const secrets: Record<string, string | null> = {};
-  for (const [name, v] of Object.entries(def.variables)) if (v.secret) secrets[name] = (values[name] as string | null) ?? null;
-  if ('redis_url' in def.variables) resolveRedisUrl(values, sources, secrets);
+  for (const [name, v] of Object.entries(def.variables)) {
+    if (!v.secret) continue;
+    secrets[name] = (values[name] as string | null) ?? null;
+    // templates may ask whether a secret is set (never for its value): vars.has_<name>
+    values[`has_${name}`] = secrets[name] !== null && secrets[name] !== '';
+  }
   for (const [name, v] of Object.entries(def.variables)) {
     // what the user supplied, after resolution (a URL's password has been moved out); secrets by reference only
     if (CHOSEN.has(sources[name]!)) inputs[name] = v.secret ? { secret: true, env: secretEnvName(name) } : values[name];
     if (v.secret) delete values[name];
   }
-  if (secrets.redis_password && !inputs.redis_password) inputs.redis_password = { secret: true, env: secretEnvName('redis_password') };
-  values.has_password = Object.values(secrets).some((s) => s !== null && s !== '');
 
   return { vars: values, secrets, sources, inputs, extra: resolveExtraSnippet(def, projectDir, env, cwd) };
 }
@@ -203,39 +238,63 @@ export function secretEnvName(variable: string): string {
   return variable.toUpperCase();
 }
 
-/** Keeps URL and host/port/db/tls consistent; moves a password found in the URL to the secrets. */
-function resolveRedisUrl(values: Record<string, unknown>, sources: Record<string, Source>, secrets: Record<string, string | null>): void {
-  let username: string | null = null;
-  const url = values.redis_url as string | null;
-  if (url) {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new UsageError(`redis_url: expected a URL like redis://host:6379/0, got an unparsable value`, {
-        field: 'redis_url',
-        hint: 'Fix RAPIDKIT_REDIS_FORCE_URL or --set redis_url.',
+type UrlVariable = Extract<VariableDef, { type: 'url' }>;
+
+/** `scheme://user:password@host:port/path` with its userinfo (any password) replaced by `***` for display. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+}
+
+/**
+ * Keeps a URL variable and its parts consistent (see the `url` variable type in module/schema.ts): a URL the user
+ * gave is split into the parts they did not set themselves (each part checked by its own variable's rules, the
+ * error naming the URL's origin); then the URL is composed from the parts, without the password.
+ */
+function resolveUrl(
+  name: string,
+  v: UrlVariable,
+  def: ModuleDef,
+  values: Record<string, unknown>,
+  sources: Record<string, Source>,
+  origins: Record<string, string>,
+): void {
+  const { parts } = v;
+  const given = values[name] as string | null;
+  const origin = origins[name] ?? name;
+  let username = '';
+  if (given) {
+    const u = new URL(given); // parseValue checked it
+    const explicit = (k: string | undefined) => k !== undefined && CHOSEN.has(sources[k]!);
+    const take = (part: string | undefined, raw: string, label: string) => {
+      if (part === undefined || explicit(part) || raw === '') return;
+      values[part] = parseValue(part, def.variables[part]!, raw, `${origin} (${label} of ${redactUrl(given)})`);
+      sources[part] = sources[name]!;
+    };
+    if (u.password && parts.password !== undefined && !explicit(parts.password)) {
+      values[parts.password] = decodeURIComponent(u.password);
+      sources[parts.password] = sources[name]!;
+    }
+    username = u.username;
+    take(parts.host, u.hostname.replace(/^\[|\]$/g, ''), 'its host');
+    take(parts.port, u.port, 'its port');
+    const segments = u.pathname.split('/').filter(Boolean);
+    if (segments.length > 1) {
+      throw new UsageError(`${origin}: expected at most one path segment, got '${u.pathname}' in ${redactUrl(given)}`, {
+        field: name,
+        hint: `Fix or unset ${origin}.`,
       });
     }
-    if (u.password && !secrets.redis_password) secrets.redis_password = decodeURIComponent(u.password);
-    username = u.username ? decodeURIComponent(u.username) : null;
-    const explicit = (k: string) => CHOSEN.has(sources[k]!);
-    if (!explicit('redis_host') && u.hostname) values.redis_host = u.hostname.replace(/^\[|\]$/g, '');
-    if (!explicit('redis_port') && u.port) values.redis_port = Number(u.port);
-    const dbPart = u.pathname.replace(/^\//, '');
-    if (!explicit('redis_db') && dbPart !== '') {
-      if (!/^\d+$/.test(dbPart))
-        throw new UsageError(`redis_url: expected a numeric database in the path, got '/${dbPart}'`, { field: 'redis_url' });
-      values.redis_db = Number(dbPart);
+    take(parts.path, decodeURIComponent(segments[0] ?? ''), 'its path');
+    if (parts.tls !== undefined && v.tls_scheme !== undefined && !explicit(parts.tls)) {
+      values[parts.tls] = u.protocol === `${v.tls_scheme}:`;
+      sources[parts.tls] = sources[name]!;
     }
-    if (u.protocol === 'rediss:') values.redis_tls = true;
   }
-  const host = String(values.redis_host);
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  const user = username ? `${encodeURIComponent(username)}@` : '';
-  values.redis_url = `${values.redis_tls ? 'rediss' : 'redis'}://${user}${hostPart}:${values.redis_port}/${values.redis_db}`;
-  values.redis_username = username;
-  if (!url) sources.redis_url = 'derived';
+  const host = String(values[parts.host]);
+  const scheme = parts.tls !== undefined && values[parts.tls] === true && v.tls_scheme !== undefined ? v.tls_scheme : v.schemes[0]!;
+  const path = parts.path !== undefined && values[parts.path] !== null && values[parts.path] !== undefined ? `/${values[parts.path]}` : '';
+  values[name] = `${scheme}://${username ? `${username}@` : ''}${host.includes(':') ? `[${host}]` : host}:${values[parts.port]}${path}`;
+  if (!given) sources[name] = 'derived';
 }
 
 function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.ProcessEnv, cwd: string): ExtraSnippet | null {
@@ -267,14 +326,17 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
     try {
       parsed = JSON.parse(variantsRaw);
     } catch {
-      throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of frameworks like ["fastapi","nestjs"], got '${variantsRaw}'`, {
-        hint: `Available frameworks: ${Object.keys(def.frameworks).join(', ')}`,
-      });
+      throw new UsageError(
+        `${prefix}_VARIANTS: expected a JSON list of frameworks like ${JSON.stringify(Object.keys(def.frameworks).slice(0, 2))}, got '${variantsRaw}'`,
+        {
+          hint: `Available frameworks: ${Object.keys(def.frameworks).join(', ')}`,
+        },
+      );
     }
     const list = typeof parsed === 'string' ? [parsed] : parsed;
     if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
       throw new UsageError(`${prefix}_VARIANTS: expected a JSON list of framework names, got '${variantsRaw}'`, {
-        hint: `Example: ["fastapi"]`,
+        hint: `Example: ${JSON.stringify(Object.keys(def.frameworks).slice(0, 1))}`,
       });
     }
     const unknown = list.filter((x) => !(x in def.frameworks));

@@ -12,6 +12,8 @@ export type Catalogue = z.infer<typeof catalogueSchema>;
 
 const variableBase = {
   description: z.string().optional(),
+  /** When the value is null after resolution: this text with `{variable}` replaced, e.g. "{project_slug}:". */
+  derive: z.string().optional(),
   override: z
     .string()
     .regex(/^[A-Z][A-Z0-9_]*$/)
@@ -24,6 +26,8 @@ export const variableSchema = z.discriminatedUnion('type', [
     type: z.literal('string'),
     default: z.string().nullable(),
     pattern: z.string().optional(),
+    /** `hostname`: an RFC 1123 name, IPv4 or IPv6 address (nothing else a URL could misread). */
+    format: z.enum(['hostname']).optional(),
     /** The only values accepted (checked before `pattern`). */
     choices: z.array(z.string()).min(1).optional(),
   }),
@@ -42,6 +46,28 @@ export const variableSchema = z.discriminatedUnion('type', [
     max: z.number().optional(),
   }),
   z.strictObject({ ...variableBase, type: z.literal('boolean'), default: z.boolean().nullable() }),
+  /**
+   * A connection URL kept consistent with its parts: a URL given by the user is split into the part variables
+   * (those the user did not set themselves), otherwise it is composed from them. A password in it moves to the
+   * secret `parts.password` variable and never stays in the URL. Query strings and fragments are refused.
+   */
+  z.strictObject({
+    ...variableBase,
+    type: z.literal('url'),
+    default: z.string().nullable(),
+    /** Accepted schemes; the first is used when composing without TLS. */
+    schemes: z.array(z.string().regex(/^[a-z][a-z0-9+.-]*$/)).min(1),
+    /** The scheme that means TLS (composing with `parts.tls` true). */
+    tls_scheme: z.string().optional(),
+    parts: z.strictObject({
+      host: z.string(),
+      port: z.string(),
+      /** The variable that holds the first path segment (a database number, a virtual host). */
+      path: z.string().optional(),
+      password: z.string().optional(),
+      tls: z.string().optional(),
+    }),
+  }),
 ]);
 export type VariableDef = z.infer<typeof variableSchema>;
 
@@ -93,6 +119,11 @@ export const moduleSchema = z
     frameworks: z.record(z.string().regex(NAME), frameworkSchema),
     snippets: z.record(z.string(), snippetSchema),
     documentation: z.record(z.string(), relPath),
+    /**
+     * How a wrapper names the snapshot version it loads: a regular expression whose first group is the version
+     * (verify-all reports a wrapper pinned to a version the lock does not cover).
+     */
+    wrapper_pin: z.string().optional(),
     changelog: z.array(z.strictObject({ version: semverString, date: z.string(), summary: z.string() })).min(1),
   })
   .superRefine((m, ctx) => {
@@ -121,9 +152,29 @@ export const moduleSchema = z
     for (const [fw, def] of Object.entries(m.frameworks))
       def.wrappers.forEach((w, i) => checkWhen(w.when, ['frameworks', fw, 'wrappers', i]));
     for (const [name, v] of Object.entries(m.variables)) {
+      if (v.type === 'url') {
+        for (const [part, target] of Object.entries(v.parts)) {
+          if (!(target in m.variables))
+            ctx.addIssue({ code: 'custom', path: ['variables', name, 'parts', part], message: 'a declared variable' });
+        }
+        if (v.parts.password !== undefined && m.variables[v.parts.password]?.secret !== true)
+          ctx.addIssue({ code: 'custom', path: ['variables', name, 'parts', 'password'], message: 'a variable with secret: true' });
+        if (v.tls_scheme !== undefined && !v.schemes.includes(v.tls_scheme))
+          ctx.addIssue({ code: 'custom', path: ['variables', name, 'tls_scheme'], message: 'one of the schemes' });
+      }
       if (v.type === 'string' && v.choices && v.default !== null && !v.choices.includes(v.default)) {
         ctx.addIssue({ code: 'custom', path: ['variables', name, 'default'], message: `one of the choices (${v.choices.join(', ')})` });
       }
+    }
+    if (m.wrapper_pin !== undefined) {
+      let groups = -1;
+      try {
+        groups = new RegExp(`${m.wrapper_pin}|`).exec('')!.length - 1;
+      } catch {
+        /* reported below */
+      }
+      if (groups < 1)
+        ctx.addIssue({ code: 'custom', path: ['wrapper_pin'], message: 'a valid regular expression with a group for the version' });
     }
     for (const [id, s] of Object.entries(m.snippets)) {
       checkWhen(s.when, ['snippets', id]);

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 
-/** A zod issue as gen reports it: the field path as a user writes it (`frameworks.fastapi.wrappers[0].path`) and what was expected. */
+/** A zod issue as gen reports it: the field path as a user writes it (`frameworks.<id>.wrappers[0].path`) and what was expected. */
 export function describeIssue(issue: z.core.$ZodIssue): { field: string; message: string } {
   const at = [...issue.path];
   let message = issue.message;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP } from '../helpers.js';
+import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP, REDIS_VERSION } from '../helpers.js';
 
 const FRAMEWORKS = ['fastapi', 'nestjs', 'fastify'] as const;
 const SNAP = REDIS_SNAP;
@@ -231,7 +231,11 @@ describe('overrides', () => {
       ['RAPIDKIT_REDIS_FORCE_PORT', 'http', 'RAPIDKIT_REDIS_FORCE_PORT: expected an integer'],
       ['RAPIDKIT_REDIS_FORCE_PORT', '70000', 'RAPIDKIT_REDIS_FORCE_PORT: expected a value <= 65535'],
       ['RAPIDKIT_REDIS_FORCE_TTL', '-5', 'RAPIDKIT_REDIS_FORCE_TTL: expected a value >= 0'],
-      ['RAPIDKIT_REDIS_FORCE_URL', 'http://x', 'RAPIDKIT_REDIS_FORCE_URL: expected a value matching'],
+      ['RAPIDKIT_REDIS_FORCE_URL', 'http://x', 'RAPIDKIT_REDIS_FORCE_URL: expected a redis:// or rediss:// URL'],
+      ['RAPIDKIT_REDIS_FORCE_URL', 'redis://h:6379/99', 'RAPIDKIT_REDIS_FORCE_URL (its path of redis://h:6379/99): expected a value <= 15'],
+      ['RAPIDKIT_REDIS_FORCE_URL', 'redis://h:6379/0?db=3', 'RAPIDKIT_REDIS_FORCE_URL: expected a URL without a query'],
+      ['RAPIDKIT_REDIS_FORCE_HOST', 'h/x?y#z', 'RAPIDKIT_REDIS_FORCE_HOST: expected a host name'],
+      ['RAPIDKIT_REDIS_FORCE_PASSWORD', 'pw\nINJECTED=1', 'RAPIDKIT_REDIS_FORCE_PASSWORD: expected a value without control characters'],
       ['RAPIDKIT_REDIS_EXTRA_SNIPPET_VARIANTS', '[fastapi', 'RAPIDKIT_REDIS_EXTRA_SNIPPET_VARIANTS'],
     ] as const) {
       const p = copyExample('fastapi', 'ov-bad');
@@ -334,7 +338,7 @@ test('malformed module.yaml: names the file and the field path, exit 2, nothing 
     file,
     read(cat, 'modules/redis/module.yaml')
       .replace('path: 42 }', 'path: app/redis_cache.py }')
-      .replace('version: 1.0.0\n', 'version: one\n'),
+      .replace(/^version: .*\n/m, 'version: one\n'),
   );
   r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
   expect(r.code).toBe(2);
@@ -438,7 +442,7 @@ test('help and version answer without loading commands', async () => {
   const list = await runGen(['modules', 'list', '--json']);
   expect(JSON.parse(list.stdout).modules[0]).toMatchObject({
     name: 'redis',
-    version: '1.0.0',
+    version: REDIS_VERSION,
     frameworks: ['fastapi', 'nestjs', 'fastify'],
   });
 });

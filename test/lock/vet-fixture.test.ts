@@ -159,7 +159,7 @@ describe('definition checks', () => {
       'templates/tiny/runtime/config.js.hbs',
       (s) =>
         s +
-        'export const A = {{json vars.colour}};\nexport const B = {{json vars.api_token}};\nexport const C = {{json secrets.api_token}};\nexport const D = {{json vars.key_prefix}} + {{json vars.project_name}};\n',
+        'export const A = {{json vars.colour}};\nexport const B = {{json vars.api_token}};\nexport const C = {{json secrets.api_token}};\nexport const D = {{json vars.project_slug}} + {{json vars.project_name}} + {{json vars.has_api_token}};\n',
     );
     edit(cat, 'templates/tiny/wrappers/tiny.js.hbs', (s) => s + '// {{nothing.here}}\n');
     const v = await vet(cat);

@@ -17,7 +17,7 @@ describe('resolveOptions', () => {
     expect(o.vars.redis_url).toBe('redis://localhost:6379/0');
     expect(o.vars.project_slug).toBe(slugify(path.basename(project)));
     expect(o.vars.key_prefix).toBe(`${o.vars.project_slug}:`);
-    expect(o.vars.has_password).toBe(false);
+    expect(o.vars.has_redis_password).toBe(false);
     expect(o.inputs).toEqual({});
   });
 
@@ -29,8 +29,7 @@ describe('resolveOptions', () => {
       redis_port: 6380,
       redis_db: 2,
       redis_tls: true,
-      redis_username: 'app',
-      has_password: true,
+      has_redis_password: true,
     });
     expect(o.secrets.redis_password).toBe('p@ss');
     expect(JSON.stringify(o.vars) + JSON.stringify(o.inputs)).not.toContain('p@ss');
