@@ -171,7 +171,10 @@ test('gen modules lock: refuses an existing lock without --overwrite; rebuilds t
   expect(rebuilt.code, rebuilt.stderr).toBe(0);
   expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toBe(original);
   const again = await runGen(['modules', 'lock', '--project', project, '--overwrite', '--json']);
-  expect(JSON.parse(again.stdout)).toMatchObject({ written: false, modules: [{ name: 'redis', version: REDIS_VERSION, framework: 'nestjs' }] });
+  expect(JSON.parse(again.stdout)).toMatchObject({
+    written: false,
+    modules: [{ name: 'redis', version: REDIS_VERSION, framework: 'nestjs' }],
+  });
 });
 
 describe('vet and version drift of the module definition', () => {
