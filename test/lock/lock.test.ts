@@ -24,7 +24,7 @@ async function installed(fw: 'fastapi' | 'nestjs' | 'fastify', env: Record<strin
 test('add writes a deterministic lock: every owned file with sha256 and class, aggregate digest, options', async () => {
   const project = await installed('fastapi', { RAPIDKIT_REDIS_FORCE_TTL: '77' });
   const text = fs.readFileSync(path.join(project, LOCK), 'utf8');
-  expect(text).toMatch(/^ {6}[0-9a-f]{64} {2}vendor {2}\.rapidkit\/vendor\/redis\/1\.0\.0\/python\/rapidkit_redis\/client\.py$/m);
+  expect(text).toMatch(new RegExp(`^ {6}[0-9a-f]{64} {2}vendor {2}${SNAP.replace(/\./g, '\\.')}/python/rapidkit_redis/client\\.py$`, 'm'));
   const lock = lockSchema.parse(readLock(project));
   const entry = lock.modules.redis!;
   expect(entry).toMatchObject({ version: REDIS_VERSION, framework: 'fastapi', options: { cache_ttl: 77 } });
@@ -215,15 +215,16 @@ describe('vet and version drift of the module definition', () => {
 
     const bump = await runGen(['modules', 'vet', 'redis', '--bump', 'patch', '--json'], { env });
     expect(bump.code, bump.stdout).toBe(0);
-    expect(vetReportSchema.parse(JSON.parse(bump.stdout))).toMatchObject({ ok: true, bumped: '1.0.1', version: '1.0.1' });
+    const next = REDIS_VERSION.replace(/\d+$/, (patch) => String(Number(patch) + 1));
+    expect(vetReportSchema.parse(JSON.parse(bump.stdout))).toMatchObject({ ok: true, bumped: next, version: next });
     const yaml = fs.readFileSync(path.join(cat, 'modules/redis/module.yaml'), 'utf8');
-    expect(yaml).toMatch(/^version: 1\.0\.1$/m);
-    expect(yaml).toContain('- version: 1.0.1');
+    expect(yaml).toMatch(new RegExp(`^version: ${next.replace(/\./g, '\\.')}$`, 'm'));
+    expect(yaml).toContain(`- version: ${next}`);
     expect(yaml).toContain('# Canonical definition of the redis module'); // comments kept
     const ok = await addJson(project, [], env);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.json.version).toBe('1.0.1');
-    expect(fs.existsSync(path.join(project, '.rapidkit/vendor/redis/1.0.1'))).toBe(true);
+    expect(ok.json.version).toBe(next);
+    expect(fs.existsSync(path.join(project, `.rapidkit/vendor/redis/${next}`))).toBe(true);
   });
 
   test('vet names undeclared variables and missing documentation', async () => {
