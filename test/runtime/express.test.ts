@@ -174,3 +174,38 @@ test('Express 4: the same generated project builds (express@4, @types/express@4)
   const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' }));
   expect(loaded).toEqual([path.join(dir, 'node_modules', 'express', 'index.js')]);
 }, 180_000);
+
+test('in-process: useRedis options override the environment, a second call returns the same cache, healthRoute: false, redisRouter under a prefix', async () => {
+  const layer = requireCjs(path.join(project, `.rapidkit/vendor/redis/${REDIS_VERSION}/node/express/index.js`));
+  const express = requireCjs('express');
+  const redis = await new RedisServer().start();
+  const app = express();
+  const cache = layer.useRedis(app, { url: redis.url, keyPrefix: 'gentest:express-opts:', cacheTtl: 42, healthRoute: false });
+  expect(layer.useRedis(app)).toBe(cache);
+  expect(app.locals.cache).toBe(cache);
+  app.get('/k', (req: any, res: any, next: any) => {
+    req.cache
+      .set('k', { v: 1 })
+      .then(() => req.cache.get('k'))
+      .then((v: unknown) => res.json(v))
+      .catch(next);
+  });
+  const admin = express();
+  admin.use('/ops', layer.redisRouter(cache));
+  const servers = [app.listen(0, '127.0.0.1'), admin.listen(0, '127.0.0.1')];
+  await Promise.all(servers.map((s) => new Promise((r) => s.once('listening', r))));
+  const [appPort, adminPort] = servers.map((s) => s.address().port);
+  try {
+    expect((await http(appPort, '/k')).body).toEqual({ v: 1 });
+    expect(await cache.ttl('k')).toBeGreaterThan(40);
+    expect(await cache.ttl('k')).toBeLessThanOrEqual(42);
+    expect((await http(appPort, '/api/health/module/redis')).status).toBe(404);
+    const h = await http(adminPort, '/ops/api/health/module/redis');
+    expect(h.status).toBe(200);
+    expect(h.body).toMatchObject({ status: 'ok', connection: { port: redis.port } });
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    await cache.close();
+    await redis.cleanup();
+  }
+});

@@ -96,10 +96,13 @@ export function redisRouter(cache: RedisCache, options: { healthRoute?: boolean 
 
 /**
  * Wires the cache into an Express app: `app.locals.cache`, `req.cache`, the health and metrics routes. Call it
- * before the routes that use `req.cache`. Returns the cache; close it when the server closes:
+ * before the routes that use `req.cache`; calling it again returns the same cache. Close it when the server closes:
  * `server.on('close', () => void app.locals.cache.close())`.
  */
 export function useRedis(app: Application, options: RedisExpressOptions = {}): RedisCache {
+  // a second call (another module wiring the same app) returns the first cache and mounts nothing more
+  const existing: unknown = app.locals.cache;
+  if (existing instanceof RedisCache) return existing;
   const { healthRoute, ...rest } = options;
   const cache = createCache(rest);
   app.locals.cache = cache;
