@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run demo -- <fastapi|nestjs|fastify>`: the main job on a bundled example. Copies examples/<fw> to
+// `npm run demo -- <fastapi|nestjs|fastify|express>`: the main job on a bundled example. Copies examples/<fw> to
 // .tmp/demo-<fw> (so the repository stays clean), runs `gen add module redis` on it, runs it again to show
 // that nothing changes, and prints how to start the app.
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fw = process.argv[2] ?? 'fastapi';
 const src = path.join(repo, 'examples', fw);
 if (!fs.existsSync(src)) {
-  console.error(`unknown example '${fw}': choose fastapi, nestjs or fastify`);
+  console.error(`unknown example '${fw}': choose fastapi, nestjs, fastify or express`);
   process.exit(2);
 }
 const dest = path.join(repo, '.tmp', `demo-${fw}`);

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP, REDIS_VERSION } from '../helpers.js';
+import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP, REDIS_VERSION, REPO } from '../helpers.js';
 
-const FRAMEWORKS = ['fastapi', 'nestjs', 'fastify'] as const;
+const FRAMEWORKS = ['fastapi', 'nestjs', 'fastify', 'express'] as const;
+const ALL = 'fastapi, nestjs, fastify, express, python, node';
 const SNAP = REDIS_SNAP;
 
 let info: any;
@@ -65,6 +66,8 @@ describe.each(FRAMEWORKS)('gen add module redis on examples/%s', (fw) => {
     const actions = new Set(again.json.files.map((f: any) => f.action));
     expect([...actions]).toEqual(['unchanged']);
     expect(snapshotTree(project)).toEqual(before);
+    const v = await runGen(['modules', 'verify-all', '--project', project]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
   });
 });
 
@@ -102,13 +105,13 @@ test('unknown framework: exact message, exit 2, nothing written', async () => {
   const before = snapshotTree(project);
   const r = await runGen(['add', 'module', 'redis', '--project', project, '--framework', 'django']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toContain("Unknown framework 'django'. Available frameworks: fastapi, nestjs, fastify");
+  expect(r.stderr).toContain(`Unknown framework 'django'. Available frameworks: ${ALL}`);
   expect(snapshotTree(project)).toEqual(before);
 
   const empty = tempDir('no-fw');
   const r2 = await runGen(['add', 'module', 'redis', '--project', empty]);
   expect(r2.code).toBe(2);
-  expect(r2.stderr).toContain('Available frameworks: fastapi, nestjs, fastify');
+  expect(r2.stderr).toContain(`Available frameworks: ${ALL}`);
   expect(fs.readdirSync(empty)).toEqual([]);
 });
 
@@ -338,7 +341,7 @@ test('malformed module.yaml: names the file and the field path, exit 2, nothing 
     file,
     read(cat, 'modules/redis/module.yaml')
       .replace('path: 42 }', 'path: app/redis_cache.py }')
-      .replace(/^version: .*\n/m, 'version: one\n'),
+      .replace(/^version: .*$/m, 'version: one'),
   );
   r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
   expect(r.code).toBe(2);
@@ -443,7 +446,7 @@ test('help and version answer without loading commands', async () => {
   expect(JSON.parse(list.stdout).modules[0]).toMatchObject({
     name: 'redis',
     version: REDIS_VERSION,
-    frameworks: ['fastapi', 'nestjs', 'fastify'],
+    frameworks: ALL.split(', '),
   });
 });
 
@@ -471,7 +474,7 @@ test('without anchors the wiring is not guessed: the summary prints the exact ma
   expect(text.stdout).toContain('register_redis(app)');
 });
 
-test('framework detection: pyproject.toml, package.json with @nestjs/core, with fastify; Nest on the Fastify platform is Nest', async () => {
+test('framework detection: fastapi, nestjs, fastify, express, python (celery/flask/django), node as the fallback', async () => {
   const cases: Array<[Record<string, string>, string]> = [
     [{ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["fastapi>=0.100"]\n' }, 'fastapi'],
     [{ 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0"}}' }, 'nestjs'],
@@ -480,6 +483,26 @@ test('framework detection: pyproject.toml, package.json with @nestjs/core, with 
       { 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0", "@nestjs/platform-fastify": "^11.0.0", "fastify": "^5.0.0"}}' },
       'nestjs',
     ],
+    [{ 'package.json': '{"dependencies": {"express": "^5.1.0"}, "devDependencies": {"@types/express": "^5.0.3"}}' }, 'express'],
+    [{ 'package.json': '{"dependencies": {"express": "^4.21.0"}}' }, 'express'],
+    // a Nest app on the (default) Express platform stays Nest, even when it also names express itself
+    [{ 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0", "@nestjs/platform-express": "^11.0.0"}}' }, 'nestjs'],
+    [
+      { 'package.json': '{"dependencies": {"@nestjs/core": "^11.0.0", "@nestjs/platform-express": "^11.0.0", "express": "^5.0.0"}}' },
+      'nestjs',
+    ],
+    [{ 'package.json': '{"dependencies": {"fastify": "^5.0.0", "@fastify/express": "^4.0.0"}}' }, 'fastify'],
+    // package.json naming none of the frameworks: plain Node
+    [{ 'package.json': '{"name": "worker", "dependencies": {"bullmq": "^5.0.0"}}' }, 'node'],
+    [{ 'package.json': '{"name": "empty"}' }, 'node'],
+    [{ 'requirements.txt': 'Flask==3.0.3\nredis>=4.3\n' }, 'python'],
+    [{ 'requirements.txt': 'celery[redis]>=5.3\n' }, 'python'],
+    [{ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["Django>=5.0"]\n' }, 'python'],
+    [{ 'requirements.txt': 'fastapi>=0.100\ncelery>=5.3\n' }, 'fastapi'],
+    [{ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["celery", "fastapi"]\n' }, 'fastapi'],
+    // a Python project with a package.json for its front-end tooling is still the Python one
+    [{ 'requirements.txt': 'flask\n', 'package.json': '{"devDependencies": {"vite": "^5.0.0"}}' }, 'python'],
+    [{ 'requirements.txt': 'fastapi\n', 'package.json': '{"devDependencies": {"vite": "^5.0.0"}}' }, 'fastapi'],
   ];
   for (const [files, expected] of cases) {
     const dir = tempDir('detect');
@@ -513,4 +536,50 @@ test('re-running add keeps the options recorded in the lock, and the password in
   expect(changed.stdout).not.toContain(secret);
   const v = await runGen(['modules', 'verify-all', '--project', project]);
   expect(v.code, v.stdout).toBe(0);
+});
+
+describe.each([
+  ['python', 'plain-python', 'redis_cache.py'],
+  ['node', 'plain-node', 'src/redis.ts'],
+] as const)('gen add module redis on a plain %s project', (fw, fixture, wrapper) => {
+  test('detected, wrapper and snippets written, no framework wiring, verify-all green, a re-run changes nothing', async () => {
+    const project = tempDir(`plain-${fw}`);
+    fs.cpSync(path.join(REPO, 'test/fixtures', fixture), project, { recursive: true });
+    const r = await addJson(project);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.json.framework).toBe(fw);
+    expect(r.json.manual).toEqual([]);
+    expect(r.json.files.find((f: any) => f.path === wrapper)?.kind).toBe('wrapper');
+    expect(read(project, `${SNAP}/_pristine/${wrapper}`)).toBe(read(project, wrapper));
+    expect(read(project, 'README.md')).toContain('No route is added');
+    const vendored = listAll(project, SNAP).filter((p) => !p.includes('/_pristine/'));
+    if (fw === 'python') {
+      expect(vendored.filter((p) => /\.(ts|js)$/.test(p))).toEqual([]);
+      expect(read(project, wrapper)).not.toMatch(/^\s*(from|import) fastapi/m);
+    } else {
+      expect(vendored.filter((p) => p.endsWith('.py'))).toEqual([]);
+      expect(vendored.filter((p) => /\/node\/(nestjs|fastify|express)\//.test(p))).toEqual([]); // the core only
+      expect(JSON.parse(read(project, 'package.json')).dependencies.ioredis).toBeDefined();
+    }
+    const v = await runGen(['modules', 'verify-all', '--project', project]);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const before = snapshotTree(project);
+    await new Promise((res) => setTimeout(res, 20));
+    const again = await addJson(project);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect([...new Set(again.json.files.map((f: any) => f.action))]).toEqual(['unchanged']);
+    expect(snapshotTree(project)).toEqual(before);
+  });
+});
+
+test('--framework node and --framework python install the plain variants into a project that names another framework', async () => {
+  const nest = copyExample('nestjs', 'force-node');
+  const r = await addJson(nest, ['--framework', 'node', '--dry-run']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.json.framework).toBe('node');
+  const fast = copyExample('fastapi', 'force-python');
+  const p = await addJson(fast, ['--framework', 'python', '--dry-run']);
+  expect(p.code, p.stderr).toBe(0);
+  expect(p.json.framework).toBe('python');
+  expect(p.json.files.some((f: any) => f.path === 'redis_cache.py')).toBe(true);
 });
