@@ -1,8 +1,13 @@
 import * as z from 'zod';
-import { isRelPath, NAME } from './rules.js';
 
 const semverString = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'a semantic version like 1.2.3');
-const relPath = z.string().min(1).refine(isRelPath, 'a relative path without ".."');
+/** Module, framework and catalogue entry names. */
+const NAME = /^[a-z][a-z0-9-]*$/;
+/** A relative path inside its root: not absolute, no `..` segment. */
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path without ".."');
 
 export const catalogueSchema = z.strictObject({
   catalogue: z.literal(1),
