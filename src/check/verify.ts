@@ -31,6 +31,7 @@ export async function verifyProject(projectDir: string, strict: boolean): Promis
     text = fs.readFileSync(path.join(projectDir, LOCK_PATH), 'utf8');
   } catch {
     throw new UsageError(`${LOCK_PATH} not found in ${projectDir}`, {
+      code: 'NOT_FOUND',
       file: LOCK_PATH,
       hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots.",
     });

@@ -98,6 +98,7 @@ function bumpVersion(mod: LoadedModule, next: string): void {
   const item = changelogLine.exec(text);
   if (!versionLine.test(text) || !item) {
     throw new UsageError(`${mod.shown}: cannot find the top-level 'version:' line and the 'changelog:' list to bump`, {
+      code: 'INVALID_DEFINITION',
       file: mod.shown,
       field: 'version',
       hint: 'Bump by hand: change version and add a changelog entry, then run gen modules vet --record.',

@@ -28,7 +28,10 @@ export function resolveFramework(def: ModuleDef, projectDir: string, requested: 
   const list = `Available frameworks: ${available.join(', ')}`;
   if (requested !== undefined) {
     if (!available.includes(requested))
-      throw new UsageError(`Unknown framework '${requested}'. ${list}`, { hint: 'Pass one of them with --framework.' });
+      throw new UsageError(`Unknown framework '${requested}'. ${list}`, {
+        code: 'UNKNOWN_FRAMEWORK',
+        hint: 'Pass one of them with --framework.',
+      });
     return requested;
   }
   const found = detectFrameworks(def, projectDir);

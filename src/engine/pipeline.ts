@@ -49,6 +49,7 @@ export function prepare(req: AddRequest): {
   const projectDir = path.resolve(req.projectDir);
   if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
     throw new UsageError(`Project folder '${req.projectDir}' does not exist`, {
+      code: 'NOT_FOUND',
       hint: 'Pass an existing folder with --project (default: the current folder).',
     });
   }
@@ -59,6 +60,7 @@ export function prepare(req: AddRequest): {
     throw new UsageError(
       `${mod.shown}: module '${mod.def.name}' changed since version ${mod.def.version} was recorded (content ${drift.hash.slice(0, 19)}…, recorded ${drift.recorded.slice(0, 19)}…) without a version bump`,
       {
+        code: 'DRIFT',
         file: mod.shown,
         field: 'version',
         hint: `Bump the version explicitly: gen modules vet ${mod.def.name} --bump patch (or minor/major), then re-run.`,
@@ -120,6 +122,7 @@ export function applyPlan(plan: AddPlan): void {
   if (secretLeak) {
     // a template must never bake a secret into source or the snapshot
     throw new GenError(`refusing to write ${secretLeak.path}: it would contain a secret`, {
+      code: 'SECRET_LEAK',
       exitCode: 2,
       hint: 'Secrets belong in .env only; fix the template.',
     });

@@ -44,12 +44,14 @@ export function rebuildLock(projectDir: string): Lock {
       manifest = JSON.parse(fs.readFileSync(path.join(root, name, versions[0]!, MANIFEST), 'utf8')) as Manifest;
     } catch (e) {
       throw new UsageError(`${shown}: not readable JSON (${e instanceof Error ? e.message : e})`, {
+        code: 'INVALID_LOCK',
         file: shown,
         hint: `Re-install it: gen add module ${name}`,
       });
     }
     const bad = (field: string) => {
       throw new UsageError(`${shown}: field '${field}' is missing or wrong`, {
+        code: 'INVALID_LOCK',
         file: shown,
         field,
         hint: `Re-install it: gen add module ${name}`,
@@ -69,6 +71,7 @@ export function rebuildLock(projectDir: string): Lock {
     const drift = checkDrift(mod);
     if (drift.status === 'drift') {
       throw new UsageError(`${mod.shown}: module '${name}' changed since version ${mod.def.version} was recorded, without a version bump`, {
+        code: 'DRIFT',
         file: mod.shown,
         field: 'version',
         hint: `Bump the version explicitly: gen modules vet ${name} --bump patch`,
@@ -83,6 +86,7 @@ export function rebuildLock(projectDir: string): Lock {
   }
   if (Object.keys(modules).length === 0) {
     throw new UsageError(`no installed module found in ${projectDir} (.rapidkit/vendor/<module>/<version>/${MANIFEST})`, {
+      code: 'NOT_FOUND',
       hint: "Run 'gen add module <name>' first.",
     });
   }

@@ -40,7 +40,10 @@ export interface RenderHow {
 export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
   const fw = mod.def.frameworks[id];
   if (!fw)
-    throw new GenError(`Unknown framework '${id}'. Available frameworks: ${Object.keys(mod.def.frameworks).join(', ')}`, { exitCode: 2 });
+    throw new GenError(`Unknown framework '${id}'. Available frameworks: ${Object.keys(mod.def.frameworks).join(', ')}`, {
+      code: 'UNKNOWN_FRAMEWORK',
+      exitCode: 2,
+    });
   return fw;
 }
 
@@ -91,7 +94,12 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
   const out = new Map<string, DesiredFile>();
   const add = (f: DesiredFile) => {
     if (out.has(f.path))
-      throw new GenError(`${mod.shown}: two entries write ${f.path}`, { exitCode: 2, file: mod.shown, field: `frameworks.${frameworkId}` });
+      throw new GenError(`${mod.shown}: two entries write ${f.path}`, {
+        code: 'INVALID_DEFINITION',
+        exitCode: 2,
+        file: mod.shown,
+        field: `frameworks.${frameworkId}`,
+      });
     out.set(f.path, f);
   };
   const released = how.digests ? Object.keys(how.digests) : null;

@@ -50,6 +50,7 @@ export function renderTemplateFile(absPath: string, shown: string, context: obje
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n').filter(Boolean).join(' / ') : String(err);
     throw new GenError(`template ${shown}: ${msg}`, {
+      code: 'INVALID_DEFINITION',
       exitCode: 2,
       file: shown,
       hint: 'Every variable a template uses must be declared in module.yaml (see docs/authoring.md); run `gen modules vet`.',

@@ -14,6 +14,7 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
     text = fs.readFileSync(file, 'utf8');
   } catch {
     throw new UsageError(`${shown}: file not found`, {
+      code: 'NOT_FOUND',
       file: shown,
       hint: 'Check the path, or set GEN_CATALOGUE to the folder that holds the catalogue module.yaml.',
     });
@@ -22,6 +23,7 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw new UsageError(`${shown}: invalid YAML: ${e.message.split('\n')[0]}`, {
+      code: 'INVALID_DEFINITION',
       file: shown,
       hint: 'Fix the YAML syntax at the reported line.',
     });
@@ -31,6 +33,7 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
     const { field, message } = describeIssue(result.error.issues[0]!);
     const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problem(s))` : '';
     throw new UsageError(`${shown}: field '${field}': ${message}${more}`, {
+      code: 'INVALID_DEFINITION',
       file: shown,
       field,
       hint: `Fix '${field}' in ${shown}; 'gen modules vet' checks the whole definition.`,
@@ -66,6 +69,7 @@ export function loadModule(name: string, root = catalogueRoot()): LoadedModule {
   const def = readYaml(file, moduleSchema, entry.path);
   if (def.name !== name) {
     throw new UsageError(`${entry.path}: field 'name': expected '${name}' (the catalogue's name for it), found '${def.name}'`, {
+      code: 'INVALID_DEFINITION',
       file: entry.path,
       field: 'name',
     });
