@@ -11,15 +11,6 @@ import type { Check, VerifyReport } from './reports.js';
 
 // Only light modules are imported up front: hashing starts before YAML, zod and the engine are loaded.
 
-/** One file as the module renders it: its sha256, or (verbatim file of an unreleased version) its template. */
-interface Regenerated {
-  kind: 'vendor' | 'wrapper';
-  /** sha256 hex; null when only `source` is known */
-  sha256: string | null;
-  /** absolute path of the template file this file is a verbatim copy of (when sha256 is null) */
-  source?: string;
-}
-
 /**
  * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
  * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
@@ -52,7 +43,7 @@ interface ModuleRun {
   entry: ModuleEntry;
   checks: Check[];
   latest: string | null;
-  regenerated: Map<string, Regenerated> | null;
+  regenerated: Map<string, DesiredFile> | null;
   onDisk: Listing | null;
 }
 
@@ -192,7 +183,7 @@ async function verifyWith(
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
   const sources = new Set<string>();
-  for (const r of runs) for (const f of r.regenerated?.values() ?? []) if (f.sha256 === null) sources.add(f.source!);
+  for (const r of runs) for (const f of r.regenerated?.values() ?? []) if (f.source !== undefined) sources.add(f.source);
   const sourceList = [...sources];
   const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
   // where each vendored file's digest lands: its index in `early` (the lock's own order, so a cursor finds it),
@@ -235,7 +226,9 @@ async function verifyWith(
     const restore = restoreHint(name, entry.version);
     const integrity: Check[] = [];
     const drift: Check[] = [];
-    const hashRegenerated = (r: Regenerated) => r.sha256 ?? sourceHashes.get(r.source!) ?? null;
+    // a released verbatim file by its recorded digest, an unreleased one by its template's hash, the rest by content
+    const hashRegenerated = (r: DesiredFile) =>
+      r.sha256 ?? (r.source !== undefined ? (sourceHashes.get(r.source) ?? null) : sha256(r.content));
     let found = 0;
 
     // one pass over the lock: integrity of every vendored file, and the regenerated content of every generated file
@@ -298,7 +291,7 @@ async function verifyWith(
           drift.push({
             module: name,
             path: p,
-            class: r.kind,
+            class: r.kind === 'wrapper' ? 'wrapper' : 'vendor',
             status: 'drift',
             expected: null,
             actual: hashRegenerated(r),
@@ -484,7 +477,7 @@ async function regenerate(
   entry: ModuleEntry,
   info: string[],
 ): Promise<Pick<ModuleRun, 'latest' | 'regenerated'> & { pin?: string }> {
-  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles, renderedHash }] = await Promise.all([
+  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles }] = await Promise.all([
     import('../module/load.js'),
     import('../engine/options.js'),
     import('../module/state.js'),
@@ -523,11 +516,7 @@ async function regenerate(
   const digests = state.digests?.[entry.version];
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
   const files = renderModuleFiles(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
-  const regenerated = new Map<string, Regenerated>(
-    files.map((f: DesiredFile) => [
-      f.path,
-      { kind: f.kind === 'wrapper' ? 'wrapper' : 'vendor', sha256: renderedHash(f), source: f.source },
-    ]),
-  );
+  const regenerated = new Map<string, DesiredFile>();
+  for (const f of files) regenerated.set(f.path, f);
   return { latest, regenerated, pin: mod.def.wrapper_pin };
 }

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
 import { GenError } from '../errors.js';
+
+type HandlebarsEnv = typeof import('handlebars');
 
 /** Python literal for a JSON-like value. */
 export function pyLiteral(v: unknown): string {
@@ -18,12 +20,15 @@ export function pyLiteral(v: unknown): string {
   return JSON.stringify(String(v));
 }
 
-let instance: typeof Handlebars | undefined;
+let instance: HandlebarsEnv | undefined;
 
-/** gen's own Handlebars environment (its helpers registered on first use). */
-function hbs(): typeof Handlebars {
+/**
+ * gen's own Handlebars environment, loaded on first use (a module without templates, `--help` and most of verify
+ * never pay for it; it stays out of the bundle for that reason) with its helpers registered.
+ */
+function hbs(): HandlebarsEnv {
   if (!instance) {
-    instance = Handlebars.create();
+    instance = (createRequire(import.meta.url)('handlebars') as HandlebarsEnv).create();
     instance.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null));
     instance.registerHelper('py', (v: unknown) => pyLiteral(v));
   }

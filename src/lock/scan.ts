@@ -36,7 +36,10 @@ export function splitFileBlocks(text: string): SplitLock {
     let end = found === null || found.index >= text.length ? text.length : found.index;
     // trailing empty lines belong to the YAML text after the block (they are not content for `|`)
     let body = text.slice(start, end);
-    const trimmed = body.replace(/(?:\n\r?)+$|(?:\r?\n)+$/, '\n');
+    // (by hand: an end-anchored regex retries at each of the block's 10,000 line ends)
+    let k = body.length;
+    while (k > 0 && (body.charCodeAt(k - 1) === 10 || body.charCodeAt(k - 1) === 13)) k--;
+    const trimmed = k < body.length && body.slice(k).includes('\n') ? `${body.slice(0, k)}\n` : body;
     end = start + trimmed.length;
     body = trimmed.endsWith('\n') ? trimmed : `${trimmed}\n`;
     rest += `${text.slice(from, m.index)}    files: "${BLOCK_PLACEHOLDER}${blocks.length}"\n`;
