@@ -6,6 +6,7 @@ naming the variable, at start-up (when the settings are first read), never half-
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Mapping, Optional
@@ -14,6 +15,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from ._defaults import DEFAULTS
 
 _TRUE = {"1", "true", "yes", "on"}
+_INT = re.compile(r"-?[0-9]+")
+_SECONDS = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(ms|s)?", re.IGNORECASE)
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -42,16 +45,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _int(env: Mapping[str, str], names: tuple, default: int, minimum: int = 0, maximum: Optional[int] = None) -> int:
-    raw = _get(env, *names)
-    if raw is None:
+    name = next((n for n in names if _get(env, n) is not None), None)  # the first one set is read (and named)
+    if name is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{names[0]}: expected an integer, got {raw!r}") from None
+    raw = _get(env, name) or ""
+    if not _INT.fullmatch(raw):  # the same grammar as the Node runtime (no "+5", "5_000", "6379.0" or "1e3")
+        raise ConfigError(f"{name}: expected an integer, got {raw!r}")
+    value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
         bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise ConfigError(f"{names[0]}: expected an integer {bound}, got {raw!r}")
+        raise ConfigError(f"{name}: expected an integer {bound}, got {raw!r}")
     return value
 
 
@@ -59,16 +62,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float =
     raw = _get(env, name)
     if raw is None:
         return float(default)
-    text, scale = raw.lower(), 1.0
-    if text.endswith("ms"):
-        text, scale = text[:-2], 0.001
-    elif text.endswith("s"):
-        text = text[:-1]
-    try:
-        value = float(text) * scale
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds (e.g. 0.5, 500ms), got {raw!r}") from None
-    if value < minimum or value != value:
+    match = _SECONDS.fullmatch(raw)  # the same grammar as the Node runtime (no "1e3", "inf", "nan")
+    if match is None:
+        raise ConfigError(f"{name}: expected a number of seconds (e.g. 0.5, 500ms), got {raw!r}")
+    value = float(match.group(1)) * (0.001 if (match.group(2) or "").lower() == "ms" else 1.0)
+    if value < minimum:
         raise ConfigError(f"{name}: expected a number of seconds >= {minimum}, got {raw!r}")
     return value
 
@@ -174,7 +172,7 @@ def _parse_url(url: str, name: str) -> dict:
     except ValueError:
         raise ConfigError(f"{name}: expected a URL like redis://host:6379/0") from None
     unix = u.scheme == "unix"
-    if unix and not u.path.startswith("/"):
+    if unix and (not url[:7].lower() == "unix://" or u.hostname or not u.path.startswith("/")):
         raise ConfigError(f"{name}: expected unix:///absolute/path/to/redis.sock")
     if not unix and (u.scheme not in ("redis", "rediss") or not u.hostname):
         raise ConfigError(f"{name}: expected a redis://, rediss:// or unix:// URL with a host")
