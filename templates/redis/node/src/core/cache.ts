@@ -282,6 +282,15 @@ export class RedisCache {
     else this.metrics.misses += 1;
   }
 
+  /**
+   * Runs raw ioredis commands under the cache's failure handling (breaker, deadline, metrics, fail-open): their
+   * result, or `fallback` when Redis is unreachable. Keys are not prefixed there (use key()); caller errors throw.
+   */
+  async guarded<T, F>(fn: (c: Redis) => Promise<T>, fallback: F): Promise<T | F> {
+    const res = await this.call(fn);
+    return res === FAILED ? fallback : (res as T);
+  }
+
   /** PING now (used at start-up when REDIS_PRECONNECT is on). Never throws; false when Redis is unreachable. */
   async connect(): Promise<boolean> {
     return (await this.call((c) => c.ping())) !== FAILED;
