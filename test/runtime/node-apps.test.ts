@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   tempDir,
+  REDIS_VERSION,
   RedisServer,
   freePort,
   ENTRY,
@@ -46,7 +47,7 @@ test('gen add vendors the shared core plus only the chosen framework layer, and 
     const other = fw === 'nestjs' ? 'fastify' : 'nestjs';
     expect(fs.readdirSync(snap).sort()).toEqual(['core', fw, 'package.json'].sort());
     expect(fs.existsSync(path.join(snap, other))).toBe(false);
-    expect(fs.readFileSync(path.join(snap, 'core', 'defaults.js'), 'utf8')).toContain('"1.0.0"');
+    expect(fs.readFileSync(path.join(snap, 'core', 'defaults.js'), 'utf8')).toContain(`"${REDIS_VERSION}"`);
     expect(JSON.parse(fs.readFileSync(path.join(snap, 'package.json'), 'utf8')).type).toBe('commonjs');
     expect(fs.existsSync(path.join(projects[fw], 'dist', ENTRY[fw]))).toBe(true);
     const deps = JSON.parse(fs.readFileSync(path.join(projects[fw], 'package.json'), 'utf8')).dependencies;
@@ -85,7 +86,7 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
       expect(h.body).toMatchObject({
         status: 'ok',
         module: 'redis',
-        version: '1.0.0',
+        version: REDIS_VERSION,
         connection: { host: '127.0.0.1', port: redis.port, db: 0, use_tls: false },
         breaker: { state: 'closed' },
       });
@@ -115,7 +116,7 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
       }
       h = await http(app.port, '/api/health/module/redis');
       expect(h.status).toBe(503);
-      expect(h.body).toMatchObject({ status: 'fail', module: 'redis', version: '1.0.0', connection: { port: redis.port } });
+      expect(h.body).toMatchObject({ status: 'fail', module: 'redis', version: REDIS_VERSION, connection: { port: redis.port } });
       expect(h.body.detail).toEqual(expect.any(String));
       expect(h.ms).toBeLessThan(3000);
       expect(['open', 'half_open']).toContain(h.body.breaker.state);
@@ -201,8 +202,8 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
     r.stderr.on('data', (d) => (err += d));
     const code = await new Promise((res) => r.on('exit', res));
     expect(code).not.toBe(0);
-    expect(err).toContain('runtime 1.0.0 is not vendored');
-    expect(err).toContain(path.join('.rapidkit', 'vendor', 'redis', '1.0.0', 'node', fw, 'index.js'));
+    expect(err).toContain(`runtime ${REDIS_VERSION} is not vendored`);
+    expect(err).toContain(path.join('.rapidkit', 'vendor', 'redis', REDIS_VERSION, 'node', fw, 'index.js'));
     expect(err).toContain(`npx gen add module redis --framework ${fw}`);
   });
 });
@@ -301,7 +302,7 @@ test('NestJS in-process: forRoot options, forRootAsync with ConfigModule/registe
     process.env.REDIS_PORT = 'http';
     await expect(
       ConfigModule.forRoot({ load: [nest.redisConfig], validationSchema: nest.redisValidationSchema, ignoreEnvFile: true }),
-    ).rejects.toThrow(/"REDIS_PORT" must be a number/);
+    ).rejects.toThrow(/REDIS_PORT: expected an integer/);
     process.env.REDIS_PORT = '6379';
     process.env.REDIS_BACKOFF = 'slow';
     await expect(ConfigModule.forRoot({ validationSchema: nest.redisValidationSchema, ignoreEnvFile: true })).rejects.toThrow(
@@ -408,7 +409,7 @@ test('Fastify in-process: plugin options (url, keyPrefix, healthRoute: false) ov
   await app.close();
 });
 
-test('Fastify: an ESM project ("type": "module", NodeNext) builds and runs the same wrapper', async () => {
+test('Fastify: an ESM project ("type": "module", NodeNext) builds and runs the same wrapper, started from another working directory', async () => {
   const p = await generate('fastify', 'node-fastify-esm');
   made.push(p);
   const pkg = JSON.parse(fs.readFileSync(path.join(p, 'package.json'), 'utf8'));
@@ -428,17 +429,25 @@ test('Fastify: an ESM project ("type": "module", NodeNext) builds and runs the s
     );
   }
   tsc(p);
-  const app = await startApp(p, path.join('dist', 'server.js'), {
-    REDIS_URL: server.url,
-    REDIS_KEY_PREFIX: 'gentest:esm:',
-    REDIS_TTL: '900',
-  });
+  const elsewhere = tempDir('esm-cwd'); // ESM has no __dirname: the wrapper finds .rapidkit/ from the started script
+  made.push(elsewhere);
+  const app = await startApp(
+    p,
+    path.join('dist', 'server.js'),
+    {
+      REDIS_URL: server.url,
+      REDIS_KEY_PREFIX: 'gentest:esm:',
+      REDIS_TTL: '900',
+    },
+    '/stats',
+    elsewhere,
+  );
   try {
     expect((await http(app.port, '/api/health/module/redis')).status).toBe(200);
     expect((await http(app.port, '/products/5')).body.id).toBe(5);
     expect((await http(app.port, '/products/5')).body.id).toBe(5);
     expect((await http(app.port, '/stats')).body.loader_calls).toBe(1);
-    expect(app.log()).toContain('REDIS_TTL is not read'); // the old variable name is pointed out, not silently ignored
+    expect((await http(app.port, '/cache/stats')).body.config.ttl).toBe(900); // AegisX's REDIS_TTL is the default TTL
   } finally {
     await app.stop();
   }
