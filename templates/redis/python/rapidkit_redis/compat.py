@@ -134,10 +134,10 @@ class ForgeRedisManager:
         return self.sync_client.client
 
     # -- ours, for the health route and dashboards
-    async def health_check(self) -> dict:
+    async def health_check(self) -> Dict[str, Any]:
         return await self.async_client.health_check()
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, Any]:
         return {"async": self.async_client.stats(), "sync": self.sync_client.stats()}
 
 

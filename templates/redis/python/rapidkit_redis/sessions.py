@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from .client import AsyncRedisClient, SyncRedisClient
 from .serialization import TTL, dumps, loads, ttl_arguments
@@ -35,7 +35,7 @@ class _Sessions:
             return None
         return self.client._key(self.namespace + session_id)
 
-    def _args(self, ttl: TTL) -> dict:
+    def _args(self, ttl: TTL) -> Dict[str, Any]:
         args = ttl_arguments(ttl, 0) if ttl is not None else self.ttl_args
         if not args:
             raise ValueError("sessions need a ttl > 0")
@@ -52,7 +52,7 @@ class SessionStore(_Sessions):
         payload, args = dumps(data), self._args(ttl)
         for _ in range(3):
             session_id = secrets.token_urlsafe(32)
-            full = self._full(session_id)
+            full = self.client._key(self.namespace + session_id)
             ok, res = await self.client._call(lambda c: c.set(full, payload, nx=True, **args))
             if not ok:
                 return None
@@ -109,7 +109,7 @@ class SyncSessionStore(_Sessions):
         payload, args = dumps(data), self._args(ttl)
         for _ in range(3):
             session_id = secrets.token_urlsafe(32)
-            full = self._full(session_id)
+            full = self.client._key(self.namespace + session_id)
             ok, res = self.client._call(lambda c: c.set(full, payload, nx=True, **args))
             if not ok:
                 return None

@@ -136,7 +136,7 @@ export function checkEnvValue(name: string, value: string | undefined): void {
       parseUrl(raw, name);
       return;
     case 'file':
-      if (!fs.existsSync(raw)) throw new ConfigError(`${name}: file '${raw}' does not exist`);
+      if (!fs.existsSync(raw) || !fs.statSync(raw).isFile()) throw new ConfigError(`${name}: file '${raw}' does not exist`);
       return;
     case 'bool':
       parseBool(name, raw);
