@@ -16,9 +16,17 @@ test.each(Object.entries(SEEDS))(
   async (seed, wrapper) => {
     const project = copyExample('fastapi', `compat-${seed}`);
     made.push(project);
+    // a Forge project's own .env: gen appends its compat block (password, unprefixed keys) and no REDIS_URL that
+    // would shadow REDIS_CONNECTION_URL; the test's process environment (the real server) must win over this file
+    if (seed === 'forge') fs.writeFileSync(path.join(project, '.env'), 'REDIS_CONNECTION_URL=redis://redis:6379\nREDIS_DEFAULT_TTL=300\n');
     const r = await runGen(['add', 'module', 'redis', '--project', project, '--yes', '--set', `compat=${seed}`]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(fs.existsSync(path.join(project, wrapper))).toBe(true);
+    const example = fs.readFileSync(path.join(project, '.env.example'), 'utf8');
+    expect(example).toContain(`compat=${seed}`);
+    expect(example).toMatch(/^REDIS_KEY_PREFIX=$/m);
+    expect(example).not.toMatch(/^REDIS_URL=/m);
+    if (seed === 'forge') expect(fs.readFileSync(path.join(project, '.env'), 'utf8')).toContain('gen:redis:env_compat');
     for (const other of Object.values(SEEDS)) if (other !== wrapper) expect(fs.existsSync(path.join(project, other))).toBe(false);
     const py = await execa(
       '/usr/bin/python3',

@@ -118,13 +118,20 @@ class RedisSettings:
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RedisSettings":
         """From `env`; by default the process environment over the project's `.env` file (see read_env_file)."""
+        compat = str(DEFAULTS.get("compat") or "none")
+        aliases = COMPAT_ENV.get(compat, {})  # installed as a drop-in for another system: its variable names too
         if env is None:
+            # the process environment over the project's .env, alias by alias: Forge's REDIS_CONNECTION_URL set in
+            # the process wins over a REDIS_URL in the file
             env_file = project_env_file()
-            env = {**read_env_file(env_file), **os.environ} if env_file else os.environ
-        compat = DEFAULTS.get("compat") or "none"
-        if compat in COMPAT_ENV:  # installed as a drop-in for another system: its variable names, its unprefixed keys
-            env = with_aliases(env, COMPAT_ENV[compat])
-            env.setdefault("REDIS_KEY_PREFIX", "")
+            merged: Dict[str, str] = {}
+            for layer in (read_env_file(env_file) if env_file else {}, os.environ):
+                merged.update(with_aliases(layer, aliases))
+            env = merged
+        elif aliases:
+            env = with_aliases(env, aliases)
+        if compat in COMPAT_ENV and "REDIS_KEY_PREFIX" not in env:  # that system's keys were unprefixed
+            env = {**env, "REDIS_KEY_PREFIX": ""}
         url = _get(env, "REDIS_URL")
         parts = _parse_url(url, "REDIS_URL") if url else _parse_url(DEFAULTS["url"], "default url")
         query: Dict[str, str] = parts.pop("query")
