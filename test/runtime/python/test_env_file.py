@@ -16,7 +16,12 @@ import app.redis_cache as rc
 s = rc.RedisSettings.from_env()
 sync = rc.SyncRedisClient()
 ok = sync.set("envfile", "yes")
-print(json.dumps({"port": s.port, "password_set": s.password is not None, "ttl": s.cache_ttl, "ok": ok, "back": sync.get("envfile")}))
+pool = rc.create_sync_redis_pool(url=f"redis://127.0.0.1:{s.port}/0")  # an explicit URL without password: .env's REDIS_PASSWORD
+try:
+    pinged = pool.ping()
+except Exception as exc:
+    pinged = type(exc).__name__
+print(json.dumps({"port": s.port, "password_set": s.password is not None, "ttl": s.cache_ttl, "ok": ok, "back": sync.get("envfile"), "pool": pinged}))
 """
 
 
@@ -31,7 +36,7 @@ def test_project_env_file_is_read_and_the_environment_wins(tmp_path):
         out = subprocess.run([sys.executable, "-c", SCRIPT, str(PROJECT)], cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         got = json.loads(out.stdout.strip().splitlines()[-1])
-        assert got == {"port": srv.port, "password_set": True, "ttl": 77, "ok": True, "back": "yes"}
+        assert got == {"port": srv.port, "password_set": True, "ttl": 77, "ok": True, "back": "yes", "pool": True}
         assert "from-dotenv-pw" not in out.stdout + out.stderr
         # the process environment wins over the file; REDIS_ENV_FILE="" turns the file off
         out = subprocess.run([sys.executable, "-c", SCRIPT, str(PROJECT)], cwd=tmp_path, env={**clean, "CACHE_TTL": "5"}, capture_output=True, text=True, timeout=30)

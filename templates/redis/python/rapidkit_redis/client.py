@@ -28,7 +28,7 @@ from redis import exceptions as rexc
 
 from ._defaults import MODULE, VERSION
 from .breaker import CircuitBreaker
-from .config import RedisSettings
+from .config import RedisSettings, process_env
 from .metrics import Metrics
 from .serialization import TTL, dumps, escape_glob, loads, pick_ttl, ttl_arguments
 
@@ -132,7 +132,7 @@ def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: A
 def _settings_for(url: Optional[str], settings: Optional[RedisSettings]) -> RedisSettings:
     if settings is not None:
         return settings
-    return RedisSettings.from_env({**os.environ, "REDIS_URL": url}) if url else RedisSettings.from_env()
+    return RedisSettings.from_env({**process_env(), "REDIS_URL": url}) if url else RedisSettings.from_env()
 
 
 def _client(settings: RedisSettings, max_connections: Optional[int], decode_responses: bool, asyncio_api: bool) -> Any:

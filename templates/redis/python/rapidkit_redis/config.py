@@ -119,17 +119,10 @@ class RedisSettings:
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RedisSettings":
         """From `env`; by default the process environment over the project's `.env` file (see read_env_file)."""
         compat = str(DEFAULTS.get("compat") or "none")
-        aliases = COMPAT_ENV.get(compat, {})  # installed as a drop-in for another system: its variable names too
         if env is None:
-            # the process environment over the project's .env, alias by alias: Forge's REDIS_CONNECTION_URL set in
-            # the process wins over a REDIS_URL in the file
-            env_file = project_env_file()
-            merged: Dict[str, str] = {}
-            for layer in (read_env_file(env_file) if env_file else {}, os.environ):
-                merged.update(with_aliases(layer, aliases))
-            env = merged
-        elif aliases:
-            env = with_aliases(env, aliases)
+            env = process_env()
+        elif compat in COMPAT_ENV:  # installed as a drop-in for another system: its variable names too
+            env = with_aliases(env, COMPAT_ENV[compat])
         if compat in COMPAT_ENV and "REDIS_KEY_PREFIX" not in env:  # that system's keys were unprefixed
             env = {**env, "REDIS_KEY_PREFIX": ""}
         url = _get(env, "REDIS_URL")
@@ -230,6 +223,18 @@ def with_aliases(env: Mapping[str, str], aliases: Mapping[str, str]) -> Dict[str
         if _get(out, ours) is None and _get(out, theirs) is not None:
             out[ours] = out[theirs]
     return out
+
+
+def process_env() -> Dict[str, str]:
+    """What the runtime reads by default: the process environment over the project's `.env` file, with the
+    replaced system's variable names applied layer by layer (`compat`), so Forge's REDIS_CONNECTION_URL set in the
+    process wins over a REDIS_URL in the file."""
+    aliases = COMPAT_ENV.get(str(DEFAULTS.get("compat") or "none"), {})
+    env_file = project_env_file()
+    merged: Dict[str, str] = {}
+    for layer in (read_env_file(env_file) if env_file else {}, os.environ):
+        merged.update(with_aliases(layer, aliases))
+    return merged
 
 
 def project_env_file() -> Optional[Path]:
