@@ -284,12 +284,12 @@ export interface App {
   stop: () => Promise<void>;
 }
 
-/** Starts `node <entry>` in the project (what `npm start` runs) and waits until it answers HTTP. */
-export async function startApp(project: string, entry: string, env: Record<string, string>, probe = '/stats'): Promise<App> {
+/** Starts `node <entry>` in the project (what `npm start` runs; from `cwd`, default the project) and waits until it answers HTTP. */
+export async function startApp(project: string, entry: string, env: Record<string, string>, probe = '/stats', cwd = project): Promise<App> {
   const port = await freePort();
   let out = '';
   const proc = spawn(process.execPath, [path.join(project, entry)], {
-    cwd: project,
+    cwd,
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

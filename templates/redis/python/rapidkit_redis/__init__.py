@@ -20,6 +20,7 @@ from .client import (
 from .config import ConfigError, RedisSettings
 from .metrics import Metrics
 from .serialization import dumps, loads
+from .sessions import SessionStore, SyncSessionStore
 
 _FASTAPI = ("register_redis", "get_redis_client", "build_health_router", "get_default_client", "HEALTH_PATH")
 
@@ -33,6 +34,8 @@ __all__ = [
     "RateLimitResult",
     "CircuitBreaker",
     "Metrics",
+    "SessionStore",
+    "SyncSessionStore",
     "create_redis_pool",
     "create_sync_redis_pool",
     "get_redis_metadata",

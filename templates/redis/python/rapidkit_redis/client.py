@@ -28,9 +28,9 @@ from redis import exceptions as rexc
 
 from ._defaults import MODULE, VERSION
 from .breaker import CircuitBreaker
-from .config import RedisSettings
+from .config import RedisSettings, process_env
 from .metrics import Metrics
-from .serialization import TTL, dumps, escape_glob, loads, ttl_arguments
+from .serialization import TTL, dumps, escape_glob, loads, pick_ttl, ttl_arguments
 
 logger = logging.getLogger("rapidkit.redis")
 
@@ -96,7 +96,7 @@ def _retry(settings: RedisSettings, retry_cls: type) -> Any:
     return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError,))
 
 
-def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type) -> dict:
+def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type, unix_cls: Optional[type] = None) -> dict:
     kwargs: Dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
@@ -113,7 +113,11 @@ def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: A
         decode_responses=decode_responses,
         encoding="utf-8",
     )
-    if settings.use_tls:
+    if settings.unix_socket_path:  # unix:// URL: a socket path instead of host/port (no TCP keepalive there)
+        for tcp_only in ("host", "port", "socket_keepalive", "socket_connect_timeout"):
+            kwargs.pop(tcp_only)
+        kwargs.update(path=settings.unix_socket_path, connection_class=unix_cls)
+    elif settings.use_tls:
         kwargs.update(
             connection_class=ssl_cls,
             ssl_cert_reqs="required",
@@ -128,14 +132,14 @@ def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: A
 def _settings_for(url: Optional[str], settings: Optional[RedisSettings]) -> RedisSettings:
     if settings is not None:
         return settings
-    return RedisSettings.from_env({**os.environ, "REDIS_URL": url}) if url else RedisSettings.from_env()
+    return RedisSettings.from_env({**process_env(), "REDIS_URL": url}) if url else RedisSettings.from_env()
 
 
 def _client(settings: RedisSettings, max_connections: Optional[int], decode_responses: bool, asyncio_api: bool) -> Any:
     """A redis-py client on a bounded, blocking pool (bursts wait up to the connect timeout) with the module's
     timeouts and retry policy. The Retry is also given to the client: newer redis-py versions retry there."""
     if asyncio_api:
-        from redis.asyncio.connection import BlockingConnectionPool, SSLConnection
+        from redis.asyncio.connection import BlockingConnectionPool, SSLConnection, UnixDomainSocketConnection
 
         try:
             from redis.asyncio.retry import Retry
@@ -143,7 +147,7 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
             from redis.retry import Retry
         client_cls: Any = aioredis.Redis
     else:
-        from redis.connection import BlockingConnectionPool, SSLConnection  # type: ignore[assignment]
+        from redis.connection import BlockingConnectionPool, SSLConnection, UnixDomainSocketConnection  # type: ignore[assignment]
         from redis.retry import Retry  # type: ignore[assignment]
 
         client_cls = redis.Redis
@@ -151,7 +155,7 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
     pool = BlockingConnectionPool(
         max_connections=max_connections or settings.max_connections,
         timeout=settings.connect_timeout,
-        **_connection_kwargs(settings, decode_responses, retry, SSLConnection),
+        **_connection_kwargs(settings, decode_responses, retry, SSLConnection, UnixDomainSocketConnection),
     )
     return client_cls(connection_pool=pool, retry=retry)
 
@@ -383,7 +387,9 @@ class AsyncRedisClient(_Base):
         self._count(raw is not None)
         return default if raw is None else loads(raw)
 
-    async def set(self, key: str, value: Any, ttl: TTL = None) -> bool:
+    async def set(self, key: str, value: Any, ttl: TTL = None, *, ex: TTL = None, px: Optional[int] = None) -> bool:
+        """ttl (or redis-py's ex= seconds / px= milliseconds): None = CACHE_TTL, 0 = no expiry. False when Redis is down."""
+        ttl = pick_ttl(ttl, ex, px)
         full, data, args = self._key(key), dumps(value), ttl_arguments(ttl, self.settings.cache_ttl)
         ok, res = await self._call(lambda c: c.set(full, data, **args))
         return bool(ok and res)
@@ -633,7 +639,8 @@ class SyncRedisClient(_Base):
         self._count(raw is not None)
         return default if raw is None else loads(raw)
 
-    def set(self, key: str, value: Any, ttl: TTL = None) -> bool:
+    def set(self, key: str, value: Any, ttl: TTL = None, *, ex: TTL = None, px: Optional[int] = None) -> bool:
+        ttl = pick_ttl(ttl, ex, px)
         full, data, args = self._key(key), dumps(value), ttl_arguments(ttl, self.settings.cache_ttl)
         ok, res = self._call(lambda c: c.set(full, data, **args))
         return bool(ok and res)

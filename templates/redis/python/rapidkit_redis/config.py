@@ -6,13 +6,17 @@ naming the variable, at start-up (when the settings are first read), never half-
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
-from urllib.parse import quote, unquote, urlsplit
+from pathlib import Path
+from typing import Dict, Mapping, Optional
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ._defaults import DEFAULTS
 
 _TRUE = {"1", "true", "yes", "on"}
+_INT = re.compile(r"-?[0-9]+")
+_SECONDS = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(ms|s)?", re.IGNORECASE)
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -41,16 +45,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _int(env: Mapping[str, str], names: tuple, default: int, minimum: int = 0, maximum: Optional[int] = None) -> int:
-    raw = _get(env, *names)
-    if raw is None:
+    name = next((n for n in names if _get(env, n) is not None), None)  # the first one set is read (and named)
+    if name is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{names[0]}: expected an integer, got {raw!r}") from None
+    raw = _get(env, name) or ""
+    if not _INT.fullmatch(raw):  # the same grammar as the Node runtime (no "+5", "5_000", "6379.0" or "1e3")
+        raise ConfigError(f"{name}: expected an integer, got {raw!r}")
+    value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
         bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise ConfigError(f"{names[0]}: expected an integer {bound}, got {raw!r}")
+        raise ConfigError(f"{name}: expected an integer {bound}, got {raw!r}")
     return value
 
 
@@ -58,16 +62,11 @@ def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float =
     raw = _get(env, name)
     if raw is None:
         return float(default)
-    text, scale = raw.lower(), 1.0
-    if text.endswith("ms"):
-        text, scale = text[:-2], 0.001
-    elif text.endswith("s"):
-        text = text[:-1]
-    try:
-        value = float(text) * scale
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds (e.g. 0.5, 500ms), got {raw!r}") from None
-    if value < minimum or value != value:
+    match = _SECONDS.fullmatch(raw)  # the same grammar as the Node runtime (no "1e3", "inf", "nan")
+    if match is None:
+        raise ConfigError(f"{name}: expected a number of seconds (e.g. 0.5, 500ms), got {raw!r}")
+    value = float(match.group(1)) * (0.001 if (match.group(2) or "").lower() == "ms" else 1.0)
+    if value < minimum:
         raise ConfigError(f"{name}: expected a number of seconds >= {minimum}, got {raw!r}")
     return value
 
@@ -102,6 +101,7 @@ class RedisSettings:
     client_name: Optional[str] = None
     breaker_threshold: int = 5
     breaker_reset_timeout: float = 2.0
+    unix_socket_path: Optional[str] = None
 
     @property
     def url(self) -> str:
@@ -117,9 +117,18 @@ class RedisSettings:
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "RedisSettings":
-        env = os.environ if env is None else env
+        """From `env`; by default the process environment over the project's `.env` file (see read_env_file)."""
+        compat = str(DEFAULTS.get("compat") or "none")
+        if env is None:
+            env = process_env()
+        elif compat in COMPAT_ENV:  # installed as a drop-in for another system: its variable names too
+            env = with_aliases(env, COMPAT_ENV[compat])
+        if compat in COMPAT_ENV and "REDIS_KEY_PREFIX" not in env:  # that system's keys were unprefixed
+            env = {**env, "REDIS_KEY_PREFIX": ""}
         url = _get(env, "REDIS_URL")
         parts = _parse_url(url, "REDIS_URL") if url else _parse_url(DEFAULTS["url"], "default url")
+        query: Dict[str, str] = parts.pop("query")
+        unix_socket_path = parts.pop("unix_socket_path")
         if not url:
             # REDIS_URL absent: compose from the individual variables over the baked default URL
             if _get(env, "REDIS_HOST"):
@@ -136,39 +145,137 @@ class RedisSettings:
             tls_cert_file=_file(env, "REDIS_TLS_CERT_FILE"),
             tls_key_file=_file(env, "REDIS_TLS_KEY_FILE"),
             tls_check_hostname=_bool(env, "REDIS_TLS_CHECK_HOSTNAME", True),
-            max_connections=_int(env, ("REDIS_MAX_CONNECTIONS",), DEFAULTS["max_connections"], 1),
-            socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", DEFAULTS["socket_timeout"], 0.001),
-            connect_timeout=_seconds(env, "REDIS_CONNECT_TIMEOUT", DEFAULTS["connect_timeout"], 0.001),
+            max_connections=_int(env, ("REDIS_MAX_CONNECTIONS",), _int(query, ("max_connections",), DEFAULTS["max_connections"], 1), 1),
+            socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", _seconds(query, "socket_timeout", DEFAULTS["socket_timeout"], 0.001), 0.001),
+            connect_timeout=_seconds(env, "REDIS_CONNECT_TIMEOUT", _seconds(query, "socket_connect_timeout", DEFAULTS["connect_timeout"], 0.001), 0.001),
             retries=_int(env, ("REDIS_RETRIES",), DEFAULTS["retries"], 0, 10),
             backoff=_seconds(env, "REDIS_BACKOFF", DEFAULTS["backoff"]),
             preconnect=_bool(env, "REDIS_PRECONNECT", DEFAULTS["preconnect"]),
             key_prefix=env.get("REDIS_KEY_PREFIX", DEFAULTS["key_prefix"]),
-            cache_ttl=_int(env, ("CACHE_TTL", "REDIS_CACHE_TTL"), DEFAULTS["cache_ttl"], 0),
-            client_name=_get(env, "REDIS_CLIENT_NAME") or DEFAULTS["client_name"],
+            cache_ttl=_int(env, ("CACHE_TTL", "REDIS_CACHE_TTL", "REDIS_TTL"), DEFAULTS["cache_ttl"], 0),
+            client_name=_get(env, "REDIS_CLIENT_NAME") or _get(query, "client_name") or DEFAULTS["client_name"],
             breaker_threshold=_int(env, ("REDIS_BREAKER_THRESHOLD",), DEFAULTS["breaker_threshold"], 1),
             breaker_reset_timeout=_seconds(env, "REDIS_BREAKER_RESET_TIMEOUT", DEFAULTS["breaker_reset_timeout"], 0.01),
+            unix_socket_path=unix_socket_path,
         )
 
 
+# URL query parameters the runtime honours (redis-py's names); any other one is refused, never ignored.
+URL_QUERY_PARAMETERS = ("db", "socket_timeout", "socket_connect_timeout", "max_connections", "client_name")
+
+
 def _parse_url(url: str, name: str) -> dict:
+    """redis://[user[:password]@]host[:port][/db][?query], rediss://... (TLS) or unix://[user[:password]@]/path[?db=N]."""
     try:
         u = urlsplit(url)
         port = u.port or 6379
     except ValueError:
         raise ConfigError(f"{name}: expected a URL like redis://host:6379/0") from None
-    if u.scheme not in ("redis", "rediss") or not u.hostname:
-        raise ConfigError(f"{name}: expected a redis:// or rediss:// URL with a host")
-    path = u.path.lstrip("/")
+    unix = u.scheme == "unix"
+    if unix and (not url[:7].lower() == "unix://" or u.hostname or not u.path.startswith("/")):
+        raise ConfigError(f"{name}: expected unix:///absolute/path/to/redis.sock")
+    if not unix and (u.scheme not in ("redis", "rediss") or not u.hostname):
+        raise ConfigError(f"{name}: expected a redis://, rediss:// or unix:// URL with a host")
+    query: Dict[str, str] = {}
+    for key, values in parse_qs(u.query, keep_blank_values=True).items():
+        if key not in URL_QUERY_PARAMETERS:
+            raise ConfigError(f"{name}: query parameter {key!r} is not supported (supported: {', '.join(URL_QUERY_PARAMETERS)})")
+        if len(values) != 1:
+            raise ConfigError(f"{name}: query parameter {key!r} is given {len(values)} times")
+        query[key] = values[0]
+    path = "" if unix else u.path.lstrip("/")
     if path and not path.isdigit():
         raise ConfigError(f"{name}: expected a numeric database in the path, got '/{path}'")
+    db = int(path) if path else 0
+    try:  # checked here so the message names the URL variable
+        db = _int(query, ("db",), db, 0)
+        _int(query, ("max_connections",), 1, 1)
+        _seconds(query, "socket_timeout", 1.0, 0.001)
+        _seconds(query, "socket_connect_timeout", 1.0, 0.001)
+    except ConfigError as exc:
+        raise ConfigError(f"{name} query parameter {exc}") from None
+    if path and "db" in query and int(path) != db:
+        raise ConfigError(f"{name}: database {path} in the path and db={query['db']} in the query disagree")
     return {
-        "host": u.hostname,
-        "port": port,
-        "db": int(path) if path else 0,
+        "host": u.path if unix else u.hostname,
+        "port": 0 if unix else port,
+        "db": db,
         "username": unquote(u.username) if u.username else None,
         "password": unquote(u.password) if u.password else None,
         "tls": u.scheme == "rediss",
+        "query": query,
+        "unix_socket_path": u.path if unix else None,
     }
+
+
+# `--set compat=<system>`: that system's variable names -> ours (ours win when both are set). docs/migration/
+COMPAT_ENV: Dict[str, Dict[str, str]] = {
+    "forge": {"REDIS_CONNECTION_URL": "REDIS_URL", "REDIS_POOL_SIZE": "REDIS_MAX_CONNECTIONS", "REDIS_DEFAULT_TTL": "CACHE_TTL"},
+    "waardhaven": {"CACHE_TTL_SECONDS": "CACHE_TTL"},
+    "rapidkit": {},
+}
+
+
+def with_aliases(env: Mapping[str, str], aliases: Mapping[str, str]) -> Dict[str, str]:
+    """A copy of env where each alias (another system's variable name) fills our variable when ours is unset."""
+    out = dict(env)
+    for theirs, ours in aliases.items():
+        if _get(out, ours) is None and _get(out, theirs) is not None:
+            out[ours] = out[theirs]
+    return out
+
+
+def process_env() -> Dict[str, str]:
+    """What the runtime reads by default: the process environment over the project's `.env` file, with the
+    replaced system's variable names applied layer by layer (`compat`), so Forge's REDIS_CONNECTION_URL set in the
+    process wins over a REDIS_URL in the file."""
+    aliases = COMPAT_ENV.get(str(DEFAULTS.get("compat") or "none"), {})
+    env_file = project_env_file()
+    merged: Dict[str, str] = {}
+    for layer in (read_env_file(env_file) if env_file else {}, os.environ):
+        merged.update(with_aliases(layer, aliases))
+    return merged
+
+
+def project_env_file() -> Optional[Path]:
+    """REDIS_ENV_FILE when set ("" turns the file off), else the `.env` of the project this runtime is vendored
+    in (the folder holding `.rapidkit/`). None when there is none."""
+    explicit = os.environ.get("REDIS_ENV_FILE")
+    if explicit is not None:
+        return Path(explicit) if explicit.strip() else None
+    for folder in Path(__file__).resolve().parents:
+        if (folder / ".rapidkit").is_dir():
+            candidate = folder / ".env"
+            return candidate if candidate.is_file() else None
+    return None
+
+
+def read_env_file(path: Path) -> Dict[str, str]:
+    """KEY=VALUE lines of a dotenv file (`export`, quotes, # comments), as python-dotenv reads them; variables of
+    the process environment win over it. A missing or unreadable file reads as empty."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    out: Dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[7:].lstrip()
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            continue
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            quoted, value = value[0], value[1:-1]
+            if quoted == '"':
+                value = value.replace("\\n", "\n").replace('\\"', '"')
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        out[key] = value
+    return out
 
 
 def _compose(s: RedisSettings, mask: bool) -> str:
@@ -176,5 +283,7 @@ def _compose(s: RedisSettings, mask: bool) -> str:
     user = quote(s.username, safe="") if s.username else ""
     secret = ("***" if mask else quote(s.password, safe="")) if s.password else ""
     auth = f"{user}:{secret}@" if secret else (f"{user}@" if user else "")
+    if s.unix_socket_path:
+        return f"unix://{auth}{s.unix_socket_path}?db={s.db}"
     host = f"[{s.host}]" if ":" in s.host else s.host
     return f"{scheme}://{auth}{host}:{s.port}/{s.db}"

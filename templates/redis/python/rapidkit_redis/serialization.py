@@ -42,6 +42,17 @@ def ttl_arguments(ttl: TTL, default: int) -> dict:
     return {"px": max(1, math.ceil(seconds * 1000))}
 
 
+def pick_ttl(ttl: TTL, ex: TTL, px: Optional[int]) -> TTL:
+    """One TTL from set()'s ttl= or redis-py's spellings ex= (seconds) and px= (milliseconds); at most one."""
+    if (ttl is not None) + (ex is not None) + (px is not None) > 1:
+        raise TypeError("set() takes one of ttl=, ex= or px=")
+    if px is not None:
+        if isinstance(px, bool) or not isinstance(px, int):
+            raise TypeError(f"px must be an integer number of milliseconds, got {px!r}")
+        return px / 1000.0
+    return ex if ex is not None else ttl
+
+
 def escape_glob(text: str) -> str:
     """Escapes Redis glob characters so a key prefix matches literally."""
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)

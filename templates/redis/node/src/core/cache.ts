@@ -111,7 +111,12 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
     retryStrategy: (times: number) => Math.min(Math.max(s.backoff, 0.01) * 1000 * 2 ** Math.min(times, 10), 2000) + Math.floor(Math.random() * 100),
     reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
   };
-  if (s.useTls) {
+  if (s.unixSocketPath) {
+    // unix:// URL: ioredis connects to the socket path instead of host/port
+    options.path = s.unixSocketPath;
+    delete options.host;
+    delete options.port;
+  } else if (s.useTls) {
     options.tls = {
       ca: s.tlsCaFile ? fs.readFileSync(s.tlsCaFile) : undefined,
       cert: s.tlsCertFile ? fs.readFileSync(s.tlsCertFile) : undefined,
@@ -277,6 +282,15 @@ export class RedisCache {
     else this.metrics.misses += 1;
   }
 
+  /**
+   * Runs raw ioredis commands under the cache's failure handling (breaker, deadline, metrics, fail-open): their
+   * result, or `fallback` when Redis is unreachable. Keys are not prefixed there (use key()); caller errors throw.
+   */
+  async guarded<T, F>(fn: (c: Redis) => Promise<T>, fallback: F): Promise<T | F> {
+    const res = await this.call(fn);
+    return res === FAILED ? fallback : (res as T);
+  }
+
   /** PING now (used at start-up when REDIS_PRECONNECT is on). Never throws; false when Redis is unreachable. */
   async connect(): Promise<boolean> {
     return (await this.call((c) => c.ping())) !== FAILED;
@@ -289,6 +303,18 @@ export class RedisCache {
     if (raw === FAILED) return defaultValue;
     this.count(raw !== null);
     return raw === null ? defaultValue : (loads(raw as string) as T);
+  }
+
+  /**
+   * The stored text exactly as Redis holds it (no JSON parsing), or null on a miss or when Redis is unreachable.
+   * get() parses JSON and returns any other text unchanged; getRaw() also keeps JSON-looking text ('123') a string.
+   */
+  async getRaw(key: string): Promise<string | null> {
+    const full = this.key(key);
+    const raw = await this.call((c) => c.get(full));
+    if (raw === FAILED) return null;
+    this.count(raw !== null);
+    return raw as string | null;
   }
 
   /** ttlSeconds: omitted = CACHE_TTL, 0 = no expiry, fractions in ms, negative = RangeError. False when Redis is unreachable. */

@@ -40,11 +40,56 @@ export interface RedisSettings {
   breakerThreshold: number;
   /** seconds */
   breakerResetTimeout: number;
+  /** unix:// URL: the socket path (host is then that path and port 0). */
+  unixSocketPath: string | null;
 }
 
 type Env = Record<string, string | undefined>;
 const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** How a variable's value is read and checked. The one table both settingsFromEnv and the Joi schema use. */
+export type EnvRule =
+  | { kind: 'url' }
+  | { kind: 'text' }
+  | { kind: 'file' }
+  | { kind: 'bool' }
+  | { kind: 'int'; min: number; max?: number }
+  | { kind: 'seconds'; min: number };
+
+/**
+ * Every variable the runtime reads, with its rule (same as the Python runtime's config.py). An empty or blank value
+ * means "unset" for every variable except REDIS_KEY_PREFIX (where "" is a real value: no prefix).
+ */
+export const ENV_RULES: Readonly<Record<string, EnvRule>> = Object.freeze({
+  REDIS_URL: { kind: 'url' },
+  REDIS_HOST: { kind: 'text' },
+  REDIS_PORT: { kind: 'int', min: 1, max: 65535 },
+  REDIS_DB: { kind: 'int', min: 0 },
+  REDIS_USERNAME: { kind: 'text' },
+  REDIS_PASSWORD: { kind: 'text' },
+  REDIS_TLS: { kind: 'bool' },
+  REDIS_TLS_CA_FILE: { kind: 'file' },
+  REDIS_TLS_CERT_FILE: { kind: 'file' },
+  REDIS_TLS_KEY_FILE: { kind: 'file' },
+  REDIS_TLS_CHECK_HOSTNAME: { kind: 'bool' },
+  REDIS_MAX_CONNECTIONS: { kind: 'int', min: 1 },
+  REDIS_SOCKET_TIMEOUT: { kind: 'seconds', min: 0.001 },
+  REDIS_CONNECT_TIMEOUT: { kind: 'seconds', min: 0.001 },
+  REDIS_RETRIES: { kind: 'int', min: 0, max: 10 },
+  REDIS_BACKOFF: { kind: 'seconds', min: 0 },
+  REDIS_PRECONNECT: { kind: 'bool' },
+  REDIS_KEY_PREFIX: { kind: 'text' },
+  CACHE_TTL: { kind: 'int', min: 0 },
+  REDIS_CACHE_TTL: { kind: 'int', min: 0 },
+  REDIS_TTL: { kind: 'int', min: 0 },
+  REDIS_CLIENT_NAME: { kind: 'text' },
+  REDIS_BREAKER_THRESHOLD: { kind: 'int', min: 1 },
+  REDIS_BREAKER_RESET_TIMEOUT: { kind: 'seconds', min: 0.01 },
+} satisfies Record<string, EnvRule>);
+
+/** URL query parameters the runtime honours (redis-py's names); any other one is refused, never ignored. */
+export const URL_QUERY_PARAMETERS = ['db', 'socket_timeout', 'socket_connect_timeout', 'max_connections', 'client_name'] as const;
 
 function get(env: Env, ...names: string[]): string | undefined {
   for (const n of names) {
@@ -54,29 +99,23 @@ function get(env: Env, ...names: string[]): string | undefined {
   return undefined;
 }
 
-function bool(env: Env, name: string, def: boolean): boolean {
-  const raw = get(env, name);
-  if (raw === undefined) return def;
+function parseBool(name: string, raw: string): boolean {
   const low = raw.toLowerCase();
   if (TRUE.has(low)) return true;
   if (FALSE.has(low)) return false;
   throw new ConfigError(`${name}: expected a boolean (1/true/yes/on or 0/false/no/off), got '${raw}'`);
 }
 
-function int(env: Env, names: string[], def: number, min = 0, max?: number): number {
-  const raw = get(env, ...names);
-  if (raw === undefined) return def;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${names[0]}: expected an integer, got '${raw}'`);
+function parseInt(name: string, raw: string, min: number, max?: number): number {
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name}: expected an integer, got '${raw}'`);
   const n = Number(raw);
   if (n < min || (max !== undefined && n > max)) {
-    throw new ConfigError(`${names[0]}: expected an integer ${max === undefined ? `>= ${min}` : `between ${min} and ${max}`}, got '${raw}'`);
+    throw new ConfigError(`${name}: expected an integer ${max === undefined ? `>= ${min}` : `between ${min} and ${max}`}, got '${raw}'`);
   }
   return n;
 }
 
-function seconds(env: Env, name: string, def: number, min = 0): number {
-  const raw = get(env, name);
-  if (raw === undefined) return def;
+function parseSeconds(name: string, raw: string, min: number): number {
   const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s)?$/i.exec(raw);
   if (!m) throw new ConfigError(`${name}: expected a number of seconds (e.g. 0.5, 500ms), got '${raw}'`);
   const v = Number(m[1]) / (m[2]?.toLowerCase() === 'ms' ? 1000 : 1);
@@ -84,11 +123,65 @@ function seconds(env: Env, name: string, def: number, min = 0): number {
   return v;
 }
 
+/**
+ * Checks one variable's raw value by its rule (ENV_RULES); throws ConfigError naming the variable. What
+ * settingsFromEnv accepts for that variable, and what the Joi schema (NestJS) accepts: both call this.
+ */
+export function checkEnvValue(name: string, value: string | undefined): void {
+  const rule = ENV_RULES[name];
+  if (rule === undefined || value === undefined || value.trim() === '') return;
+  const raw = value.trim();
+  switch (rule.kind) {
+    case 'url':
+      parseUrl(raw, name);
+      return;
+    case 'file':
+      if (!fs.existsSync(raw) || !fs.statSync(raw).isFile()) throw new ConfigError(`${name}: file '${raw}' does not exist`);
+      return;
+    case 'bool':
+      parseBool(name, raw);
+      return;
+    case 'int':
+      parseInt(name, raw, rule.min, rule.max);
+      return;
+    case 'seconds':
+      parseSeconds(name, raw, rule.min);
+      return;
+    case 'text':
+      return;
+  }
+}
+
+/** The first set variable of `names` (checked by its rule), else undefined. */
+function read(env: Env, ...names: string[]): string | undefined {
+  for (const n of names) {
+    const raw = get(env, n);
+    if (raw !== undefined) {
+      checkEnvValue(n, raw);
+      return raw;
+    }
+  }
+  return undefined;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = read(env, name);
+  return raw === undefined ? def : parseBool(name, raw);
+}
+
+function int(env: Env, names: string[], def: number): number {
+  const raw = read(env, ...names);
+  return raw === undefined ? def : Number(raw);
+}
+
+function seconds(env: Env, name: string, def: number): number {
+  const raw = read(env, name);
+  const rule = ENV_RULES[name] as { min: number };
+  return raw === undefined ? def : parseSeconds(name, raw, rule.min);
+}
+
 function file(env: Env, name: string): string | null {
-  const p = get(env, name);
-  if (p === undefined) return null;
-  if (!fs.existsSync(p)) throw new ConfigError(`${name}: file '${p}' does not exist`);
-  return p;
+  return read(env, name) ?? null;
 }
 
 interface UrlParts {
@@ -98,59 +191,117 @@ interface UrlParts {
   username: string | null;
   password: string | null;
   tls: boolean;
+  unixSocketPath: string | null;
+  query: Record<string, string>;
 }
 
+function parseQuery(search: string, name: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  const params = new URLSearchParams(search);
+  for (const key of new Set(params.keys())) {
+    if (!(URL_QUERY_PARAMETERS as readonly string[]).includes(key)) {
+      throw new ConfigError(`${name}: query parameter '${key}' is not supported (supported: ${URL_QUERY_PARAMETERS.join(', ')})`);
+    }
+    const values = params.getAll(key);
+    if (values.length !== 1) throw new ConfigError(`${name}: query parameter '${key}' is given ${values.length} times`);
+    query[key] = values[0]!;
+  }
+  try {
+    if (query.db !== undefined) parseInt('db', query.db, 0);
+    if (query.max_connections !== undefined) parseInt('max_connections', query.max_connections, 1);
+    if (query.socket_timeout !== undefined) parseSeconds('socket_timeout', query.socket_timeout, 0.001);
+    if (query.socket_connect_timeout !== undefined) parseSeconds('socket_connect_timeout', query.socket_connect_timeout, 0.001);
+  } catch (err) {
+    throw new ConfigError(`${name} query parameter ${(err as Error).message}`);
+  }
+  return query;
+}
+
+/** redis://[user[:password]@]host[:port][/db][?query], rediss://... (TLS) or unix://[user[:password]@]/path[?db=N]. */
 function parseUrl(url: string, name: string): UrlParts {
+  const unix = /^unix:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?(\/[^?#]*)(?:\?([^#]*))?$/i.exec(url);
+  if (unix) {
+    const query = parseQuery(unix[4] ?? '', name);
+    return {
+      host: decodeURIComponent(unix[3]!),
+      port: 0,
+      db: query.db !== undefined ? Number(query.db) : 0,
+      username: unix[1] ? decodeURIComponent(unix[1]) : null,
+      password: unix[2] ? decodeURIComponent(unix[2]) : null,
+      tls: false,
+      unixSocketPath: decodeURIComponent(unix[3]!),
+      query,
+    };
+  }
+  if (/^unix:/i.test(url)) throw new ConfigError(`${name}: expected unix:///absolute/path/to/redis.sock`);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new ConfigError(`${name}: expected a URL like redis://host:6379/0`);
   }
-  if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) throw new ConfigError(`${name}: expected a redis:// or rediss:// URL with a host`);
+  if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) {
+    throw new ConfigError(`${name}: expected a redis://, rediss:// or unix:// URL with a host`);
+  }
+  const query = parseQuery(u.search, name);
   const path = u.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d+$/.test(path)) throw new ConfigError(`${name}: expected a numeric database in the path, got '/${path}'`);
+  let db = path ? Number(path) : 0;
+  if (query.db !== undefined) {
+    if (path && Number(path) !== Number(query.db)) {
+      throw new ConfigError(`${name}: database ${path} in the path and db=${query.db} in the query disagree`);
+    }
+    db = Number(query.db);
+  }
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : 6379,
-    db: path ? Number(path) : 0,
+    db,
     username: u.username ? decodeURIComponent(u.username) : null,
     password: u.password ? decodeURIComponent(u.password) : null,
     tls: u.protocol === 'rediss:',
+    unixSocketPath: null,
+    query,
   };
 }
 
 export function settingsFromEnv(env: Env = process.env): RedisSettings {
-  const url = get(env, 'REDIS_URL');
+  const url = read(env, 'REDIS_URL');
   const parts = parseUrl(url ?? DEFAULTS.url, url ? 'REDIS_URL' : 'default url');
+  const q = parts.query;
   if (!url) {
-    parts.host = get(env, 'REDIS_HOST') ?? parts.host;
-    parts.port = int(env, ['REDIS_PORT'], parts.port, 1, 65535);
-    parts.db = int(env, ['REDIS_DB'], parts.db, 0);
-    parts.username = get(env, 'REDIS_USERNAME') ?? parts.username;
+    parts.host = read(env, 'REDIS_HOST') ?? parts.host;
+    parts.port = int(env, ['REDIS_PORT'], parts.port);
+    parts.db = int(env, ['REDIS_DB'], parts.db);
+    parts.username = read(env, 'REDIS_USERNAME') ?? parts.username;
   }
   return {
     host: parts.host,
     port: parts.port,
     db: parts.db,
     username: parts.username,
-    password: parts.password ?? get(env, 'REDIS_PASSWORD') ?? null,
+    password: parts.password ?? read(env, 'REDIS_PASSWORD') ?? null,
     useTls: parts.tls || bool(env, 'REDIS_TLS', false),
     tlsCaFile: file(env, 'REDIS_TLS_CA_FILE'),
     tlsCertFile: file(env, 'REDIS_TLS_CERT_FILE'),
     tlsKeyFile: file(env, 'REDIS_TLS_KEY_FILE'),
     tlsCheckHostname: bool(env, 'REDIS_TLS_CHECK_HOSTNAME', true),
-    maxConnections: int(env, ['REDIS_MAX_CONNECTIONS'], DEFAULTS.maxConnections, 1),
-    socketTimeout: seconds(env, 'REDIS_SOCKET_TIMEOUT', DEFAULTS.socketTimeout, 0.001),
-    connectTimeout: seconds(env, 'REDIS_CONNECT_TIMEOUT', DEFAULTS.connectTimeout, 0.001),
-    retries: int(env, ['REDIS_RETRIES'], DEFAULTS.retries, 0, 10),
+    maxConnections: int(env, ['REDIS_MAX_CONNECTIONS'], q.max_connections !== undefined ? Number(q.max_connections) : DEFAULTS.maxConnections),
+    socketTimeout: seconds(env, 'REDIS_SOCKET_TIMEOUT', q.socket_timeout !== undefined ? parseSeconds('socket_timeout', q.socket_timeout, 0.001) : DEFAULTS.socketTimeout),
+    connectTimeout: seconds(
+      env,
+      'REDIS_CONNECT_TIMEOUT',
+      q.socket_connect_timeout !== undefined ? parseSeconds('socket_connect_timeout', q.socket_connect_timeout, 0.001) : DEFAULTS.connectTimeout,
+    ),
+    retries: int(env, ['REDIS_RETRIES'], DEFAULTS.retries),
     backoff: seconds(env, 'REDIS_BACKOFF', DEFAULTS.backoff),
     preconnect: bool(env, 'REDIS_PRECONNECT', DEFAULTS.preconnect),
     keyPrefix: env.REDIS_KEY_PREFIX ?? DEFAULTS.keyPrefix,
-    cacheTtl: int(env, ['CACHE_TTL', 'REDIS_CACHE_TTL'], DEFAULTS.cacheTtl, 0),
-    clientName: get(env, 'REDIS_CLIENT_NAME') ?? DEFAULTS.clientName,
-    breakerThreshold: int(env, ['REDIS_BREAKER_THRESHOLD'], DEFAULTS.breakerThreshold, 1),
-    breakerResetTimeout: seconds(env, 'REDIS_BREAKER_RESET_TIMEOUT', DEFAULTS.breakerResetTimeout, 0.01),
+    cacheTtl: int(env, ['CACHE_TTL', 'REDIS_CACHE_TTL', 'REDIS_TTL'], DEFAULTS.cacheTtl),
+    clientName: read(env, 'REDIS_CLIENT_NAME') ?? q.client_name ?? DEFAULTS.clientName,
+    breakerThreshold: int(env, ['REDIS_BREAKER_THRESHOLD'], DEFAULTS.breakerThreshold),
+    breakerResetTimeout: seconds(env, 'REDIS_BREAKER_RESET_TIMEOUT', DEFAULTS.breakerResetTimeout),
+    unixSocketPath: parts.unixSocketPath,
   };
 }
 
@@ -158,6 +309,7 @@ export function settingsFromEnv(env: Env = process.env): RedisSettings {
 export function maskedUrl(s: RedisSettings): string {
   const user = s.username ? encodeURIComponent(s.username) : '';
   const auth = s.password ? `${user}:***@` : user ? `${user}@` : '';
+  if (s.unixSocketPath) return `unix://${auth}${s.unixSocketPath}?db=${s.db}`;
   const host = s.host.includes(':') ? `[${s.host}]` : s.host;
   return `${s.useTls ? 'rediss' : 'redis'}://${auth}${host}:${s.port}/${s.db}`;
 }

@@ -1,12 +1,14 @@
 /** gen redis runtime for Node (vendored, read-only): the shared core used by the NestJS and Fastify layers. */
 export { RedisCache, getRedisMetadata, ioredisOptions, FEATURES } from './cache';
 export type { HealthPayload, RateLimitResult, RedisCacheOptions, RedisLogger, RedisMetadata, ServerInfo } from './cache';
-export { ConfigError, settingsFromEnv, maskedUrl } from './config';
-export type { RedisSettings } from './config';
+export { ConfigError, settingsFromEnv, maskedUrl, checkEnvValue, ENV_RULES, URL_QUERY_PARAMETERS } from './config';
+export type { EnvRule, RedisSettings } from './config';
 export { CircuitBreaker } from './breaker';
 export type { BreakerState } from './breaker';
 export { Metrics } from './metrics';
 export { dumps, loads } from './serialization';
+export { SessionStore, SESSION_ID } from './sessions';
+export type { SessionStoreOptions } from './sessions';
 export { MODULE, VERSION, DEFAULTS } from './defaults';
 export const HEALTH_PATH = '/api/health/module/redis';
 export const METRICS_PATH = '/api/health/module/redis/metrics';

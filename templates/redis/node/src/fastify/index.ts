@@ -1,7 +1,8 @@
 /**
- * Fastify layer: a fastify-plugin that decorates the instance with the cache (`app.cache`) and the helpers Fastify
+ * Fastify layer: a fastify-plugin that decorates the instance with the cache (`app.cache`), the helpers Fastify
  * users of the systems we replace already call (getFromCache, setToCache, deleteFromCache, deleteCachePattern,
- * getCacheStats, isCacheHealthy), serves the health route, closes the client onClose, and never blocks start-up.
+ * getCacheStats, isCacheHealthy) and the raw ioredis client (`app.redis`, as @fastify/redis), serves the health
+ * route, closes the client onClose, and never blocks start-up.
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
@@ -16,6 +17,11 @@ export interface RedisPluginOptions extends Partial<RedisSettings> {
   url?: string;
   /** Serve GET /api/health/module/redis and /api/health/module/redis/metrics (default true). */
   healthRoute?: boolean;
+  /**
+   * Decorate the instance with `redis`, the raw ioredis client (as @fastify/redis does), default true. Skipped when
+   * `redis` is already decorated (@fastify/redis registered first); pass false to register @fastify/redis after.
+   */
+  decorateRedis?: boolean;
 }
 
 export interface CacheStats {
@@ -79,16 +85,17 @@ function infoField(text: string | null, field: string): string | null {
 }
 
 const plugin: FastifyPluginAsync<RedisPluginOptions> = async (app: FastifyInstance, options: RedisPluginOptions) => {
-  const { healthRoute = true, url, ...overrides } = options;
+  const { healthRoute = true, decorateRedis = true, url, ...overrides } = options;
   const logger: RedisLogger = { warn: (message, fields) => app.log.warn(fields, message) }; // pino: (object, message)
   const base = url ? settingsFromEnv({ ...process.env, REDIS_URL: url }) : settingsFromEnv();
   const cache = new RedisCache({ ...base, ...overrides }, { logger });
-  const env = process.env;
-  if (env.REDIS_TTL !== undefined && env.CACHE_TTL === undefined && env.REDIS_CACHE_TTL === undefined) {
-    app.log.warn({ module: 'redis' }, 'REDIS_TTL is not read by the gen redis module; set CACHE_TTL (seconds) instead');
-  }
 
   app.decorate('cache', cache);
+  if (decorateRedis && app.hasDecorator('redis')) {
+    app.log.info({ module: 'redis' }, "'redis' is already decorated (@fastify/redis?): kept it; the cache's own client is app.cache.client");
+  } else if (decorateRedis) {
+    app.decorate('redis', cache.client); // keys are not prefixed there; commands are not fail-open (it is the raw client)
+  }
   app.decorate('getFromCache', async (key: string) => cache.get(checked(key, 'cache key')));
   app.decorate('setToCache', async (key: string, value: unknown, ttl?: number) => cache.set(checked(key, 'cache key'), value, ttl));
   app.decorate('deleteFromCache', async (key: string) => (await cache.delete(checked(key, 'cache key'))) > 0);

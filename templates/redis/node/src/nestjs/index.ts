@@ -17,48 +17,32 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { registerAs } from '@nestjs/config';
+import { ConfigModule, registerAs } from '@nestjs/config';
 import * as Joi from 'joi';
 import { RedisCache, type HealthPayload, type RedisLogger } from '../core/cache';
-import { settingsFromEnv, type RedisSettings } from '../core/config';
+import { ENV_RULES, checkEnvValue, settingsFromEnv, type RedisSettings } from '../core/config';
 
 export * from '../core/index';
 
 /** `ConfigModule.forRoot({ load: [redisConfig] })`, then `configService.get('redis')` gives the resolved settings. */
 export const redisConfig = registerAs('redis', (): RedisSettings => settingsFromEnv());
 
-const seconds = Joi.alternatives(Joi.number().min(0), Joi.string().pattern(/^(\d+(\.\d+)?|\.\d+)(ms|s)?$/i));
-const bool = Joi.string().valid('1', 'true', 'yes', 'on', '0', 'false', 'no', 'off').insensitive();
-
 /**
- * `ConfigModule.forRoot({ validationSchema: redisValidationSchema })`: Joi refuses a bad value at start-up and
- * names the variable. (The runtime checks the same rules itself when it reads them: ConfigError.)
+ * `ConfigModule.forRoot({ validationSchema: redisValidationSchema })`: Joi refuses a bad value at start-up and names
+ * the variable. Built from the runtime's own table (ENV_RULES + checkEnvValue), so Joi and the runtime accept and
+ * refuse exactly the same values (e.g. REDIS_HOST=my_redis and an empty REDIS_URL pass; REDIS_PORT=6379.0 fails).
  */
-export const redisValidationSchema = Joi.object({
-  REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }),
-  REDIS_HOST: Joi.string().hostname(),
-  REDIS_PORT: Joi.number().integer().min(1).max(65535),
-  REDIS_DB: Joi.number().integer().min(0),
-  REDIS_USERNAME: Joi.string(),
-  REDIS_PASSWORD: Joi.string().allow(''),
-  REDIS_TLS: bool,
-  REDIS_TLS_CA_FILE: Joi.string(),
-  REDIS_TLS_CERT_FILE: Joi.string(),
-  REDIS_TLS_KEY_FILE: Joi.string(),
-  REDIS_TLS_CHECK_HOSTNAME: bool,
-  REDIS_MAX_CONNECTIONS: Joi.number().integer().min(1),
-  REDIS_SOCKET_TIMEOUT: seconds,
-  REDIS_CONNECT_TIMEOUT: seconds,
-  REDIS_RETRIES: Joi.number().integer().min(0).max(10),
-  REDIS_BACKOFF: seconds,
-  REDIS_PRECONNECT: bool,
-  REDIS_KEY_PREFIX: Joi.string().allow(''),
-  CACHE_TTL: Joi.number().integer().min(0),
-  REDIS_CACHE_TTL: Joi.number().integer().min(0),
-  REDIS_CLIENT_NAME: Joi.string(),
-  REDIS_BREAKER_THRESHOLD: Joi.number().integer().min(1),
-  REDIS_BREAKER_RESET_TIMEOUT: seconds,
-}).unknown(true);
+export const redisValidationSchema = Joi.object(
+  Object.fromEntries(
+    Object.keys(ENV_RULES).map((name) => [
+      name,
+      Joi.any().custom((value: unknown) => {
+        checkEnvValue(name, value === undefined || value === null ? undefined : String(value));
+        return value;
+      }, `gen redis rule for ${name}`),
+    ]),
+  ),
+).unknown(true);
 
 function nestLogger(): RedisLogger {
   const logger = new Logger('RedisModule');
@@ -72,6 +56,24 @@ function nestLogger(): RedisLogger {
  */
 @Injectable()
 export class RedisService extends RedisCache implements OnModuleInit, OnModuleDestroy {
+  /**
+   * `set(key, value)` (CACHE_TTL), `set(key, value, ttlSeconds)` (0 = no expiry), or ioredis' spelling
+   * `set(key, value, 'EX', seconds)` / `set(key, value, 'PX', milliseconds)`. False when Redis is unavailable.
+   */
+  override set(key: string, value: unknown, ttlSeconds?: number | null): Promise<boolean>;
+  override set(key: string, value: unknown, mode: 'EX' | 'PX' | 'ex' | 'px', amount: number): Promise<boolean>;
+  override set(key: string, value: unknown, ttlOrMode?: number | null | string, amount?: number): Promise<boolean> {
+    if (typeof ttlOrMode !== 'string') return super.set(key, value, ttlOrMode);
+    const mode = ttlOrMode.toUpperCase();
+    if (mode !== 'EX' && mode !== 'PX') {
+      throw new TypeError(`RedisService.set supports the 'EX' and 'PX' expiry modes, got '${ttlOrMode}' (use the raw ioredis client, redis.client, for others)`);
+    }
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0) {
+      throw new TypeError(`set(key, value, '${mode}', n) needs a positive integer n, got ${String(amount)}`);
+    }
+    return super.set(key, value, mode === 'EX' ? amount : amount / 1000);
+  }
+
   async onModuleInit(): Promise<void> {
     if (this.settings.preconnect && !(await this.connect())) {
       new Logger('RedisModule').warn('preconnect failed; the app starts anyway and serves without cache until Redis is back');
@@ -153,6 +155,12 @@ export interface RedisModuleOptions extends Partial<RedisSettings> {
   url?: string;
   /** Serve GET /api/health/module/redis and /metrics (default true). */
   healthRoute?: boolean;
+  /**
+   * forRoot() only: load the `.env` file(s) through `ConfigModule.forRoot` (variables already in the environment
+   * win) and check the REDIS_* values with redisValidationSchema at start-up. Default `.env` in the working
+   * directory, as ConfigModule does; a path or list of paths, or false when your app loads its environment itself.
+   */
+  envFile?: string | string[] | false;
 }
 
 export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -163,7 +171,7 @@ export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
 }
 
 function build(overrides: RedisModuleOptions | undefined): RedisService {
-  const { healthRoute: _ignored, url, ...settings } = overrides ?? {};
+  const { healthRoute: _ignored, envFile: _loaded, url, ...settings } = overrides ?? {};
   const base = url ? settingsFromEnv({ ...process.env, REDIS_URL: url }) : settingsFromEnv();
   return new RedisService({ ...base, ...settings }, { logger: nestLogger() });
 }
@@ -174,8 +182,11 @@ function build(overrides: RedisModuleOptions | undefined): RedisService {
 export class RedisModule {
   /** Settings: the environment (REDIS_URL, ...) over the baked defaults, then `options` over both. */
   static forRoot(options: RedisModuleOptions = {}): DynamicModule {
+    const envFile = options.envFile ?? '.env';
     return {
       module: RedisModule,
+      // ConfigModule.forRoot reads the file into process.env when called (before any provider is built)
+      imports: envFile === false ? [] : [ConfigModule.forRoot({ envFilePath: envFile, validationSchema: redisValidationSchema })],
       providers: [{ provide: RedisService, useFactory: () => build(options) }, RedisHealthIndicator],
       controllers: options.healthRoute === false ? [] : [RedisHealthController],
       exports: [RedisService, RedisHealthIndicator],
