@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { parseOptions } from './options.js';
 import { createTwoFilesPatch } from 'diff';
 import { ExitError, UsageError } from '../errors.js';
+import { loadCatalogue, loadModule } from '../module/load.js';
 import { changes } from '../engine/classify.js';
 import { applyPlan, planAdd, type AddPlan } from '../engine/pipeline.js';
 import { confirm, isInteractive, spinner } from '../util/tty.js';
@@ -31,7 +32,21 @@ export function define(cmd: Command): void {
     .option('-y, --yes', 'never ask; keep files you edited (report them as conflicts)')
     .option('--force', 'overwrite files you edited')
     .option('--set <key=value>', 'set a module variable (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addHelpText('after', frameworksHelp)
     .action((name: string, opts: Record<string, unknown>) => addCommand(name, opts));
+}
+
+/** `--help` lists each module's frameworks from the catalogue (read only when help is shown). */
+function frameworksHelp(): string {
+  try {
+    const lines = loadCatalogue().modules.map((m) => {
+      const fws = Object.entries(loadModule(m.name).def.frameworks).map(([id, fw]) => `${id} (${fw.label})`);
+      return `  ${m.name}: ${fws.join(', ')}`;
+    });
+    return `\nFrameworks (--framework; detected when omitted):\n${lines.join('\n')}`;
+  } catch (err) {
+    return `\nFrameworks: the catalogue could not be read (${err instanceof Error ? err.message : String(err)})`;
+  }
 }
 
 export async function addCommand(name: string, raw: Record<string, unknown>): Promise<void> {
