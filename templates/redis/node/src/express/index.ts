@@ -44,10 +44,6 @@ export function createCache(options: Omit<RedisExpressOptions, 'healthRoute'> = 
   const { url, logger = consoleLogger, ...overrides } = options;
   const base = url ? settingsFromEnv({ ...process.env, REDIS_URL: url }) : settingsFromEnv();
   const cache = new RedisCache({ ...base, ...overrides }, { logger });
-  const env = process.env;
-  if (env.REDIS_TTL !== undefined && env.CACHE_TTL === undefined && env.REDIS_CACHE_TTL === undefined) {
-    logger.warn('REDIS_TTL is not read by the gen redis module; set CACHE_TTL (seconds) instead', { module: 'redis' });
-  }
   if (cache.settings.preconnect) {
     void cache.connect().then((ok) => {
       if (!ok) logger.warn('redis preconnect failed; serving without cache until Redis is back', { module: 'redis' });
