@@ -176,7 +176,7 @@ def make_fault(name: str, prefix: str, certs: Path, big_rdb: Path) -> Iterator[F
         elif name == "OOM on write (maxmemory, noeviction)":
             srv = serve("--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
             admin = srv.admin()
-            with pytest.raises(redis.ResponseError, match="OOM"):
+            with pytest.raises(redis.ResponseError, match="maxmemory"):  # OutOfMemoryError in redis-py 5+
                 for i in range(100):
                     admin.set(f"filler:{i}", "x" * 200_000)
             yield Fault(base_env(prefix, plain), lambda: admin.config_set("maxmemory", "0") and None, reads_work=True)
@@ -190,8 +190,7 @@ def make_fault(name: str, prefix: str, certs: Path, big_rdb: Path) -> Iterator[F
             srv.start()
             servers.append(srv)
             admin = srv.admin()
-            with pytest.raises(redis.exceptions.BusyLoadingError):
-                admin.get("k")
+            assert admin.info("persistence")["loading"] == 1  # INFO answers while loading; GET would say LOADING
 
             def loaded() -> None:  # the fault clears by itself when the load completes
                 deadline = time.monotonic() + 60

@@ -47,6 +47,7 @@ INFRA_ERRORS: Tuple[type, ...] = tuple(
         asyncio.TimeoutError,
         OSError,
         getattr(rexc, "ReadOnlyError", None),
+        getattr(rexc, "OutOfMemoryError", None),  # redis-py 5+ (4.x: a ResponseError starting with OOM)
         getattr(rexc, "ClusterDownError", None),
         getattr(rexc, "TryAgainError", None),
         getattr(rexc, "MasterDownError", None),
