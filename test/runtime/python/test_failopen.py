@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -66,6 +67,7 @@ class Fault:
     env: Dict[str, str]
     clear: Callable[[], None]
     reads_work: bool = False  # READONLY/OOM refuse writes only
+    says: str = ""  # what the health detail must say
     cleanup: List[Callable[[], None]] = field(default_factory=list)
 
 
@@ -227,28 +229,30 @@ def make_fault(name: str, prefix: str, certs: Path, big_rdb: Path) -> Iterator[F
             s.cleanup()
 
 
-FAULTS = [
-    "connection refused",
-    "accept and close",
-    "plaintext to a TLS port",
-    "mTLS without a client certificate",
-    "TLS verification failure",
-    "stalled (SIGSTOP)",
-    "wrong password (WRONGPASS)",
-    "no password (NOAUTH)",
-    "maxclients reached",
-    "OOM on write (maxmemory, noeviction)",
-    "READONLY (a replica)",
-    "LOADING (a large RDB)",
-    "BUSY (a long Lua script)",
-]
+# fault -> what the health detail must say (docs/cache-contract.md, "Failure classes")
+FAULTS = {
+    "connection refused": r"connection refused by 127\.0\.0\.1:\d+",
+    "accept and close": r"(?i)closed by (the )?server|reset by (peer|the server)",
+    "plaintext to a TLS port": r"(?i)closed by (the )?server|reset by (peer|the server)",
+    "mTLS without a client certificate": r"(?i)certificate required|closed by (the )?server|reset by (peer|the server)|EOF",
+    "TLS verification failure": r"TLS handshake with localhost:\d+ failed: .*certificate",
+    "stalled (SIGSTOP)": r"no (reply|answer)\b.* within",
+    "wrong password (WRONGPASS)": r"WRONGPASS|invalid username-password",
+    "no password (NOAUTH)": r"(?i)NOAUTH|authentication required",
+    "maxclients reached": r"max number of clients reached",
+    "OOM on write (maxmemory, noeviction)": r"(?i)\bOOM\b|OutOfMemoryError|maxmemory",
+    "READONLY (a replica)": r"(?i)read only replica|READONLY",
+    "LOADING (a large RDB)": r"(?i)loading",
+    "BUSY (a long Lua script)": r"BUSY Redis is busy running a script",
+}
 
 
-def assert_failed_health(h: dict, took: float) -> None:
+def assert_failed_health(h: dict, took: float, says: str = "") -> None:
     assert took <= HEALTH_BOUND, f"health took {took:.3f} s"
     assert h["status"] == "fail", h
     detail = h.get("detail")
     assert isinstance(detail, str) and len(detail) > 12 and not detail.endswith(": "), h  # clear and non-empty
+    assert re.search(says, detail), f"{detail!r} does not match {says!r}"
     text = json.dumps(h)
     assert not any(secret in text for secret in SECRETS), text
 
@@ -264,10 +268,11 @@ class Timer:
 
 
 async def exercise_async(c, fault: Fault, timer: Timer, idle_probe: bool = True) -> dict:
+    says = fault.says
     if idle_probe:  # a client that made no call yet: its health probes Redis itself
         idle = type(c)(c.settings)
         t0 = time.monotonic()
-        assert_failed_health(await idle.health_check(), time.monotonic() - t0)
+        assert_failed_health(await idle.health_check(), time.monotonic() - t0, says)
         await idle.close()
     for _ in range(4):
         t0 = time.monotonic()
@@ -280,16 +285,19 @@ async def exercise_async(c, fault: Fault, timer: Timer, idle_probe: bool = True)
     assert await c.incr("n") is None and await c.set_many({"a": 1}) is False
     assert (await c.rate_limit("r", 1, 10)).allowed is True
     t0 = time.monotonic()
+    before = c.stats()
     h = await c.health_check()
-    assert_failed_health(h, time.monotonic() - t0)
+    assert_failed_health(h, time.monotonic() - t0, says)
+    assert (c.stats()["errors"], c.stats()["fallbacks"]) == (before["errors"], before["fallbacks"])  # not a cache call
     return h
 
 
 def exercise_sync(c, fault: Fault, timer: Timer, idle_probe: bool = True) -> dict:
+    says = fault.says
     if idle_probe:
         idle = type(c)(c.settings)
         t0 = time.monotonic()
-        assert_failed_health(idle.health_check(), time.monotonic() - t0)
+        assert_failed_health(idle.health_check(), time.monotonic() - t0, says)
         idle.close()
     for _ in range(4):
         t0 = time.monotonic()
@@ -301,8 +309,10 @@ def exercise_sync(c, fault: Fault, timer: Timer, idle_probe: bool = True) -> dic
         timer.samples += [t1 - t0, t2 - t1, time.monotonic() - t2]
     assert c.incr("n") is None and c.set_many({"a": 1}) is False
     t0 = time.monotonic()
+    before = c.stats()
     h = c.health_check()
-    assert_failed_health(h, time.monotonic() - t0)
+    assert_failed_health(h, time.monotonic() - t0, says)
+    assert (c.stats()["errors"], c.stats()["fallbacks"]) == (before["errors"], before["fallbacks"])  # not a cache call
     return h
 
 
@@ -315,9 +325,10 @@ def assert_counted(c, fault: Fault) -> None:
     assert "rapidkit_redis_errors_total 0" not in c.render_prometheus()
 
 
-@pytest.mark.parametrize("name", FAULTS)
+@pytest.mark.parametrize("name", list(FAULTS))
 def test_fails_open_and_recovers(runtime, prefix, certs, big_rdb, name, caplog):
     with make_fault(name, prefix, certs, big_rdb) as fault:
+        fault.says = FAULTS[name]
         settings = runtime.RedisSettings.from_env(fault.env)
 
         async def body() -> None:
@@ -354,7 +365,7 @@ def test_pool_exhausted(runtime, server, prefix):
         held_async = await ac.client.connection_pool.get_connection("GET")  # e.g. a long pipeline elsewhere
         held_sync = sc.client.connection_pool.get_connection("GET")
         timer = Timer()
-        fault = Fault({}, lambda: None)
+        fault = Fault({}, lambda: None, says=r"connection pool exhausted: all 1 connections busy")
         # the pool is the client's own: a client that made no call has a free one (and its health says ok)
         health = [await exercise_async(ac, fault, timer, idle_probe=False), exercise_sync(sc, fault, timer, idle_probe=False)]
         timer.check()
@@ -430,6 +441,17 @@ asyncio.run(main())
 """
 
 
+def unshare_command() -> List[str]:
+    """`unshare -rm` (an unprivileged user + mount namespace), or `sudo -n unshare -m` where user namespaces are off."""
+    for cmd in (["unshare", "-rm"], ["sudo", "-n", "unshare", "-m"]):
+        try:
+            if subprocess.run([*cmd, "true"], capture_output=True).returncode == 0:
+                return cmd
+        except FileNotFoundError:
+            pass
+    raise AssertionError("the DNS test needs a private mount namespace: `unshare -rm` or passwordless `sudo unshare -m`")
+
+
 def test_dns_failure(server, prefix, tmp_path):
     """An unresolvable name, resolved locally: the driver runs in a private mount namespace (unshare) whose
     resolv.conf names a closed loopback port (no query leaves the machine) and whose /etc/hosts the test edits."""
@@ -440,7 +462,7 @@ def test_dns_failure(server, prefix, tmp_path):
     env = base_env(prefix, f"redis://{name}:{server.port}/0")
     shell = f'mount --bind "{resolv}" /etc/resolv.conf && mount --bind "{hosts}" /etc/hosts && exec "$0" "$@"'
     proc = subprocess.Popen(
-        ["unshare", "-rm", "sh", "-c", shell, sys.executable, "-c", DNS_DRIVER, str(PROJECT), json.dumps(env)],
+        [*unshare_command(), "sh", "-c", shell, sys.executable, "-c", DNS_DRIVER, str(PROJECT), json.dumps(env)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -451,9 +473,9 @@ def test_dns_failure(server, prefix, tmp_path):
         assert report["async"] == ["fb", False] * 4 and report["sync"] == ["fb", False] * 4
         assert max(report["samples"]) <= CALL_BOUND, report["samples"]
         assert report["breakers"] == ["open", "open"]
-        assert_failed_health(report["health_async"], report["health_async_took"])
-        assert_failed_health(report["health_sync"], report["health_sync_took"])
-        assert "resolve" in report["health_async"]["detail"].lower() or "name" in report["health_async"]["detail"].lower()
+        says = rf"cannot resolve host '{name}'"
+        assert_failed_health(report["health_async"], report["health_async_took"], says)
+        assert_failed_health(report["health_sync"], report["health_sync_took"], says)
         with hosts.open("a") as f:
             f.write(f"\n127.0.0.1 {name}\n")
         proc.stdin.write("cleared\n")
@@ -463,3 +485,71 @@ def test_dns_failure(server, prefix, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_health_with_long_timeouts_still_answers_in_time(runtime, prefix):
+    """Socket timeouts of 2.5 s (above the health bound): the async probe is never cancelled mid-reply (no
+    CancelledError escapes), the sync one honours its timeout, and neither waits for the socket timeout."""
+    srv = RedisServer().start()
+    try:
+        settings = runtime.RedisSettings.from_env(base_env(prefix, srv.url, REDIS_SOCKET_TIMEOUT="2.5", REDIS_CONNECT_TIMEOUT="2.5"))
+        ac, sc = runtime.AsyncRedisClient(settings), runtime.SyncRedisClient(settings)
+        assert sc.set("k", 1) is True
+        assert srv.proc is not None
+        os.kill(srv.proc.pid, signal.SIGSTOP)
+
+        async def body() -> None:
+            t0 = time.monotonic()
+            h = await ac.health_check()
+            assert_failed_health(h, time.monotonic() - t0, r"no (reply|answer)")
+            t0 = time.monotonic()
+            many = await asyncio.gather(*[ac.health_check() for _ in range(10)])  # concurrent checks share a probe
+            assert time.monotonic() - t0 <= HEALTH_BOUND and {m["status"] for m in many} == {"fail"}
+
+        asyncio.run(body())
+        t0 = time.monotonic()
+        h = sc.health_check(timeout=0.2)
+        assert_failed_health(h, time.monotonic() - t0, r"no reply .* within 0.2 s")
+        assert time.monotonic() - t0 <= 0.2 + SLACK
+    finally:
+        srv.cleanup()
+
+
+def test_a_client_passed_in_is_used_as_is(runtime, server, settings):
+    import redis.asyncio as aioredis
+
+    async def body() -> None:
+        mine = aioredis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+        c = runtime.AsyncRedisClient(settings, client=mine)
+        assert await c.set("mine", 1) is True
+        assert c.client is mine  # not replaced on first use
+        await c.close()
+        assert await mine.get(settings.key_prefix + "mine") == "1"  # and not closed: it is the caller's
+        await mine.close()
+
+    asyncio.run(body())
+
+
+def test_a_new_event_loop_frees_the_old_loops_connections(runtime, server, prefix):
+    """A client used from one asyncio.run() and then another (scripts, test runners) keeps no connection of the
+    dead loop open on the server."""
+    name = "gen-loop-" + os.urandom(3).hex()
+    settings = runtime.RedisSettings.from_env(base_env(prefix, server.url, REDIS_CLIENT_NAME=name))
+    c = runtime.AsyncRedisClient(settings)
+    admin = server.admin()
+
+    def named() -> int:
+        return sum(1 for client in admin.client_list() if client.get("name") == name)
+
+    async def use() -> None:
+        await asyncio.gather(*[c.set(f"loop{i}", i) for i in range(6)])  # several pooled connections
+
+    asyncio.run(use())
+    first = named()
+    assert first >= 2
+    asyncio.run(use())
+    deadline = time.monotonic() + 2
+    while named() > first:
+        assert time.monotonic() < deadline, f"{named()} connections named {name}: the old loop's were left open"
+        time.sleep(0.05)
+    asyncio.run(c.close())

@@ -927,8 +927,10 @@ def _abandon(client: Any) -> None:
     """Releases the server side of an async client whose event loop is gone (a loop cannot be awaited on from
     another one): shuts its sockets down so Redis frees the connections now, not when the process exits."""
     pool = getattr(client, "connection_pool", None)
-    conns = list(getattr(pool, "_available_connections", []) or []) + list(getattr(pool, "_in_use_connections", []) or [])
-    for conn in conns:
+    conns: Dict[int, Any] = {}
+    for field in ("_connections", "_available_connections", "_in_use_connections"):  # across redis-py versions
+        conns.update((id(c), c) for c in list(getattr(pool, field, None) or []))
+    for conn in conns.values():
         writer = getattr(conn, "_writer", None)
         sock = writer.get_extra_info("socket") if writer is not None else None
         try:

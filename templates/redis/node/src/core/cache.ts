@@ -207,7 +207,8 @@ export class RedisCache {
     this.client = options.client ?? new Redis(ioredisOptions(settings));
     // always attached: an 'error' event without a listener would crash the process
     this.client.on('error', (err: Error) => {
-      this.lastConnectionError = err;
+      // keep the server's own words ("ERR max number of clients reached") over the socket error that follows them
+      if (!this.errorSinceConnect || !isReplyError(this.lastConnectionError)) this.lastConnectionError = err;
       this.errorSinceConnect = true;
       this.warn(err);
     });
@@ -221,6 +222,15 @@ export class RedisCache {
       }
     });
     const own = options.client === undefined;
+    const reconnectOnError = this.client.options.reconnectOnError;
+    if (own && reconnectOnError) {
+      // a READONLY reply makes ioredis reconnect and flush its queue: keep the reply as the reason, not the flush
+      this.client.options.reconnectOnError = (err: Error) => {
+        const decision = reconnectOnError(err);
+        if (decision) this.lastConnectionError = err;
+        return decision;
+      };
+    }
     this.client.on('ready', () => {
       // from now on a command while disconnected fails at once instead of waiting in the offline queue
       if (own) this.client.options.enableOfflineQueue = false;
@@ -277,8 +287,11 @@ export class RedisCache {
       text = `ConnectionError: not connected to ${where} (ioredis ${this.client.status})`;
     } else if (code === 'ECONNREFUSED') text = `ConnectionError: connection refused by ${where}`;
     else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') text = `ConnectionError: cannot resolve host '${s.host}' (${code})`;
-    else if (code === 'ECONNCLOSED') text = `ConnectionError: ${e.message}`;
-    else if (code === 'ECONNRESET' || code === 'EPIPE') text = `ConnectionError: connection to ${where} reset by the server (${code})`;
+    else if (code === 'ECONNCLOSED' || code === 'ECONNRESET' || code === 'EPIPE') {
+      // Redis at maxclients, a TLS port spoken to in plaintext or a proxy without backend: accepted, then closed
+      const how = code === 'ECONNCLOSED' ? e.message : `connection to ${where} reset by the server (${code})`;
+      text = `ConnectionError: ${how}${this.client.status === 'ready' ? '' : ' before it answered (maxclients reached, TLS expected, or no backend behind a proxy?)'}`;
+    }
     else if (/CERT|SSL|TLS|ALTNAME|SELF_SIGNED/i.test(code) || /certificate|altnames|ssl|tls/i.test(e.message)) text = `ConnectionError: TLS handshake with ${where} failed: ${e.message || code}`;
     else if (/timed out|deadline/i.test(e.message) && this.client.status === 'connect') {
       text = `TimeoutError: connected to ${where}, but Redis has not answered its ready check (loading its dataset, busy or stalled)`;
