@@ -553,3 +553,55 @@ def test_a_new_event_loop_frees_the_old_loops_connections(runtime, server, prefi
         assert time.monotonic() < deadline, f"{named()} connections named {name}: the old loop's were left open"
         time.sleep(0.05)
     asyncio.run(c.close())
+
+
+def _http(port: int, path: str):
+    import urllib.error
+    import urllib.request
+
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+            return r.status, r.read().decode(), time.monotonic() - started
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), time.monotonic() - started
+
+
+@pytest.mark.parametrize("fault_name", ["accept and close", "wrong password (WRONGPASS)"])
+def test_through_uvicorn(prefix, certs, big_rdb, fault_name):
+    """The generated FastAPI example behind a real uvicorn: with redis-py 4.3 these faults made every request an
+    HTTP 500 (RecursionError, then a re-raised WRONGPASS). Now: 200s, a fast 503 health, counted metrics."""
+    with make_fault(fault_name, prefix, certs, big_rdb) as fault:
+        port = free_port()
+        env = {**os.environ, **fault.env, "PORT": str(port)}
+        env.pop("REDIS_CLIENT_NAME")  # the project's baked client name, as deployed
+        proc = subprocess.Popen(["/usr/bin/python3", "main.py"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    assert proc.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.1)
+            for i in range(1, 6):
+                status, body, took = _http(port, f"/products/{i}")
+                assert status == 200 and json.loads(body)["id"] == i, body
+                assert took <= CALL_BOUND + 0.2
+            status, body, took = _http(port, "/api/health/module/redis")
+            assert status == 503 and took <= HEALTH_BOUND, (status, took)
+            assert re.search(FAULTS[fault_name], json.loads(body)["detail"]), body
+            metrics = _http(port, "/api/health/module/redis/metrics")[1]
+            assert "rapidkit_redis_breaker_state 1" in metrics and "rapidkit_redis_errors_total 0" not in metrics
+            fault.clear()
+            cleared = time.monotonic()
+            while _http(port, "/api/health/module/redis")[0] != 200:
+                assert time.monotonic() - cleared <= RECOVERY_BOUND
+                time.sleep(0.05)
+        finally:
+            proc.terminate()
+            out, _ = proc.communicate(timeout=10)
+        log = out.decode(errors="replace")
+        assert "Traceback" not in log and "RecursionError" not in log, log[-3000:]
+        assert not any(secret in log for secret in SECRETS)

@@ -100,7 +100,10 @@ def describe(exc: BaseException, settings: RedisSettings) -> str:
     elif text.startswith("No connection available") or isinstance(exc, getattr(rexc, "MaxConnectionsError", ())):
         text = f"connection pool exhausted: all {settings.max_connections} connections busy for {settings.connect_timeout:g} s"
     elif isinstance(exc, (rexc.TimeoutError, asyncio.TimeoutError, socket.timeout)) and (not text or text.lower().startswith("timeout")):
-        text = f"no reply from {settings.host}:{settings.port} within {settings.socket_timeout:g} s" + (f" ({text})" if text else "")
+        if "connecting" in text.lower():
+            text = f"no connection to {settings.host}:{settings.port} within {settings.connect_timeout:g} s ({text})"
+        else:
+            text = f"no reply from {settings.host}:{settings.port} within {settings.socket_timeout:g} s" + (f" ({text})" if text else "")
     elif root is not None and str(root) not in text:
         text = f"{text} ({type(root).__name__}: {root})" if text else f"{type(root).__name__}: {root}"
     if not text:

@@ -285,7 +285,7 @@ export class RedisCache {
       return `${this.describe(last, true)} (not connected; ioredis ${this.client.status})`; // the reason, not the symptom
     } else if (NOT_CONNECTED.test(e.message) || e.name === 'MaxRetriesPerRequestError') {
       text = `ConnectionError: not connected to ${where} (ioredis ${this.client.status})`;
-    } else if (code === 'ECONNREFUSED') text = `ConnectionError: connection refused by ${where}`;
+    } else if (code === 'ECONNREFUSED') text = `ConnectionError: connection refused by ${where} (ECONNREFUSED)`;
     else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') text = `ConnectionError: cannot resolve host '${s.host}' (${code})`;
     else if (code === 'ECONNCLOSED' || code === 'ECONNRESET' || code === 'EPIPE') {
       // Redis at maxclients, a TLS port spoken to in plaintext or a proxy without backend: accepted, then closed
