@@ -13,7 +13,7 @@ import { RedisServer, SNAP, freePort, generate, removeAfterSuccess, requireCjs, 
 // the fault clearing.
 const Redis = requireCjs('ioredis');
 const SOCKET_TIMEOUT = 0.25;
-const SLACK = 0.15;
+const SLACK = 0.25; // scheduling noise on a loaded 2-core machine, on top of the contract's bound
 const CALL_BOUND_MS = (SOCKET_TIMEOUT + 0.05 + SLACK) * 1000;
 const HEALTH_BOUND_MS = (0.5 + SLACK) * 1000;
 const RECOVERY_BOUND_MS = 2000;
@@ -261,7 +261,7 @@ const SAYS: Record<string, RegExp> = {
   'connection refused': /connection refused by 127\.0\.0\.1:\d+/,
   'accept and close': /closed by the server|reset by the server/,
   'plaintext to a TLS port': /closed by the server|reset by the server/,
-  'mTLS without a client certificate': /certificate required|closed by the server|reset by the server/,
+  'mTLS without a client certificate': /certificate[ _]required|closed by the server|reset by the server/i,
   'TLS verification failure': /TLS handshake with localhost:\d+ failed: .*certificate/,
   'stalled (SIGSTOP)': /no reply|not answered its ready check/,
   'wrong password (WRONGPASS)': /WRONGPASS/,
