@@ -280,23 +280,29 @@ export class RedisCache {
     const code = String((e as NodeJS.ErrnoException).code ?? '');
     const last = this.lastConnectionError;
     let text: string;
-    if (isReplyError(err)) text = `ReplyError: ${e.message}`;
-    else if (last && !nested && last !== e && (this.client.status !== 'ready' || NOT_CONNECTED.test(e.message))) {
+    if (isReplyError(err)) {
+      text = `ReplyError: ${e.message}`;
+    } else if (last && !nested && last !== e && (this.client.status !== 'ready' || NOT_CONNECTED.test(e.message))) {
       return `${this.describe(last, true)} (not connected; ioredis ${this.client.status})`; // the reason, not the symptom
     } else if (NOT_CONNECTED.test(e.message) || e.name === 'MaxRetriesPerRequestError') {
       text = `ConnectionError: not connected to ${where} (ioredis ${this.client.status})`;
-    } else if (code === 'ECONNREFUSED') text = `ConnectionError: connection refused by ${where} (ECONNREFUSED)`;
-    else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') text = `ConnectionError: cannot resolve host '${s.host}' (${code})`;
-    else if (code === 'ECONNCLOSED' || code === 'ECONNRESET' || code === 'EPIPE') {
+    } else if (code === 'ECONNREFUSED') {
+      text = `ConnectionError: connection refused by ${where} (ECONNREFUSED)`;
+    } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      text = `ConnectionError: cannot resolve host '${s.host}' (${code})`;
+    } else if (code === 'ECONNCLOSED' || code === 'ECONNRESET' || code === 'EPIPE') {
       // Redis at maxclients, a TLS port spoken to in plaintext or a proxy without backend: accepted, then closed
       const how = code === 'ECONNCLOSED' ? e.message : `connection to ${where} reset by the server (${code})`;
       text = `ConnectionError: ${how}${this.client.status === 'ready' ? '' : ' before it answered (maxclients reached, TLS expected, or no backend behind a proxy?)'}`;
-    }
-    else if (/CERT|SSL|TLS|ALTNAME|SELF_SIGNED/i.test(code) || /certificate|altnames|ssl|tls/i.test(e.message)) text = `ConnectionError: TLS handshake with ${where} failed: ${e.message || code}`;
-    else if (/timed out|deadline/i.test(e.message) && this.client.status === 'connect') {
+    } else if (/CERT|SSL|TLS|ALTNAME|SELF_SIGNED/i.test(code) || /certificate|altnames|ssl|tls/i.test(e.message)) {
+      text = `ConnectionError: TLS handshake with ${where} failed: ${e.message || code}`;
+    } else if (/timed out|deadline/i.test(e.message) && this.client.status === 'connect') {
       text = `TimeoutError: connected to ${where}, but Redis has not answered its ready check (loading its dataset, busy or stalled)`;
-    } else if (code === 'ETIMEDOUT' || /timed out|deadline/i.test(e.message)) text = `TimeoutError: no reply from ${where} in time (${e.message || code})`;
-    else text = `${e.name || 'Error'}: ${e.message || code || 'no detail given by ioredis'}`;
+    } else if (code === 'ETIMEDOUT' || /timed out|deadline/i.test(e.message)) {
+      text = `TimeoutError: no reply from ${where} in time (${e.message || code})`;
+    } else {
+      text = `${e.name || 'Error'}: ${e.message || code || 'no detail given by ioredis'}`;
+    }
     return this.mask(text).slice(0, 300);
   }
 
