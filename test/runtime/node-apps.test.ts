@@ -20,6 +20,7 @@ import {
   startApp,
   tsc,
   type Framework,
+  REDIS_VERSION,
 } from '../helpers.js';
 
 // The NestJS and Fastify examples after `gen add module redis`, compiled with the real TypeScript compiler

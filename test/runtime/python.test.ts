@@ -20,10 +20,10 @@ afterAll(() => {
   if (project && !failed) fs.rmSync(project, { recursive: true, force: true }); // kept for inspection on failure
 });
 
-async function pytest(extraEnv: Record<string, string>) {
+async function pytest(extraEnv: Record<string, string>, extraArgs: string[] = []) {
   const r = await execa(
     '/usr/bin/python3',
-    ['-m', 'pytest', 'test/runtime/python', '-q', '-p', 'no:cacheprovider', '-W', 'ignore::DeprecationWarning'],
+    ['-m', 'pytest', 'test/runtime/python', '-q', '-p', 'no:cacheprovider', '-W', 'ignore::DeprecationWarning', ...extraArgs],
     {
       cwd: REPO,
       env: { GEN_PROJECT_DIR: project, PYTHONDONTWRITEBYTECODE: '1', ...extraEnv },
@@ -44,7 +44,8 @@ test('pytest suite of the generated FastAPI runtime passes against a real redis-
 }, 600_000);
 
 test('the whole pytest suite again as an ACL user limited to the key prefix (-keys -flushall -flushdb)', async () => {
-  const r = await pytest({ GEN_TEST_ACL: '1' });
+  // test_failopen.py makes its own servers and users for every fault: running it again as the ACL user adds nothing
+  const r = await pytest({ GEN_TEST_ACL: '1' }, ['--ignore', 'test/runtime/python/test_failopen.py']);
   expect(r.code, r.out).toBe(0);
   expect(r.out).toMatch(/\d+ passed/);
 }, 600_000);

@@ -47,7 +47,7 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         args = ["redis-server", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir]
-        args += self.extra if "--port" in self.extra else ["--port", str(self.port)]
+        args += self.extra if "--port" in self.extra else ["--port", str(self.port), *self.extra]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:

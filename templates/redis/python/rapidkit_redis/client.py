@@ -1,8 +1,9 @@
 """Async (FastAPI) and sync (Celery, scripts) Redis cache clients with one API and one failure behaviour.
 
-Fail-open: connection errors and timeouts make reads return the default and writes return False; they are
-counted, and a circuit breaker keeps calls instant while Redis is away. Caller errors (an unencodable value,
-a negative TTL, WRONGTYPE) still raise. The stored format is docs/cache-contract.md (shared with Node).
+Fail-open: connection errors, timeouts and "not serving" replies (LOADING, BUSY, READONLY, OOM, NOAUTH,
+WRONGPASS, ...) make reads return the default and writes return False; they are counted, and a circuit breaker
+keeps calls instant while Redis is away. Caller errors (an unencodable value, a negative TTL, WRONGTYPE, NOPERM)
+still raise. The stored format and the failure table are docs/cache-contract.md (shared with Node).
 """
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import inspect
 import json
 import logging
 import os
+import re
+import socket
+import ssl
 import threading
 import time
 import weakref
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from functools import wraps
 from time import perf_counter
@@ -43,6 +47,7 @@ INFRA_ERRORS: Tuple[type, ...] = tuple(
         asyncio.TimeoutError,
         OSError,
         getattr(rexc, "ReadOnlyError", None),
+        getattr(rexc, "OutOfMemoryError", None),  # redis-py 5+ (4.x: a ResponseError starting with OOM)
         getattr(rexc, "ClusterDownError", None),
         getattr(rexc, "TryAgainError", None),
         getattr(rexc, "MasterDownError", None),
@@ -50,6 +55,62 @@ INFRA_ERRORS: Tuple[type, ...] = tuple(
     )
     if e is not None
 )
+
+# Replies that mean "Redis is there but not serving this now" (fail open, like a connection error), as opposed to
+# "this command is wrong" (WRONGTYPE, NOPERM, syntax: raised). redis-py maps some of them to ConnectionError
+# subclasses and others (WRONGPASS before 5.x, BUSY, OOM, MISCONF) to a plain ResponseError, depending on version.
+_NOT_SERVING = re.compile(r"^(NOAUTH|WRONGPASS|LOADING|BUSY|READONLY|OOM|MISCONF|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b")
+HEALTH_KEY = "rapidkit:health"
+HEALTH_TIMEOUT = 0.4  # the probe's own bound, so /health answers within 500 ms (Kubernetes' probe timeout is 1 s)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean Redis is unreachable, slow or not serving (fail open); False for caller errors."""
+    if isinstance(exc, INFRA_ERRORS):
+        return True
+    return isinstance(exc, rexc.ResponseError) and bool(_NOT_SERVING.match(_reply(exc)))
+
+
+def _reply(exc: BaseException) -> str:
+    """The server's reply text; a pipeline error is annotated by redis-py ("Command # 1 (SET key value) of
+    pipeline caused error: ..."): the command and its arguments (a cached value) are dropped."""
+    text = " ".join(str(exc).split())
+    marker = "of pipeline caused error: "
+    if text.startswith("Command # ") and marker in text:
+        text = text.split(marker, 1)[1].strip("()'\",")
+    return text
+
+
+def describe(exc: BaseException, settings: RedisSettings) -> str:
+    """A clear one-line reason, secret-free: redis-py's text where it says something, the root cause where it
+    does not ("Error 1 connecting", "Error -3 connecting", an empty TimeoutError)."""
+    text = _reply(exc)
+    root: Optional[BaseException] = None
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None:
+        if isinstance(cause, OSError):
+            root = cause
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(root, socket.gaierror):
+        text = f"cannot resolve host {settings.host!r}: {root.strerror or root}"
+    elif isinstance(root, ssl.SSLError):
+        text = f"TLS handshake with {settings.host}:{settings.port} failed: {getattr(root, 'verify_message', None) or root.reason or root}"
+    elif isinstance(root, ConnectionRefusedError):
+        text = f"connection refused by {settings.host}:{settings.port}"
+    elif text.startswith("No connection available") or isinstance(exc, getattr(rexc, "MaxConnectionsError", ())):
+        text = f"connection pool exhausted: all {settings.max_connections} connections busy for {settings.connect_timeout:g} s"
+    elif isinstance(exc, (rexc.TimeoutError, asyncio.TimeoutError, socket.timeout)) and (not text or text.lower().startswith("timeout")):
+        if "connecting" in text.lower():
+            text = f"no connection to {settings.host}:{settings.port} within {settings.connect_timeout:g} s ({text})"
+        else:
+            text = f"no reply from {settings.host}:{settings.port} within {settings.socket_timeout:g} s" + (f" ({text})" if text else "")
+    elif root is not None and str(root) not in text:
+        text = f"{text} ({type(root).__name__}: {root})" if text else f"{type(root).__name__}: {root}"
+    if not text:
+        text = "no detail given by the client library"
+    if settings.password:
+        text = text.replace(settings.password, "***")
+    return f"{type(exc).__name__}: {text}"[:300]
 
 RATE_LIMIT_LUA = """
 local current = redis.call('INCR', KEYS[1])
@@ -91,9 +152,10 @@ class RateLimitResult:
 
 def _retry(settings: RedisSettings, retry_cls: type) -> Any:
     """Retries connection errors (a dropped or refused connection, e.g. after a Redis restart) with jittered
-    exponential backoff. Timeouts are not retried: a slow or unreachable Redis would only multiply the wait."""
+    exponential backoff. Timeouts are not retried: a slow or unreachable Redis would only multiply the wait.
+    (The OS errors are listed because redis-py 4.x retries connect() on these, not on its own ConnectionError.)"""
     backoff = _Backoff(cap=max(settings.backoff * 8, 0.001), base=settings.backoff)
-    return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError,))
+    return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError, ConnectionRefusedError, ConnectionResetError))
 
 
 def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type, unix_cls: Optional[type] = None) -> dict:
@@ -108,7 +170,9 @@ def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: A
         socket_keepalive=True,
         retry_on_error=[rexc.ConnectionError],
         retry=retry,
-        health_check_interval=30,
+        # no health_check_interval: with a retry policy and a client name, redis-py 4.x recursed endlessly on a peer
+        # that accepts and closes (PING -> connect -> CLIENT SETNAME -> PING ...). Keepalive and the retry on
+        # ConnectionError already replace a connection that died while idle.
         client_name=settings.client_name,
         decode_responses=decode_responses,
         encoding="utf-8",
@@ -265,6 +329,9 @@ class _Base:
         self.breaker = CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_reset_timeout, self.settings.deadline)
         self.metrics = Metrics()
         self._last_warning = 0.0
+        self._last_error = ""
+        # the health probe's own client: one connection, no retries, short timeouts; never the cache's pool
+        self._probe_settings = replace(self.settings, socket_timeout=HEALTH_TIMEOUT, connect_timeout=HEALTH_TIMEOUT, retries=0, max_connections=1)
 
     def _key(self, key: str) -> str:
         if not isinstance(key, str) or key == "":
@@ -275,14 +342,21 @@ class _Base:
         self.metrics.errors += 1
         self.metrics.fallbacks += 1
         self.breaker.failure()
+        self._last_error = describe(exc, self.settings)
         now = time.monotonic()
         if now - self._last_warning > 10:
             self._last_warning = now
-            logger.warning("redis unavailable (%s: %s) at %s; serving without cache (breaker %s)", type(exc).__name__, self._safe(exc), self.settings.url, self.breaker.state)
+            logger.warning("redis unavailable (%s) at %s; serving without cache (breaker %s)", self._last_error, self.settings.url, self.breaker.state)
 
-    def _safe(self, exc: BaseException) -> str:
-        text = str(exc)[:200]
-        return text.replace(self.settings.password, "***") if self.settings.password else text
+    def _breaker_detail(self) -> Optional[str]:
+        """While the breaker is open (before its next probe is due) health answers from this state at once."""
+        b = self.breaker
+        if b.state != "open" or time.monotonic() - b.opened_at >= b.reset_timeout:
+            return None
+        return f"{self._last_error or 'Redis unavailable'} (circuit breaker open after {b.failures} consecutive failures)"
+
+    def _probe_failed(self, exc: BaseException) -> str:
+        return describe(exc, self._probe_settings)
 
     def _count(self, found: bool) -> None:
         if found:
@@ -300,6 +374,8 @@ class _Base:
         return get_redis_metadata(self.settings)
 
     def _health(self, ok: bool, started: float, detail: Optional[str], raw: Any) -> dict:
+        """The health payload. Health probes are not cache calls: they never count as errors or fallbacks and
+        never move the breaker."""
         payload: Dict[str, Any] = {
             "status": "ok" if ok else "fail",
             "module": MODULE,
@@ -322,32 +398,30 @@ def _cancelling() -> bool:
     return bool(task is not None and getattr(task, "cancelling", lambda: 0)())
 
 
-_timeout = getattr(asyncio, "timeout", None)  # Python 3.11+; 3.10 falls back to wait_for
-
-
-async def _with_deadline(awaitable: Awaitable[Any], seconds: float) -> Any:
-    if _timeout is None:
-        return await asyncio.wait_for(awaitable, seconds)
-    async with _timeout(seconds):
-        return await awaitable
-
-
 class AsyncRedisClient(_Base):
     """The FastAPI-side cache client (redis.asyncio). One per process; its pool follows the running loop."""
 
     def __init__(self, settings: Optional[RedisSettings] = None, *, client: Optional["aioredis.Redis"] = None) -> None:
         super().__init__(settings)
         self._client = client
+        self._owned = client is None  # a client passed in is the caller's: used as is, never replaced or closed
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._inflight: Dict[str, "asyncio.Future[Any]"] = {}
         self._rate_script: Any = None
+        self._probe_client: Any = None
+        self._probe_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._probe_task: "Optional[asyncio.Future[Optional[str]]]" = None
 
     @property
     def client(self) -> "aioredis.Redis":
         """The raw redis.asyncio client (for commands the cache API does not cover)."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
+        if self._client is None or (self._owned and self._loop is not loop):
+            if self._client is not None:
+                _abandon(self._client)  # its loop is gone or another one: free the server-side connections
             self._client, self._loop, self._rate_script = _client(self.settings, None, True, True), loop, None
+        elif self._loop is None:
+            self._loop = loop
         return self._client
 
     async def _call(self, fn: Callable[["aioredis.Redis"], Awaitable[Any]]) -> Tuple[bool, Any]:
@@ -363,8 +437,11 @@ class AsyncRedisClient(_Base):
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
-        except rexc.ResponseError:
-            self.breaker.success()  # Redis answered: the caller's mistake, not an outage
+        except rexc.ResponseError as exc:
+            if is_unavailable(exc):  # LOADING, BUSY, READONLY, OOM, WRONGPASS, ...: not serving now
+                self._failed(exc)
+                return False, None
+            self.breaker.success()  # Redis answered: the caller's mistake (WRONGTYPE, NOPERM, ...), not an outage
             raise
         except BaseException:  # cancelled, or a caller error before Redis answered: no verdict on Redis
             self.breaker.release()
@@ -553,32 +630,53 @@ class AsyncRedisClient(_Base):
         return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
 
     async def health_check(self, timeout: Optional[float] = None) -> dict:
-        """PING with a deadline; always answers (never hangs). status "ok" or "fail"."""
+        """PING + a short-lived write on the probe's own connection, within `timeout` (default 0.4 s); answers at
+        once from the breaker while it is open. Always answers, never raises, never cancels a Redis call."""
         started = perf_counter()
-        raw = self.client
+        detail = self._breaker_detail()
+        if detail is not None:
+            return self._health(False, started, detail, None)
+        bound = timeout or self._probe_settings.socket_timeout
+        loop = asyncio.get_running_loop()
+        task = self._probe_task
+        if task is None or task.done() or task.get_loop() is not loop:  # concurrent health calls share one probe
+            task = self._probe_task = loop.create_task(self._probe())
+        done, _ = await asyncio.wait({task}, timeout=bound)
+        if not done:  # the probe goes on in the background, bounded by its own socket timeouts
+            return self._health(False, started, f"TimeoutError: no answer to the health probe within {bound * 1000:.0f} ms", None)
+        detail = "health probe cancelled (event loop shutting down)" if task.cancelled() else task.result()
+        return self._health(detail is None, started, detail, self._client)
+
+    async def _probe(self) -> Optional[str]:
+        loop = asyncio.get_running_loop()
+        if self._probe_client is None or self._probe_loop is not loop:
+            if self._probe_client is not None:
+                _abandon(self._probe_client)
+            self._probe_client, self._probe_loop = _client(self._probe_settings, 1, True, True), loop
+        probe = self._probe_client
         try:
-            await _with_deadline(raw.ping(), timeout or min(self.settings.deadline, 2.0))
-        except INFRA_ERRORS as exc:
-            self._failed(exc)
-            if isinstance(exc, asyncio.TimeoutError):  # a PING cut off mid-reply: drop the pool's connections
-                try:
-                    await raw.connection_pool.disconnect()
-                except Exception:
-                    pass
-            return self._health(False, started, f"{type(exc).__name__}: {self._safe(exc)}", None)
-        self.breaker.success()
-        return self._health(True, started, None, raw)
+            await probe.ping()
+            await probe.set(self.prefix + HEALTH_KEY, "1", px=10_000)  # OOM, READONLY, MISCONF refuse writes only
+            return None
+        except Exception as exc:
+            try:
+                await probe.connection_pool.disconnect()
+            except Exception:
+                pass
+            return self._probe_failed(exc)
 
     async def close(self) -> None:
         client, self._client = self._client, None
-        if client is None:
-            return
-        closer = getattr(client, "aclose", None) or client.close
-        try:
-            await closer()
-            await client.connection_pool.disconnect()
-        except Exception:  # closing during an outage must not fail the shutdown
-            pass
+        probe, self._probe_client = self._probe_client, None
+        for c in (client if self._owned else None, probe):
+            if c is None:
+                continue
+            closer = getattr(c, "aclose", None) or c.close
+            try:
+                await closer()
+                await c.connection_pool.disconnect()
+            except Exception:  # closing during an outage must not fail the shutdown
+                pass
 
 
 class SyncRedisClient(_Base):
@@ -590,9 +688,8 @@ class SyncRedisClient(_Base):
         self._lock = threading.Lock()
         self._inflight: Dict[str, "_Flight"] = {}
         self._rate_script: Any = None
-        if hasattr(os, "register_at_fork"):  # weakly: the hook must not keep every client alive
-            ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (lambda c: c and c._after_fork())(ref()))
+        self._probe_client: Optional["redis.Redis"] = None
+        _SYNC_CLIENTS.add(self)  # weakly: one fork hook for all clients (see _after_fork_in_child)
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
@@ -617,7 +714,10 @@ class SyncRedisClient(_Base):
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
-        except rexc.ResponseError:
+        except rexc.ResponseError as exc:
+            if is_unavailable(exc):
+                self._failed(exc)
+                return False, None
             self.breaker.success()
             raise
         except BaseException:
@@ -785,24 +885,69 @@ class SyncRedisClient(_Base):
         return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
 
     def health_check(self, timeout: Optional[float] = None) -> dict:
+        """PING + a short-lived write on the probe's own connection, each step bounded by `timeout` (default
+        0.4 s); answers at once from the breaker while it is open. Never raises."""
         started = perf_counter()
+        detail = self._breaker_detail()
+        if detail is not None:
+            return self._health(False, started, detail, None)
+        settings = self._probe_settings if not timeout else replace(self._probe_settings, socket_timeout=timeout, connect_timeout=timeout)
+        with self._lock:
+            probe = self._probe_client
+            if probe is None or probe.connection_pool.connection_kwargs.get("socket_timeout") != settings.socket_timeout:
+                if probe is not None:
+                    probe.connection_pool.disconnect()
+                probe = self._probe_client = _client(settings, 1, True, False)
         try:
-            raw = self.client
-            raw.ping()
-        except INFRA_ERRORS as exc:
-            self._failed(exc)
-            return self._health(False, started, f"{type(exc).__name__}: {self._safe(exc)}", None)
-        self.breaker.success()
-        return self._health(True, started, None, raw)
+            probe.ping()
+            probe.set(self.prefix + HEALTH_KEY, "1", px=10_000)
+        except Exception as exc:
+            try:
+                probe.connection_pool.disconnect()
+            except Exception:
+                pass
+            return self._health(False, started, describe(exc, settings), None)
+        return self._health(True, started, None, self._client)
 
     def close(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.close()
-                client.connection_pool.disconnect()
-            except Exception:
-                pass
+        probe, self._probe_client = self._probe_client, None
+        for c in (client, probe):
+            if c is not None:
+                try:
+                    c.close()
+                    c.connection_pool.disconnect()
+                except Exception:
+                    pass
+
+
+_SYNC_CLIENTS: "weakref.WeakSet[SyncRedisClient]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for c in list(_SYNC_CLIENTS):
+        c._after_fork()
+
+
+if hasattr(os, "register_at_fork"):  # registered once per process, not once per client (hooks cannot be removed)
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _abandon(client: Any) -> None:
+    """Releases the server side of an async client whose event loop is gone (a loop cannot be awaited on from
+    another one): shuts its sockets down so Redis frees the connections now, not when the process exits."""
+    pool = getattr(client, "connection_pool", None)
+    conns: Dict[int, Any] = {}
+    for field in ("_connections", "_available_connections", "_in_use_connections"):  # across redis-py versions
+        conns.update((id(c), c) for c in list(getattr(pool, field, None) or []))
+    for conn in conns.values():
+        writer = getattr(conn, "_writer", None)
+        sock = writer.get_extra_info("socket") if writer is not None else None
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except Exception:
+            pass
 
 
 class _Flight:

@@ -44,7 +44,7 @@ class Metrics:
         for name, value, help_text in (
             ("hits_total", self.hits, "Cache reads that found a value."),
             ("misses_total", self.misses, "Cache reads that found nothing."),
-            ("errors_total", self.errors, "Redis connection errors and timeouts."),
+            ("errors_total", self.errors, "Cache calls that failed: Redis unreachable, slow or not serving."),
             ("fallbacks_total", self.fallbacks, "Calls answered with the fail-open fallback."),
         ):
             lines += [f"# HELP {PREFIX}_{name} {help_text}", f"# TYPE {PREFIX}_{name} counter", f"{PREFIX}_{name} {value}"]

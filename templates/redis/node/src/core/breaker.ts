@@ -49,6 +49,11 @@ export class CircuitBreaker {
     }
   }
 
+  /** True while open and before the next probe is due: calls (and health) answer from this state at once. */
+  isBlocking(): boolean {
+    return this.state === 'open' && Date.now() - this.openedAt < this.resetTimeoutMs;
+  }
+
   /** A call ended without telling whether Redis is healthy: let the next caller probe at once. */
   release(): void {
     if (this.state === 'half_open') {

@@ -2,9 +2,10 @@
  * The Node cache client on ioredis: the same API meaning, keys, value format, failure behaviour and health payload
  * as the Python runtime (docs/cache-contract.md).
  *
- * Fail-open: connection errors and timeouts make reads return the default and writes return false; they are
- * counted, and a circuit breaker keeps calls instant while Redis is away. Caller errors (undefined values, a
- * negative TTL, WRONGTYPE) still throw.
+ * Fail-open: connection errors, timeouts and "not serving" replies (LOADING, BUSY, READONLY, OOM, NOAUTH,
+ * WRONGPASS, ...) make reads return the default and writes return false; they are counted, and a circuit breaker
+ * keeps calls instant while Redis is away. Caller errors (undefined values, a negative TTL, WRONGTYPE, NOPERM) still
+ * throw. The failure table: docs/cache-contract.md.
  */
 import fs from 'fs';
 import net from 'net';
@@ -41,7 +42,13 @@ const UNLINK_BATCH = 500;
  * Redis replies that mean "not serving right now" (fail open) rather than "your command is wrong" (throw).
  * NOPERM is a configuration error and throws, as in Python; a wrong password never connects (fail open, logged).
  */
-const INFRA_REPLIES = /^(READONLY|LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS|BUSY)\b/;
+const INFRA_REPLIES = /^(READONLY|LOADING|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|NOAUTH|WRONGPASS|BUSY|OOM|MISCONF|NOREPLICAS)\b|^ERR max number of clients reached/;
+/** The health probe writes this key (under the prefix, 10 s TTL): OOM, READONLY and MISCONF refuse writes only. */
+const HEALTH_KEY = 'rapidkit:health';
+/** The health probe's own bound, so the route answers within 500 ms (Kubernetes' default probe timeout is 1 s). */
+const HEALTH_TIMEOUT_MS = 400;
+/** ioredis' texts for "not connected right now": the health detail names the connection error instead. */
+const NOT_CONNECTED = /Stream isn't writeable|Connection is closed|max retries per request|enableOfflineQueue/i;
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -108,8 +115,14 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
     maxRetriesPerRequest: s.retries,
     keepAlive: 30_000,
     enableOfflineQueue: true, // switched off once ready: commands then fail fast while reconnecting
-    retryStrategy: (times: number) => Math.min(Math.max(s.backoff, 0.01) * 1000 * 2 ** Math.min(times, 10), 2000) + Math.floor(Math.random() * 100),
-    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+    // the ready check waits while Redis is LOADING (calls fall back at their deadline meanwhile): re-check often, so
+    // the cache is back soon after the load ends. (Turning the ready check off leaves ioredis 5 "ready" on a closed
+    // stream when a peer accepts and closes: it never reconnects.)
+    maxLoadingRetryTime: 500,
+    // capped at 1 s (+ jitter) so the cache is back within about a second of Redis
+    retryStrategy: (times: number) => Math.min(Math.max(s.backoff, 0.01) * 1000 * 2 ** Math.min(times, 10), 1000) + Math.floor(Math.random() * 100),
+    // a failover turned the node into a replica: reconnect (to the new primary behind the name); this call falls back
+    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 1 : false),
   };
   if (s.unixSocketPath) {
     // unix:// URL: ioredis connects to the socket path instead of host/port
@@ -174,11 +187,16 @@ export class RedisCache {
   readonly client: Redis;
   /** Upper bound of one cache call before the first connection (afterwards ioredis' commandTimeout bounds it). */
   readonly deadlineMs: number;
+  /** What a call may wait before the connection is ready: one connect or one reply, whichever is longer. */
+  private readonly connectingMs: number;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly logger: RedisLogger;
   private lastWarning = 0;
   /** The last connection-level error (ECONNREFUSED, TLS, auth, ...): a better health detail than ioredis' queue message. */
   private lastConnectionError: Error | null = null;
+  /** Why the last cache call fell back (the health detail while the breaker is open). */
+  private lastError = '';
+  private errorSinceConnect = false;
   private closed = false;
 
   constructor(settings: RedisSettings = settingsFromEnv(), options: RedisCacheOptions = {}) {
@@ -189,16 +207,36 @@ export class RedisCache {
     this.deadlineMs = Math.ceil(
       (settings.connectTimeout + (settings.retries + 1) * (settings.connectTimeout + settings.socketTimeout) + settings.backoff * 8 * settings.retries) * 1000,
     );
+    this.connectingMs = Math.ceil(Math.max(settings.connectTimeout, settings.socketTimeout) * 1000);
     this.breaker = new CircuitBreaker(settings.breakerThreshold, settings.breakerResetTimeout * 1000, this.deadlineMs);
     this.client = options.client ?? new Redis(ioredisOptions(settings));
     // always attached: an 'error' event without a listener would crash the process
     this.client.on('error', (err: Error) => {
-      this.lastConnectionError = err;
+      // keep the server's own words ("ERR max number of clients reached") over the socket error that follows them
+      if (!this.errorSinceConnect || !isReplyError(this.lastConnectionError)) this.lastConnectionError = err;
+      this.errorSinceConnect = true;
       this.warn(err);
     });
+    this.client.on('connect', () => {
+      this.errorSinceConnect = false;
+    });
+    // a peer that accepts and closes (a proxy without backend, plaintext to a TLS port) raises no 'error'
+    this.client.on('close', () => {
+      if (!this.closed && !this.errorSinceConnect) {
+        this.lastConnectionError = Object.assign(new Error(`connection to ${settings.host}:${settings.port} closed by the server`), { code: 'ECONNCLOSED' });
+      }
+    });
     const own = options.client === undefined;
+    const reconnectOnError = this.client.options.reconnectOnError;
+    if (own && reconnectOnError) {
+      // a READONLY reply makes ioredis reconnect and flush its queue: keep the reply as the reason, not the flush
+      this.client.options.reconnectOnError = (err: Error) => {
+        const decision = reconnectOnError(err);
+        if (decision) this.lastConnectionError = err;
+        return decision;
+      };
+    }
     this.client.on('ready', () => {
-      this.lastConnectionError = null;
       // from now on a command while disconnected fails at once instead of waiting in the offline queue
       if (own) this.client.options.enableOfflineQueue = false;
       // Redis is back: the next call probes now instead of waiting out the breaker's reset timeout
@@ -234,8 +272,43 @@ export class RedisCache {
     this.metrics.errors += 1;
     this.metrics.fallbacks += 1;
     this.breaker.failure();
+    this.lastError = this.describe(err);
     this.warn(err);
     return FAILED;
+  }
+
+  /** A clear, secret-free one-line reason; ioredis' own texts often say little ("Stream isn't writeable ..."). */
+  private describe(err: unknown, nested = false): string {
+    const s = this.settings;
+    const where = `${s.host}:${s.port}`;
+    const e = err instanceof Error ? err : new Error(String(err));
+    const code = String((e as NodeJS.ErrnoException).code ?? '');
+    const last = this.lastConnectionError;
+    let text: string;
+    if (isReplyError(err)) {
+      text = `ReplyError: ${e.message}`;
+    } else if (last && !nested && last !== e && (this.client.status !== 'ready' || NOT_CONNECTED.test(e.message))) {
+      return `${this.describe(last, true)} (not connected; ioredis ${this.client.status})`; // the reason, not the symptom
+    } else if (NOT_CONNECTED.test(e.message) || e.name === 'MaxRetriesPerRequestError') {
+      text = `ConnectionError: not connected to ${where} (ioredis ${this.client.status})`;
+    } else if (code === 'ECONNREFUSED') {
+      text = `ConnectionError: connection refused by ${where} (ECONNREFUSED)`;
+    } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      text = `ConnectionError: cannot resolve host '${s.host}' (${code})`;
+    } else if (code === 'ECONNCLOSED' || code === 'ECONNRESET' || code === 'EPIPE') {
+      // Redis at maxclients, a TLS port spoken to in plaintext or a proxy without backend: accepted, then closed
+      const how = code === 'ECONNCLOSED' ? e.message : `connection to ${where} reset by the server (${code})`;
+      text = `ConnectionError: ${how}${this.client.status === 'ready' ? '' : ' before it answered (maxclients reached, TLS expected, or no backend behind a proxy?)'}`;
+    } else if (/CERT|SSL|TLS|ALTNAME|SELF_SIGNED/i.test(code) || /certificate|altnames|ssl|tls/i.test(e.message)) {
+      text = `ConnectionError: TLS handshake with ${where} failed: ${e.message || code}`;
+    } else if (/timed out|deadline/i.test(e.message) && this.client.status === 'connect') {
+      text = `TimeoutError: connected to ${where}, but Redis has not answered its ready check (loading its dataset, busy or stalled)`;
+    } else if (code === 'ETIMEDOUT' || /timed out|deadline/i.test(e.message)) {
+      text = `TimeoutError: no reply from ${where} in time (${e.message || code})`;
+    } else {
+      text = `${e.name || 'Error'}: ${e.message || code || 'no detail given by ioredis'}`;
+    }
+    return this.mask(text).slice(0, 300);
   }
 
   /** Runs a command under the breaker and the deadline; FAILED when Redis is unreachable. */
@@ -253,9 +326,10 @@ export class RedisCache {
       throw err;
     }
     try {
-      // when ready, ioredis' commandTimeout bounds the call; before the first connection our deadline does too
-      const result = this.client.status === 'ready' ? await pending : await this.withDeadline(pending, this.deadlineMs);
+      // when ready, ioredis' commandTimeout bounds the call; before that, one connect or reply timeout does
+      const result = this.client.status === 'ready' ? await pending : await this.withDeadline(pending, this.connectingMs);
       this.breaker.success();
+      this.lastConnectionError = null;
       return result;
     } catch (err) {
       if (!isInfraError(err)) {
@@ -268,10 +342,10 @@ export class RedisCache {
     }
   }
 
-  private withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  private withDeadline<T>(p: Promise<T>, ms: number, what = 'redis call'): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis call exceeded its ${ms} ms deadline`)), ms);
+      timer = setTimeout(() => reject(new Error(`${what} exceeded its ${ms} ms deadline`)), ms);
     });
     p.catch(() => undefined); // a late rejection after the deadline must not be unhandled
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
@@ -459,13 +533,49 @@ export class RedisCache {
     return { allowed: count <= limit, remaining: Math.max(0, limit - count), resetAfter: pttl / 1000, count };
   }
 
-  /** PING with its own deadline (min(call deadline, 2 s)); always answers, never hangs, even while the breaker is open. */
-  async healthCheck(timeoutMs = Math.min(this.deadlineMs, 2000)): Promise<HealthPayload> {
+  /**
+   * PING + a short-lived write of the health key within `timeoutMs` (default 400 ms). While the breaker is open, or
+   * while ioredis is reconnecting after a connection error, it answers at once from that state. Health probes are
+   * not cache calls: they never count as errors or fallbacks and never move the breaker. Never throws.
+   */
+  async healthCheck(timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthPayload> {
     const started = performance.now();
     const connection = { host: this.settings.host, port: this.settings.port, db: this.settings.db, use_tls: this.settings.useTls };
+    const fail = (detail: string): HealthPayload => ({
+      status: 'fail',
+      module: MODULE,
+      version: VERSION,
+      detail: this.mask(detail).slice(0, 300),
+      connection,
+      breaker: this.breaker.snapshot(),
+      checked_at: new Date().toISOString(),
+    });
+    if (this.breaker.isBlocking()) {
+      return fail(`${this.lastError || 'Redis unavailable'} (circuit breaker open after ${this.breaker.failures} consecutive failures)`);
+    }
+    const status = this.client.status;
+    if (status !== 'ready' && status !== 'wait' && this.lastConnectionError) return fail(this.describe(this.lastConnectionError));
+    const cleanup: Array<() => void> = [];
     try {
-      await this.withDeadline(this.client.ping(), timeoutMs);
-      this.breaker.success();
+      const probe = (async () => {
+        await this.client.ping();
+        await this.client.set(this.prefix + HEALTH_KEY, '1', 'PX', 10_000);
+      })();
+      const races: Array<Promise<unknown>> = [probe];
+      if (status !== 'ready') {
+        // not connected yet: answer at the first connection error instead of waiting out ioredis' reconnects
+        races.push(
+          new Promise((_, reject) => {
+            const onError = (err: Error) => reject(err);
+            const onClose = () => reject(this.lastConnectionError ?? new Error('Connection is closed.'));
+            this.client.once('error', onError).once('close', onClose);
+            cleanup.push(() => this.client.off('error', onError).off('close', onClose));
+          }),
+        );
+      }
+      probe.catch(() => undefined);
+      await this.withDeadline(Promise.race(races), timeoutMs, 'health probe');
+      this.lastConnectionError = null;
       return {
         status: 'ok',
         module: MODULE,
@@ -477,12 +587,10 @@ export class RedisCache {
         checked_at: new Date().toISOString(),
       };
     } catch (err) {
-      if (isReplyError(err) && !isInfraError(err)) this.breaker.success();
-      else this.failed(err);
       const last = this.client.status !== 'ready' ? this.lastConnectionError : null;
-      const text = last ? `ConnectionError: ${last.message} (client ${this.client.status})` : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      const detail = this.mask(text).slice(0, 200);
-      return { status: 'fail', module: MODULE, version: VERSION, detail, connection, breaker: this.breaker.snapshot(), checked_at: new Date().toISOString() };
+      return fail(this.describe(last ?? err));
+    } finally {
+      for (const off of cleanup) off();
     }
   }
 

@@ -47,7 +47,7 @@ export class Metrics {
     const counters: Array<[string, number, string]> = [
       ['hits_total', this.hits, 'Cache reads that found a value.'],
       ['misses_total', this.misses, 'Cache reads that found nothing.'],
-      ['errors_total', this.errors, 'Redis connection errors and timeouts.'],
+      ['errors_total', this.errors, 'Cache calls that failed: Redis unreachable, slow or not serving.'],
       ['fallbacks_total', this.fallbacks, 'Calls answered with the fail-open fallback.'],
     ];
     for (const [name, v, help] of counters) lines.push(`# HELP ${P}_${name} ${help}`, `# TYPE ${P}_${name} counter`, `${P}_${name} ${v}`);
