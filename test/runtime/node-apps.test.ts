@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   tempDir,
   RedisServer,
+  REDIS_VERSION,
   freePort,
   ENTRY,
   SNAP,
@@ -46,7 +47,7 @@ test('gen add vendors the shared core plus only the chosen framework layer, and 
     const other = fw === 'nestjs' ? 'fastify' : 'nestjs';
     expect(fs.readdirSync(snap).sort()).toEqual(['core', fw, 'package.json'].sort());
     expect(fs.existsSync(path.join(snap, other))).toBe(false);
-    expect(fs.readFileSync(path.join(snap, 'core', 'defaults.js'), 'utf8')).toContain('"1.0.0"');
+    expect(fs.readFileSync(path.join(snap, 'core', 'defaults.js'), 'utf8')).toContain(JSON.stringify(REDIS_VERSION));
     expect(JSON.parse(fs.readFileSync(path.join(snap, 'package.json'), 'utf8')).type).toBe('commonjs');
     expect(fs.existsSync(path.join(projects[fw], 'dist', ENTRY[fw]))).toBe(true);
     const deps = JSON.parse(fs.readFileSync(path.join(projects[fw], 'package.json'), 'utf8')).dependencies;
@@ -85,7 +86,7 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
       expect(h.body).toMatchObject({
         status: 'ok',
         module: 'redis',
-        version: '1.0.0',
+        version: REDIS_VERSION,
         connection: { host: '127.0.0.1', port: redis.port, db: 0, use_tls: false },
         breaker: { state: 'closed' },
       });
@@ -115,7 +116,7 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
       }
       h = await http(app.port, '/api/health/module/redis');
       expect(h.status).toBe(503);
-      expect(h.body).toMatchObject({ status: 'fail', module: 'redis', version: '1.0.0', connection: { port: redis.port } });
+      expect(h.body).toMatchObject({ status: 'fail', module: 'redis', version: REDIS_VERSION, connection: { port: redis.port } });
       expect(h.body.detail).toEqual(expect.any(String));
       expect(h.ms).toBeLessThan(3000);
       expect(['open', 'half_open']).toContain(h.body.breaker.state);
@@ -201,8 +202,8 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
     r.stderr.on('data', (d) => (err += d));
     const code = await new Promise((res) => r.on('exit', res));
     expect(code).not.toBe(0);
-    expect(err).toContain('runtime 1.0.0 is not vendored');
-    expect(err).toContain(path.join('.rapidkit', 'vendor', 'redis', '1.0.0', 'node', fw, 'index.js'));
+    expect(err).toContain(`runtime ${REDIS_VERSION} is not vendored`);
+    expect(err).toContain(path.join('.rapidkit', 'vendor', 'redis', REDIS_VERSION, 'node', fw, 'index.js'));
     expect(err).toContain(`npx gen add module redis --framework ${fw}`);
   });
 });

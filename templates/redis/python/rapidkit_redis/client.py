@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from functools import wraps
 from time import perf_counter
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -35,7 +35,7 @@ from .serialization import TTL, dumps, escape_glob, loads, ttl_arguments
 logger = logging.getLogger("rapidkit.redis")
 
 # Errors that mean "Redis is unreachable, slow or not serving": fail open.
-INFRA_ERRORS: Tuple[type, ...] = tuple(
+INFRA_ERRORS: Tuple[Type[BaseException], ...] = tuple(
     e
     for e in (
         rexc.ConnectionError,
@@ -85,7 +85,7 @@ class RateLimitResult:
     reset_after: float
     count: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
 
@@ -96,7 +96,7 @@ def _retry(settings: RedisSettings, retry_cls: type) -> Any:
     return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError,))
 
 
-def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type) -> dict:
+def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type) -> Dict[str, Any]:
     kwargs: Dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
@@ -140,7 +140,7 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
         try:
             from redis.asyncio.retry import Retry
         except ImportError:  # pragma: no cover - redis-py versions with one Retry class for both APIs
-            from redis.retry import Retry
+            from redis.retry import Retry  # type: ignore[assignment]
         client_cls: Any = aioredis.Redis
     else:
         from redis.connection import BlockingConnectionPool, SSLConnection  # type: ignore[assignment]
@@ -150,7 +150,7 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
     retry = _retry(settings, Retry)
     pool = BlockingConnectionPool(
         max_connections=max_connections or settings.max_connections,
-        timeout=settings.connect_timeout,
+        timeout=settings.connect_timeout,  # pyright: ignore[reportArgumentType]  # seconds; a float is fine
         **_connection_kwargs(settings, decode_responses, retry, SSLConnection),
     )
     return client_cls(connection_pool=pool, retry=retry)
@@ -164,7 +164,7 @@ async def create_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "aioredis.Redis":
     """A redis.asyncio client on a bounded, blocking pool with the module's timeouts and retry policy."""
-    return _client(_settings_for(url, settings), max_connections, decode_responses, True)
+    return cast("aioredis.Redis", _client(_settings_for(url, settings), max_connections, decode_responses, True))
 
 
 def create_sync_redis_pool(
@@ -175,7 +175,7 @@ def create_sync_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "redis.Redis":
     """The sync counterpart of create_redis_pool (safe after fork: redis-py resets the pool in the child)."""
-    return _client(_settings_for(url, settings), max_connections, decode_responses, False)
+    return cast("redis.Redis", _client(_settings_for(url, settings), max_connections, decode_responses, False))
 
 
 def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
@@ -185,7 +185,7 @@ def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
     if not callable(counter):
         return None
     try:
-        answer = counter()
+        answer: Any = counter()
         if inspect.isawaitable(answer):  # an async pool: not readable from sync code, and never awaited here
             getattr(answer, "close", lambda: None)()
             return None
@@ -201,9 +201,9 @@ def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
         return None
 
 
-def pool_stats(client: Any, max_connections: int) -> dict:
+def pool_stats(client: Any, max_connections: int) -> Dict[str, Any]:
     """Active/idle connections of a redis-py pool, across redis-py versions; None where it cannot tell."""
-    pool = getattr(client, "connection_pool", None)
+    pool: Any = getattr(client, "connection_pool", None)
     active = idle = None
     counts = _counts_from_api(pool)
     try:
@@ -220,7 +220,7 @@ def pool_stats(client: Any, max_connections: int) -> dict:
     return {"active": active, "idle": idle, "max": getattr(pool, "max_connections", max_connections)}
 
 
-def get_redis_metadata(settings: Optional[RedisSettings] = None) -> dict:
+def get_redis_metadata(settings: Optional[RedisSettings] = None) -> Dict[str, Any]:
     """Resolved configuration for dashboards and diagnostics. The password is masked; no secret anywhere."""
     s = settings or RedisSettings.from_env()
     return {
@@ -239,7 +239,7 @@ def get_redis_metadata(settings: Optional[RedisSettings] = None) -> dict:
 
 def _key_text(value: Any) -> str:
     kind = type(value)
-    if kind.__repr__ is object.__repr__ and kind.__str__ is object.__str__:
+    if kind.__repr__ is object.__repr__ and kind.__str__ is object.__str__:  # type: ignore[comparison-overlap]
         raise TypeError(
             f"cached(): an argument of type {kind.__name__} has no stable text (its repr is a memory address), so it "
             "cannot be part of a cache key; pass key=lambda *args, **kwargs: ... to cached()"
@@ -247,7 +247,7 @@ def _key_text(value: Any) -> str:
     return str(value)
 
 
-def _args_key(name: str, args: tuple, kwargs: dict) -> str:
+def _args_key(name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> str:
     blob = json.dumps([args, kwargs], sort_keys=True, default=_key_text, separators=(",", ":"))
     return f"cached:{name}:{hashlib.sha256(blob.encode()).hexdigest()[:24]}"
 
@@ -274,7 +274,10 @@ class _Base:
         now = time.monotonic()
         if now - self._last_warning > 10:
             self._last_warning = now
-            logger.warning("redis unavailable (%s: %s) at %s; serving without cache (breaker %s)", type(exc).__name__, self._safe(exc), self.settings.url, self.breaker.state)
+            logger.warning(
+                "redis unavailable (%s: %s) at %s; serving without cache (breaker %s)",
+                type(exc).__name__, self._safe(exc), self.settings.url, self.breaker.state,
+            )
 
     def _safe(self, exc: BaseException) -> str:
         text = str(exc)[:200]
@@ -286,16 +289,16 @@ class _Base:
         else:
             self.metrics.misses += 1
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, Any]:
         return {**self.metrics.snapshot(), "breaker": self.breaker.snapshot()}
 
     def render_prometheus(self) -> str:
         return self.metrics.render_prometheus(self.breaker.state)
 
-    def metadata(self) -> dict:
+    def metadata(self) -> Dict[str, Any]:
         return get_redis_metadata(self.settings)
 
-    def _health(self, ok: bool, started: float, detail: Optional[str], raw: Any) -> dict:
+    def _health(self, ok: bool, started: float, detail: Optional[str], raw: Any) -> Dict[str, Any]:
         payload: Dict[str, Any] = {
             "status": "ok" if ok else "fail",
             "module": MODULE,
@@ -306,7 +309,8 @@ class _Base:
             payload["pool"] = pool_stats(raw, self.settings.max_connections)
         else:
             payload["detail"] = detail
-        payload["connection"] = {"host": self.settings.host, "port": self.settings.port, "db": self.settings.db, "use_tls": self.settings.use_tls}
+        s = self.settings
+        payload["connection"] = {"host": s.host, "port": s.port, "db": s.db, "use_tls": s.use_tls}
         payload["breaker"] = self.breaker.snapshot()
         payload["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return payload
@@ -432,7 +436,7 @@ class AsyncRedisClient(_Base):
         if not ok:
             return {}
         out = {}
-        for name, raw in zip(names, values):
+        for name, raw in zip(names, values, strict=False):
             self._count(raw is not None)
             if raw is not None:
                 out[name] = loads(raw)
@@ -459,13 +463,13 @@ class AsyncRedisClient(_Base):
         match = escape_glob(self.prefix) + pattern
         removed, cursor = 0, 0
         while True:
-            ok, res = await self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))
+            ok, res = await self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))  # noqa: B023 (called at once)
             if not ok:
                 return removed
             cursor, found = res
             for i in range(0, len(found), UNLINK_BATCH):
                 batch = found[i : i + UNLINK_BATCH]
-                ok, n = await self._call(lambda c: c.unlink(*batch))
+                ok, n = await self._call(lambda c: c.unlink(*batch))  # noqa: B023 (called at once)
                 if not ok:
                     return removed
                 removed += int(n)
@@ -510,7 +514,7 @@ class AsyncRedisClient(_Base):
         finally:
             self._inflight.pop(key, None)
 
-    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable:
+    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable[..., Any]:
         """Decorator for async functions: results cached under key(*args) or a hash of the arguments."""
 
         def decorate(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -546,7 +550,7 @@ class AsyncRedisClient(_Base):
         count, pttl = int(res[0]), int(res[1])
         return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
 
-    async def health_check(self, timeout: Optional[float] = None) -> dict:
+    async def health_check(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         """PING with a deadline; always answers (never hangs). status "ok" or "fail"."""
         started = perf_counter()
         raw = self.client
@@ -586,7 +590,13 @@ class SyncRedisClient(_Base):
         self._rate_script: Any = None
         if hasattr(os, "register_at_fork"):  # weakly: the hook must not keep every client alive
             ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (lambda c: c and c._after_fork())(ref()))
+
+            def in_child() -> None:
+                client = ref()
+                if client is not None:
+                    client._after_fork()
+
+            os.register_at_fork(after_in_child=in_child)
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
@@ -680,7 +690,7 @@ class SyncRedisClient(_Base):
         if not ok:
             return {}
         out = {}
-        for name, raw in zip(names, values):
+        for name, raw in zip(names, values, strict=False):
             self._count(raw is not None)
             if raw is not None:
                 out[name] = loads(raw)
@@ -705,13 +715,13 @@ class SyncRedisClient(_Base):
         match = escape_glob(self.prefix) + pattern
         removed, cursor = 0, 0
         while True:
-            ok, res = self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))
+            ok, res = self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))  # noqa: B023 (called at once)
             if not ok:
                 return removed
             cursor, found = res
             for i in range(0, len(found), UNLINK_BATCH):
                 batch = found[i : i + UNLINK_BATCH]
-                ok, n = self._call(lambda c: c.unlink(*batch))
+                ok, n = self._call(lambda c: c.unlink(*batch))  # noqa: B023 (called at once)
                 if not ok:
                     return removed
                 removed += int(n)
@@ -747,7 +757,7 @@ class SyncRedisClient(_Base):
             with self._lock:
                 self._inflight.pop(key, None)
 
-    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable:
+    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable[..., Any]:
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             label = name or f"{fn.__module__}.{fn.__qualname__}"
             make_key = key or (lambda *a, **kw: _args_key(label, a, kw))
@@ -777,7 +787,7 @@ class SyncRedisClient(_Base):
         count, pttl = int(res[0]), int(res[1])
         return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
 
-    def health_check(self, timeout: Optional[float] = None) -> dict:
+    def health_check(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         started = perf_counter()
         try:
             raw = self.client

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import quote, unquote, urlsplit
 
 from ._defaults import DEFAULTS
@@ -40,7 +40,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: expected a boolean (1/true/yes/on or 0/false/no/off), got {raw!r}")
 
 
-def _int(env: Mapping[str, str], names: tuple, default: int, minimum: int = 0, maximum: Optional[int] = None) -> int:
+def _int(env: Mapping[str, str], names: Tuple[str, ...], default: int, minimum: int = 0, maximum: Optional[int] = None) -> int:
     raw = _get(env, *names)
     if raw is None:
         return default
@@ -142,7 +142,7 @@ class RedisSettings:
             retries=_int(env, ("REDIS_RETRIES",), DEFAULTS["retries"], 0, 10),
             backoff=_seconds(env, "REDIS_BACKOFF", DEFAULTS["backoff"]),
             preconnect=_bool(env, "REDIS_PRECONNECT", DEFAULTS["preconnect"]),
-            key_prefix=env.get("REDIS_KEY_PREFIX", DEFAULTS["key_prefix"]),
+            key_prefix=env["REDIS_KEY_PREFIX"] if "REDIS_KEY_PREFIX" in env else DEFAULTS["key_prefix"],
             cache_ttl=_int(env, ("CACHE_TTL", "REDIS_CACHE_TTL"), DEFAULTS["cache_ttl"], 0),
             client_name=_get(env, "REDIS_CLIENT_NAME") or DEFAULTS["client_name"],
             breaker_threshold=_int(env, ("REDIS_BREAKER_THRESHOLD",), DEFAULTS["breaker_threshold"], 1),
@@ -150,7 +150,7 @@ class RedisSettings:
         )
 
 
-def _parse_url(url: str, name: str) -> dict:
+def _parse_url(url: str, name: str) -> Dict[str, Any]:
     try:
         u = urlsplit(url)
         port = u.port or 6379
