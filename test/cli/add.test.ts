@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP } from '../helpers.js';
+import { addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP, REDIS_VERSION } from '../helpers.js';
 
 const FRAMEWORKS = ['fastapi', 'nestjs', 'fastify'] as const;
 const SNAP = REDIS_SNAP;
@@ -334,7 +334,7 @@ test('malformed module.yaml: names the file and the field path, exit 2, nothing 
     file,
     read(cat, 'modules/redis/module.yaml')
       .replace('path: 42 }', 'path: app/redis_cache.py }')
-      .replace('version: 1.0.0\n', 'version: one\n'),
+      .replace(`version: ${REDIS_VERSION}\n`, 'version: one\n'),
   );
   r = await runGen(['add', 'module', 'redis', '--project', project], { env: { GEN_CATALOGUE: cat } });
   expect(r.code).toBe(2);
@@ -438,7 +438,7 @@ test('help and version answer without loading commands', async () => {
   const list = await runGen(['modules', 'list', '--json']);
   expect(JSON.parse(list.stdout).modules[0]).toMatchObject({
     name: 'redis',
-    version: '1.0.0',
+    version: REDIS_VERSION,
     frameworks: ['fastapi', 'nestjs', 'fastify'],
   });
 });
