@@ -13,6 +13,8 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(redis5 latest tools)
 pyver=$("$PY" -c 'import sys; print(sys.version)')
 mkdir -p .cache/venvs .cache/pip
+exec 9>.cache/venvs/.lock
+flock 9 # one builder at a time (test files running in parallel ask for their stacks too)
 for name in "${names[@]}"; do
   pins="test/stacks/python-$name.txt"
   [ -f "$pins" ] || { echo "python-envs: no $pins" >&2; exit 2; }
