@@ -4,10 +4,12 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lockReportSchema, lockSchema, verifyReportSchema, vetAllReportSchema, vetReportSchema } from '../../src/lock/schema.js';
 import { aggregateDigest, readLock } from '../../src/lock/lockfile.js';
-import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP } from '../helpers.js';
+import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir, REDIS_SNAP, REDIS_VERSION } from '../helpers.js';
 
 const SNAP = REDIS_SNAP;
 const LOCK = '.rapidkit/modules.lock.yaml';
+const NEXT_PATCH = REDIS_VERSION.replace(/\d+$/, (p) => String(Number(p) + 1)); // what --bump patch makes of it
+const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 async function verify(project: string, extra: string[] = []) {
   const r = await runGen(['modules', 'verify-all', '--project', project, '--json', ...extra]);
@@ -24,10 +26,10 @@ async function installed(fw: 'fastapi' | 'nestjs' | 'fastify', env: Record<strin
 test('add writes a deterministic lock: every owned file with sha256 and class, aggregate digest, options', async () => {
   const project = await installed('fastapi', { RAPIDKIT_REDIS_FORCE_TTL: '77' });
   const text = fs.readFileSync(path.join(project, LOCK), 'utf8');
-  expect(text).toMatch(/^ {6}[0-9a-f]{64} {2}vendor {2}\.rapidkit\/vendor\/redis\/1\.0\.0\/python\/rapidkit_redis\/client\.py$/m);
+  expect(text).toMatch(new RegExp(`^ {6}[0-9a-f]{64} {2}vendor {2}${re(`${SNAP}/python/rapidkit_redis/client.py`)}$`, 'm'));
   const lock = lockSchema.parse(readLock(project));
   const entry = lock.modules.redis!;
-  expect(entry).toMatchObject({ version: '1.0.0', framework: 'fastapi', options: { cache_ttl: 77 } });
+  expect(entry).toMatchObject({ version: REDIS_VERSION, framework: 'fastapi', options: { cache_ttl: 77 } });
   const vendored = listAll(project, SNAP).map((p) => p.split(path.sep).join('/'));
   for (const p of vendored) expect(entry.files.get(p)?.class, p).toBe('vendor');
   expect(entry.files.get('app/redis_cache.py')?.class).toBe('wrapper');
@@ -81,7 +83,7 @@ test('a deleted file, an extra file, and a pinned version missing on disk fail',
   fs.rmSync(path.join(project, SNAP, 'python', 'rapidkit_redis', 'backdoor.py'));
 
   const wrapper = path.join(project, 'app', 'redis_cache.py');
-  fs.writeFileSync(wrapper, fs.readFileSync(wrapper, 'utf8').replace('VENDOR_VERSION = "1.0.0"', 'VENDOR_VERSION = "9.9.9"'));
+  fs.writeFileSync(wrapper, fs.readFileSync(wrapper, 'utf8').replace(`VENDOR_VERSION = "${REDIS_VERSION}"`, 'VENDOR_VERSION = "9.9.9"'));
   v = await verify(project);
   expect(v.code).toBe(1);
   expect(v.report.problems).toContainEqual(
@@ -171,7 +173,10 @@ test('gen modules lock: refuses an existing lock without --overwrite; rebuilds t
   expect(rebuilt.code, rebuilt.stderr).toBe(0);
   expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toBe(original);
   const again = await runGen(['modules', 'lock', '--project', project, '--overwrite', '--json']);
-  expect(JSON.parse(again.stdout)).toMatchObject({ written: false, modules: [{ name: 'redis', version: '1.0.0', framework: 'nestjs' }] });
+  expect(JSON.parse(again.stdout)).toMatchObject({
+    written: false,
+    modules: [{ name: 'redis', version: REDIS_VERSION, framework: 'nestjs' }],
+  });
 });
 
 describe('vet and version drift of the module definition', () => {
@@ -212,15 +217,15 @@ describe('vet and version drift of the module definition', () => {
 
     const bump = await runGen(['modules', 'vet', 'redis', '--bump', 'patch', '--json'], { env });
     expect(bump.code, bump.stdout).toBe(0);
-    expect(vetReportSchema.parse(JSON.parse(bump.stdout))).toMatchObject({ ok: true, bumped: '1.0.1', version: '1.0.1' });
+    expect(vetReportSchema.parse(JSON.parse(bump.stdout))).toMatchObject({ ok: true, bumped: NEXT_PATCH, version: NEXT_PATCH });
     const yaml = fs.readFileSync(path.join(cat, 'modules/redis/module.yaml'), 'utf8');
-    expect(yaml).toMatch(/^version: 1\.0\.1$/m);
-    expect(yaml).toContain('- version: 1.0.1');
+    expect(yaml).toMatch(new RegExp(`^version: ${re(NEXT_PATCH)}$`, 'm'));
+    expect(yaml).toContain(`- version: ${NEXT_PATCH}`);
     expect(yaml).toContain('# Canonical definition of the redis module'); // comments kept
     const ok = await addJson(project, [], env);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.json.version).toBe('1.0.1');
-    expect(fs.existsSync(path.join(project, '.rapidkit/vendor/redis/1.0.1'))).toBe(true);
+    expect(ok.json.version).toBe(NEXT_PATCH);
+    expect(fs.existsSync(path.join(project, `.rapidkit/vendor/redis/${NEXT_PATCH}`))).toBe(true);
   });
 
   test('vet names undeclared variables and missing documentation', async () => {
