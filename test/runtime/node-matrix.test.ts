@@ -39,6 +39,7 @@ export const NODE_MATRIX: Row[] = [
   { name: 'nestjs@11', framework: 'nestjs', deps: { ...NEST11, ...IOREDIS }, major: { '@nestjs/core': 11, ioredis: 5 } },
   { name: 'fastify@4', framework: 'fastify', deps: { fastify: '^4', ...IOREDIS }, major: { fastify: 4, ioredis: 5 } },
   { name: 'fastify@5', framework: 'fastify', deps: { fastify: '^5', ...IOREDIS }, major: { fastify: 5, ioredis: 5 } },
+  { name: 'fastify@5 + ioredis@6', framework: 'fastify', deps: { fastify: '^5', ioredis: '^6' }, major: { fastify: 5, ioredis: 6 } },
 ];
 
 const CACHE = path.join(REPO, '.cache', 'node-matrix');
