@@ -26,6 +26,8 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build --silent
+# the Python stacks of the matrix beyond Debian's (pinned in test/stacks/, cached in .cache/venvs; a no-op when built)
+bash scripts/python-envs.sh redis5 latest tools >/dev/null
 # formatting is part of the suite (prettier; `npm run format` fixes it)
 npm run --silent format:check >/dev/null || { echo 'test: files are not formatted; run: npm run format' >&2; npx prettier --list-different "src/**/*.ts" "test/**/*.ts" "bench/**/*.mjs" "scripts/**/*.mjs" >&2 || true; exit 1; }
 mkdir -p .tmp

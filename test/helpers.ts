@@ -355,3 +355,20 @@ export async function http(port: number, p: string, method = 'GET') {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- Python virtual environments of the test matrix
+
+/**
+ * The interpreters of the named stacks (test/stacks/python-<name>.txt), built by scripts/python-envs.sh into
+ * .cache/venvs on first use and reused after: { name: path to its python }.
+ */
+export async function pythonEnvs(names: string[]): Promise<Record<string, string>> {
+  const r = await execa('bash', [path.join(REPO, 'scripts', 'python-envs.sh'), ...names], { cwd: REPO, reject: false, timeout: 900_000 });
+  if (r.exitCode !== 0) throw new Error(`scripts/python-envs.sh ${names.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return Object.fromEntries(
+    String(r.stdout)
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=') as [string, string]),
+  );
+}

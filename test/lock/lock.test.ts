@@ -9,6 +9,8 @@ import { REPO, addJson, copyExample, listAll, runGen, snapshotTree, tempDir, RED
 
 const SNAP = REDIS_SNAP;
 const LOCK = '.rapidkit/modules.lock.yaml';
+const NEXT_PATCH = REDIS_VERSION.replace(/\d+$/, (p) => String(Number(p) + 1)); // what --bump patch makes of it
+const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 async function verify(project: string, extra: string[] = []) {
   const r = await runGen(['modules', 'verify-all', '--project', project, '--json', ...extra]);

@@ -6,6 +6,7 @@ import {
   tempDir,
   REDIS_VERSION,
   RedisServer,
+  REDIS_VERSION,
   freePort,
   ENTRY,
   REDIS_VERSION,

@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -39,7 +40,7 @@ def app_and_redis(prefix):
         "REDIS_BREAKER_RESET_TIMEOUT": "0.5",
         "REDIS_PRECONNECT": "true",
     }
-    proc = subprocess.Popen(["/usr/bin/python3", "main.py"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
@@ -104,7 +105,7 @@ def test_fail_open_breaker_and_recovery_through_http(app_and_redis):
 def test_app_starts_while_redis_is_down(prefix):
     port, dead = free_port(), free_port()
     env = {**os.environ, "PORT": str(port), "REDIS_URL": f"redis://127.0.0.1:{dead}/0", "REDIS_KEY_PREFIX": prefix, "REDIS_PRECONNECT": "true", "REDIS_CONNECT_TIMEOUT": "0.2"}
-    proc = subprocess.Popen(["/usr/bin/python3", "main.py"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 20
         while time.time() < deadline:

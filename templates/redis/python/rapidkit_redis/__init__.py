@@ -5,7 +5,7 @@ Celery workers and scripts need no FastAPI.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._defaults import MODULE, VERSION
 from .breaker import CircuitBreaker
@@ -21,6 +21,9 @@ from .config import ConfigError, RedisSettings
 from .metrics import Metrics
 from .serialization import dumps, loads
 from .sessions import SessionStore, SyncSessionStore
+
+if TYPE_CHECKING:  # for type checkers; at run time they load on first use (__getattr__ below)
+    from .fastapi_app import HEALTH_PATH, build_health_router, get_default_client, get_redis_client, register_redis
 
 _FASTAPI = ("register_redis", "get_redis_client", "build_health_router", "get_default_client", "HEALTH_PATH")
 
@@ -42,7 +45,11 @@ __all__ = [
     "dumps",
     "loads",
     "render_prometheus",
-    *_FASTAPI,
+    "register_redis",
+    "get_redis_client",
+    "build_health_router",
+    "get_default_client",
+    "HEALTH_PATH",
 ]
 
 
@@ -52,7 +59,8 @@ def render_prometheus(client: Any = None) -> str:
         from .fastapi_app import get_default_client
 
         client = get_default_client()
-    return client.render_prometheus()
+    rendered: str = client.render_prometheus()
+    return rendered
 
 
 def __getattr__(name: str) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any, Dict
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 STATE_CODES = {CLOSED: 0, OPEN: 1, HALF_OPEN: 2}
@@ -61,5 +62,5 @@ class CircuitBreaker:
     def reset_after_fork(self) -> None:
         self._lock = threading.Lock()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> Dict[str, Any]:
         return {"state": self.state, "failures": self.failures}

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from functools import wraps
 from time import perf_counter
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Type, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -39,7 +39,7 @@ from .serialization import TTL, dumps, escape_glob, loads, pick_ttl, ttl_argumen
 logger = logging.getLogger("rapidkit.redis")
 
 # Errors that mean "Redis is unreachable, slow or not serving": fail open.
-INFRA_ERRORS: Tuple[type, ...] = tuple(
+INFRA_ERRORS: Tuple[Type[BaseException], ...] = tuple(
     e
     for e in (
         rexc.ConnectionError,
@@ -146,7 +146,7 @@ class RateLimitResult:
     reset_after: float
     count: int
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
 
@@ -158,7 +158,7 @@ def _retry(settings: RedisSettings, retry_cls: type) -> Any:
     return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError, ConnectionRefusedError, ConnectionResetError))
 
 
-def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type, unix_cls: Optional[type] = None) -> dict:
+def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type, unix_cls: Optional[type] = None) -> Dict[str, Any]:
     kwargs: Dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
@@ -208,7 +208,7 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
         try:
             from redis.asyncio.retry import Retry
         except ImportError:  # pragma: no cover - redis-py versions with one Retry class for both APIs
-            from redis.retry import Retry
+            from redis.retry import Retry  # type: ignore[assignment]
         client_cls: Any = aioredis.Redis
     else:
         from redis.connection import BlockingConnectionPool, SSLConnection, UnixDomainSocketConnection  # type: ignore[assignment]
@@ -218,7 +218,7 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
     retry = _retry(settings, Retry)
     pool = BlockingConnectionPool(
         max_connections=max_connections or settings.max_connections,
-        timeout=settings.connect_timeout,
+        timeout=settings.connect_timeout,  # pyright: ignore[reportArgumentType]  # seconds; a float is fine
         **_connection_kwargs(settings, decode_responses, retry, SSLConnection, UnixDomainSocketConnection),
     )
     return client_cls(connection_pool=pool, retry=retry)
@@ -232,7 +232,7 @@ async def create_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "aioredis.Redis":
     """A redis.asyncio client on a bounded, blocking pool with the module's timeouts and retry policy."""
-    return _client(_settings_for(url, settings), max_connections, decode_responses, True)
+    return cast("aioredis.Redis", _client(_settings_for(url, settings), max_connections, decode_responses, True))
 
 
 def create_sync_redis_pool(
@@ -243,7 +243,7 @@ def create_sync_redis_pool(
     settings: Optional[RedisSettings] = None,
 ) -> "redis.Redis":
     """The sync counterpart of create_redis_pool (safe after fork: redis-py resets the pool in the child)."""
-    return _client(_settings_for(url, settings), max_connections, decode_responses, False)
+    return cast("redis.Redis", _client(_settings_for(url, settings), max_connections, decode_responses, False))
 
 
 def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
@@ -253,7 +253,7 @@ def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
     if not callable(counter):
         return None
     try:
-        answer = counter()
+        answer: Any = counter()
         if inspect.isawaitable(answer):  # an async pool: not readable from sync code, and never awaited here
             getattr(answer, "close", lambda: None)()
             return None
@@ -269,9 +269,9 @@ def _counts_from_api(pool: Any) -> Optional[Tuple[int, int]]:
         return None
 
 
-def pool_stats(client: Any, max_connections: int) -> dict:
+def pool_stats(client: Any, max_connections: int) -> Dict[str, Any]:
     """Active/idle connections of a redis-py pool, across redis-py versions; None where it cannot tell."""
-    pool = getattr(client, "connection_pool", None)
+    pool: Any = getattr(client, "connection_pool", None)
     active = idle = None
     counts = _counts_from_api(pool)
     try:
@@ -288,7 +288,7 @@ def pool_stats(client: Any, max_connections: int) -> dict:
     return {"active": active, "idle": idle, "max": getattr(pool, "max_connections", max_connections)}
 
 
-def get_redis_metadata(settings: Optional[RedisSettings] = None) -> dict:
+def get_redis_metadata(settings: Optional[RedisSettings] = None) -> Dict[str, Any]:
     """Resolved configuration for dashboards and diagnostics. The password is masked; no secret anywhere."""
     s = settings or RedisSettings.from_env()
     return {
@@ -307,7 +307,7 @@ def get_redis_metadata(settings: Optional[RedisSettings] = None) -> dict:
 
 def _key_text(value: Any) -> str:
     kind = type(value)
-    if kind.__repr__ is object.__repr__ and kind.__str__ is object.__str__:
+    if kind.__repr__ is object.__repr__ and kind.__str__ is object.__str__:  # type: ignore[comparison-overlap]
         raise TypeError(
             f"cached(): an argument of type {kind.__name__} has no stable text (its repr is a memory address), so it "
             "cannot be part of a cache key; pass key=lambda *args, **kwargs: ... to cached()"
@@ -315,7 +315,7 @@ def _key_text(value: Any) -> str:
     return str(value)
 
 
-def _args_key(name: str, args: tuple, kwargs: dict) -> str:
+def _args_key(name: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> str:
     blob = json.dumps([args, kwargs], sort_keys=True, default=_key_text, separators=(",", ":"))
     return f"cached:{name}:{hashlib.sha256(blob.encode()).hexdigest()[:24]}"
 
@@ -364,16 +364,16 @@ class _Base:
         else:
             self.metrics.misses += 1
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, Any]:
         return {**self.metrics.snapshot(), "breaker": self.breaker.snapshot()}
 
     def render_prometheus(self) -> str:
         return self.metrics.render_prometheus(self.breaker.state)
 
-    def metadata(self) -> dict:
+    def metadata(self) -> Dict[str, Any]:
         return get_redis_metadata(self.settings)
 
-    def _health(self, ok: bool, started: float, detail: Optional[str], raw: Any) -> dict:
+    def _health(self, ok: bool, started: float, detail: Optional[str], raw: Any) -> Dict[str, Any]:
         """The health payload. Health probes are not cache calls: they never count as errors or fallbacks and
         never move the breaker."""
         payload: Dict[str, Any] = {
@@ -386,7 +386,8 @@ class _Base:
             payload["pool"] = pool_stats(raw, self.settings.max_connections)
         else:
             payload["detail"] = detail
-        payload["connection"] = {"host": self.settings.host, "port": self.settings.port, "db": self.settings.db, "use_tls": self.settings.use_tls}
+        s = self.settings
+        payload["connection"] = {"host": s.host, "port": s.port, "db": s.db, "use_tls": s.use_tls}
         payload["breaker"] = self.breaker.snapshot()
         payload["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return payload
@@ -515,7 +516,7 @@ class AsyncRedisClient(_Base):
         if not ok:
             return {}
         out = {}
-        for name, raw in zip(names, values):
+        for name, raw in zip(names, values, strict=False):
             self._count(raw is not None)
             if raw is not None:
                 out[name] = loads(raw)
@@ -542,13 +543,13 @@ class AsyncRedisClient(_Base):
         match = escape_glob(self.prefix) + pattern
         removed, cursor = 0, 0
         while True:
-            ok, res = await self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))
+            ok, res = await self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))  # noqa: B023 (called at once)
             if not ok:
                 return removed
             cursor, found = res
             for i in range(0, len(found), UNLINK_BATCH):
                 batch = found[i : i + UNLINK_BATCH]
-                ok, n = await self._call(lambda c: c.unlink(*batch))
+                ok, n = await self._call(lambda c: c.unlink(*batch))  # noqa: B023 (called at once)
                 if not ok:
                     return removed
                 removed += int(n)
@@ -593,7 +594,7 @@ class AsyncRedisClient(_Base):
         finally:
             self._inflight.pop(key, None)
 
-    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable:
+    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable[..., Any]:
         """Decorator for async functions: results cached under key(*args) or a hash of the arguments."""
 
         def decorate(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
@@ -629,7 +630,7 @@ class AsyncRedisClient(_Base):
         count, pttl = int(res[0]), int(res[1])
         return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
 
-    async def health_check(self, timeout: Optional[float] = None) -> dict:
+    async def health_check(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         """PING + a short-lived write on the probe's own connection, within `timeout` (default 0.4 s); answers at
         once from the breaker while it is open. Always answers, never raises, never cancels a Redis call."""
         started = perf_counter()
@@ -787,7 +788,7 @@ class SyncRedisClient(_Base):
         if not ok:
             return {}
         out = {}
-        for name, raw in zip(names, values):
+        for name, raw in zip(names, values, strict=False):
             self._count(raw is not None)
             if raw is not None:
                 out[name] = loads(raw)
@@ -812,13 +813,13 @@ class SyncRedisClient(_Base):
         match = escape_glob(self.prefix) + pattern
         removed, cursor = 0, 0
         while True:
-            ok, res = self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))
+            ok, res = self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))  # noqa: B023 (called at once)
             if not ok:
                 return removed
             cursor, found = res
             for i in range(0, len(found), UNLINK_BATCH):
                 batch = found[i : i + UNLINK_BATCH]
-                ok, n = self._call(lambda c: c.unlink(*batch))
+                ok, n = self._call(lambda c: c.unlink(*batch))  # noqa: B023 (called at once)
                 if not ok:
                     return removed
                 removed += int(n)
@@ -854,7 +855,7 @@ class SyncRedisClient(_Base):
             with self._lock:
                 self._inflight.pop(key, None)
 
-    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable:
+    def cached(self, ttl: TTL = None, key: Optional[Callable[..., str]] = None, name: Optional[str] = None) -> Callable[..., Any]:
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             label = name or f"{fn.__module__}.{fn.__qualname__}"
             make_key = key or (lambda *a, **kw: _args_key(label, a, kw))
@@ -884,7 +885,7 @@ class SyncRedisClient(_Base):
         count, pttl = int(res[0]), int(res[1])
         return RateLimitResult(count <= limit, max(0, limit - count), pttl / 1000.0, count)
 
-    def health_check(self, timeout: Optional[float] = None) -> dict:
+    def health_check(self, timeout: Optional[float] = None) -> Dict[str, Any]:
         """PING + a short-lived write on the probe's own connection, each step bounded by `timeout` (default
         0.4 s); answers at once from the breaker while it is open. Never raises."""
         started = perf_counter()

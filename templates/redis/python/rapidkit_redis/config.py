@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ._defaults import DEFAULTS
@@ -44,7 +44,7 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: expected a boolean (1/true/yes/on or 0/false/no/off), got {raw!r}")
 
 
-def _int(env: Mapping[str, str], names: tuple, default: int, minimum: int = 0, maximum: Optional[int] = None) -> int:
+def _int(env: Mapping[str, str], names: Tuple[str, ...], default: int, minimum: int = 0, maximum: Optional[int] = None) -> int:
     name = next((n for n in names if _get(env, n) is not None), None)  # the first one set is read (and named)
     if name is None:
         return default
@@ -151,7 +151,7 @@ class RedisSettings:
             retries=_int(env, ("REDIS_RETRIES",), DEFAULTS["retries"], 0, 10),
             backoff=_seconds(env, "REDIS_BACKOFF", DEFAULTS["backoff"]),
             preconnect=_bool(env, "REDIS_PRECONNECT", DEFAULTS["preconnect"]),
-            key_prefix=env.get("REDIS_KEY_PREFIX", DEFAULTS["key_prefix"]),
+            key_prefix=env["REDIS_KEY_PREFIX"] if "REDIS_KEY_PREFIX" in env else DEFAULTS["key_prefix"],
             cache_ttl=_int(env, ("CACHE_TTL", "REDIS_CACHE_TTL", "REDIS_TTL"), DEFAULTS["cache_ttl"], 0),
             client_name=_get(env, "REDIS_CLIENT_NAME") or _get(query, "client_name") or DEFAULTS["client_name"],
             breaker_threshold=_int(env, ("REDIS_BREAKER_THRESHOLD",), DEFAULTS["breaker_threshold"], 1),
@@ -164,7 +164,7 @@ class RedisSettings:
 URL_QUERY_PARAMETERS = ("db", "socket_timeout", "socket_connect_timeout", "max_connections", "client_name")
 
 
-def _parse_url(url: str, name: str) -> dict:
+def _parse_url(url: str, name: str) -> Dict[str, Any]:
     """redis://[user[:password]@]host[:port][/db][?query], rediss://... (TLS) or unix://[user[:password]@]/path[?db=N]."""
     try:
         u = urlsplit(url)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any, Optional
+from typing import Any, AsyncIterator, Optional, cast
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -49,13 +49,13 @@ def register_redis(app: FastAPI, client: Optional[AsyncRedisClient] = None, *, h
     """Mounts the health route and wraps the app's lifespan: preconnect when configured, close on shutdown."""
     existing = getattr(app.state, "redis", None)
     if existing is not None:  # registering twice would mount the route twice and close the pool twice
-        return existing
+        return cast(AsyncRedisClient, existing)
     cache = client or get_default_client()
     app.include_router(build_health_router(cache, health_path))
     original = app.router.lifespan_context
 
     @asynccontextmanager
-    async def lifespan(inner_app: Any):  # type: ignore[no-untyped-def]
+    async def lifespan(inner_app: Any) -> AsyncIterator[Any]:
         if cache.settings.preconnect and not await cache.connect():
             logger.warning("redis preconnect failed; the app starts anyway and serves without cache until Redis is back")
         try:

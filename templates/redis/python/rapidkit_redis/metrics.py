@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Deque
+from typing import Any, Deque, Dict
 
 from .breaker import STATE_CODES
 
@@ -30,7 +30,7 @@ class Metrics:
         ordered = sorted(self._samples)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> Dict[str, Any]:
         return {
             "hits": self.hits,
             "misses": self.misses,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 TTL = Union[int, float, timedelta, None]
 
@@ -24,7 +24,7 @@ def loads(raw: Optional[str]) -> Any:
         return raw
 
 
-def ttl_arguments(ttl: TTL, default: int) -> dict:
+def ttl_arguments(ttl: TTL, default: int) -> Dict[str, Any]:
     """SET arguments for a TTL: None = default, 0 = no expiry, fractions in milliseconds, negative = error."""
     value = default if ttl is None else ttl
     if isinstance(value, timedelta):
