@@ -227,14 +227,14 @@ export const REDIS_VERSION = /^version:\s*(\S+)/m.exec(fs.readFileSync(path.join
 export const REDIS_SNAP = `.rapidkit/vendor/redis/${REDIS_VERSION}`;
 export const SNAP = `${REDIS_SNAP}/node`;
 export const VECTORS = JSON.parse(fs.readFileSync(path.join(REPO, 'test/vectors/cache-contract.json'), 'utf8'));
-export const ENTRY = { nestjs: 'main.js', fastify: 'server.js' } as const;
+export const ENTRY = { nestjs: 'main.js', fastify: 'server.js', express: 'server.js' } as const;
 export type Framework = keyof typeof ENTRY;
 
 /**
  * A copy of examples/<fw> under <repo>/.tmp with `gen add module redis` applied. GEN_TEST_IOREDIS=<dir of an
  * ioredis package> links that ioredis into the project (how the suite is re-run against ioredis 5.4 and 6).
  */
-export async function generate(fw: Framework | 'fastapi' | 'express', label: string): Promise<string> {
+export async function generate(fw: Framework | 'fastapi', label: string): Promise<string> {
   const dir = copyExample(fw, label);
   const r = await runGen(['add', 'module', 'redis', '--project', dir, '--yes']);
   expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -40,6 +40,18 @@ export const NODE_MATRIX: Row[] = [
   { name: 'fastify@4', framework: 'fastify', deps: { fastify: '^4', ...IOREDIS }, major: { fastify: 4, ioredis: 5 } },
   { name: 'fastify@5', framework: 'fastify', deps: { fastify: '^5', ...IOREDIS }, major: { fastify: 5, ioredis: 5 } },
   { name: 'fastify@5 + ioredis@6', framework: 'fastify', deps: { fastify: '^5', ioredis: '^6' }, major: { fastify: 5, ioredis: 6 } },
+  {
+    name: 'express@4',
+    framework: 'express',
+    deps: { express: '^4', '@types/express': '^4', ...IOREDIS },
+    major: { express: 4, '@types/express': 4, ioredis: 5 },
+  },
+  {
+    name: 'express@5',
+    framework: 'express',
+    deps: { express: '^5', '@types/express': '^5', ...IOREDIS },
+    major: { express: 5, '@types/express': 5, ioredis: 5 },
+  },
 ];
 
 const CACHE = path.join(REPO, '.cache', 'node-matrix');
@@ -62,7 +74,8 @@ function install(row: Row, project: string): string {
     name: `gen-matrix-${row.name.replace(/[^a-z0-9]+/g, '-')}`,
     private: true,
     dependencies: { ...pkg.dependencies, ...row.deps },
-    devDependencies: pkg.devDependencies ?? {},
+    // a row's pin wins over the example's own (e.g. @types/express@4 for the Express 4 row)
+    devDependencies: Object.fromEntries(Object.entries(pkg.devDependencies ?? {}).filter(([name]) => !(name in row.deps))),
   };
   const hash = createHash('sha256').update(JSON.stringify(manifest)).digest('hex').slice(0, 12);
   const dir = path.join(CACHE, `${manifest.name}-${hash}`);

@@ -158,7 +158,9 @@ def _retry(settings: RedisSettings, retry_cls: type) -> Any:
     return retry_cls(backoff, settings.retries, supported_errors=(rexc.ConnectionError, ConnectionRefusedError, ConnectionResetError))
 
 
-def _connection_kwargs(settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type, unix_cls: Optional[type] = None) -> Dict[str, Any]:
+def _connection_kwargs(
+    settings: RedisSettings, decode_responses: bool, retry: Any, ssl_cls: type, unix_cls: Optional[type] = None
+) -> Dict[str, Any]:
     kwargs: Dict[str, Any] = dict(
         host=settings.host,
         port=settings.port,
@@ -331,7 +333,9 @@ class _Base:
         self._last_warning = 0.0
         self._last_error = ""
         # the health probe's own client: one connection, no retries, short timeouts; never the cache's pool
-        self._probe_settings = replace(self.settings, socket_timeout=HEALTH_TIMEOUT, connect_timeout=HEALTH_TIMEOUT, retries=0, max_connections=1)
+        self._probe_settings = replace(
+            self.settings, socket_timeout=HEALTH_TIMEOUT, connect_timeout=HEALTH_TIMEOUT, retries=0, max_connections=1
+        )
 
     def _key(self, key: str) -> str:
         if not isinstance(key, str) or key == "":
@@ -346,7 +350,10 @@ class _Base:
         now = time.monotonic()
         if now - self._last_warning > 10:
             self._last_warning = now
-            logger.warning("redis unavailable (%s) at %s; serving without cache (breaker %s)", self._last_error, self.settings.url, self.breaker.state)
+            logger.warning(
+                "redis unavailable (%s) at %s; serving without cache (breaker %s)",
+                self._last_error, self.settings.url, self.breaker.state,
+            )
 
     def _breaker_detail(self) -> Optional[str]:
         """While the breaker is open (before its next probe is due) health answers from this state at once."""

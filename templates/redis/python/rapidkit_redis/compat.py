@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, Dict, Optional, Union
 
 import redis
+import redis.asyncio
 from redis import exceptions as rexc
 
 from .client import AsyncRedisClient, SyncRedisClient, get_redis_metadata
@@ -164,7 +165,7 @@ class WaardhavenRedisClient:
         """Whether Redis answered the last call (PINGs once on first read)."""
         if self._connected is None:
             return self.health_check()
-        return self._connected and self.cache.breaker.state != "open"
+        return bool(self._connected) and self.cache.breaker.state != "open"
 
     def _track(self, before: int) -> None:
         self._connected = self.cache.metrics.errors == before and self.cache.breaker.state != "open"
@@ -195,8 +196,9 @@ class WaardhavenRedisClient:
         return self.cache.delete_pattern(pattern)
 
     def health_check(self) -> bool:
-        self._connected = self.cache.health_check()["status"] == "ok"
-        return self._connected
+        connected: bool = self.cache.health_check()["status"] == "ok"
+        self._connected = connected
+        return connected
 
     def close(self) -> None:
         self.cache.close()

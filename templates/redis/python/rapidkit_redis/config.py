@@ -146,8 +146,12 @@ class RedisSettings:
             tls_key_file=_file(env, "REDIS_TLS_KEY_FILE"),
             tls_check_hostname=_bool(env, "REDIS_TLS_CHECK_HOSTNAME", True),
             max_connections=_int(env, ("REDIS_MAX_CONNECTIONS",), _int(query, ("max_connections",), DEFAULTS["max_connections"], 1), 1),
-            socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", _seconds(query, "socket_timeout", DEFAULTS["socket_timeout"], 0.001), 0.001),
-            connect_timeout=_seconds(env, "REDIS_CONNECT_TIMEOUT", _seconds(query, "socket_connect_timeout", DEFAULTS["connect_timeout"], 0.001), 0.001),
+            socket_timeout=_seconds(
+                env, "REDIS_SOCKET_TIMEOUT", _seconds(query, "socket_timeout", DEFAULTS["socket_timeout"], 0.001), 0.001
+            ),
+            connect_timeout=_seconds(
+                env, "REDIS_CONNECT_TIMEOUT", _seconds(query, "socket_connect_timeout", DEFAULTS["connect_timeout"], 0.001), 0.001
+            ),
             retries=_int(env, ("REDIS_RETRIES",), DEFAULTS["retries"], 0, 10),
             backoff=_seconds(env, "REDIS_BACKOFF", DEFAULTS["backoff"]),
             preconnect=_bool(env, "REDIS_PRECONNECT", DEFAULTS["preconnect"]),

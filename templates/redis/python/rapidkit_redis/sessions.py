@@ -23,7 +23,9 @@ DEFAULT_NAMESPACE = "session:"
 
 
 class _Sessions:
-    def __init__(self, client: Union[AsyncRedisClient, SyncRedisClient], ttl: TTL = DEFAULT_TTL, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(
+        self, client: Union[AsyncRedisClient, SyncRedisClient], ttl: TTL = DEFAULT_TTL, namespace: str = DEFAULT_NAMESPACE
+    ) -> None:
         self.client = client
         self.namespace = namespace
         self.ttl_args = ttl_arguments(ttl, DEFAULT_TTL)
@@ -53,7 +55,11 @@ class SessionStore(_Sessions):
         for _ in range(3):
             session_id = secrets.token_urlsafe(32)
             full = self.client._key(self.namespace + session_id)
-            ok, res = await self.client._call(lambda c: c.set(full, payload, nx=True, **args))
+
+            def put(c: Any, full: str = full) -> Any:  # bound now: the loop may take another id
+                return c.set(full, payload, nx=True, **args)
+
+            ok, res = await self.client._call(put)
             if not ok:
                 return None
             if res:
@@ -110,7 +116,11 @@ class SyncSessionStore(_Sessions):
         for _ in range(3):
             session_id = secrets.token_urlsafe(32)
             full = self.client._key(self.namespace + session_id)
-            ok, res = self.client._call(lambda c: c.set(full, payload, nx=True, **args))
+
+            def put(c: Any, full: str = full) -> Any:  # bound now: the loop may take another id
+                return c.set(full, payload, nx=True, **args)
+
+            ok, res = self.client._call(put)
             if not ok:
                 return None
             if res:
