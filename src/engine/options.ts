@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ModuleDef, VariableDef } from '../module/schema.js';
 import { isInside, LOCK_PATH, toPosix } from '../util/paths.js';
+import { redactUrls } from '../util/redact.js';
 
 export type Source = 'default' | 'recorded' | 'override' | 'set' | 'derived';
 
@@ -37,10 +38,10 @@ const FALSE = new Set(['0', 'false', 'no', 'off']);
 export function parseValue(name: string, def: VariableDef, raw: string, origin: string): unknown {
   const v = raw.trim();
   const fail = (expected: string): never => {
-    const shown = def.secret ? '(hidden)' : `'${def.type === 'url' ? redactUrl(raw) : raw}'`;
+    const shown = def.secret ? '(hidden)' : `'${redactUrls(raw)}'`;
     throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, {
       field: name,
-      hint: `Fix or unset ${origin}; see docs/overrides.md.`,
+      hint: `Set ${origin} to ${expected}, or unset it to use the default; see docs/overrides.md.`,
     });
   };
   // no control characters in any text value, secrets included: they would break the files gen writes (.env lines)
@@ -99,13 +100,17 @@ export function isHostname(h: string): boolean {
 }
 
 export function slugify(name: string): string {
-  const s = name
+  return slugOf(name) || 'app';
+}
+
+/** The lower-case, dash-separated slug of a name ('' when it has no letter or digit). */
+function slugOf(name: string): string {
+  return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return s || 'app';
 }
 
 /** `--set key=value` pairs into a map; unknown keys are an error listing the declared variables. */
@@ -191,6 +196,15 @@ export function resolveOptions({
       : (setMap.get('project_name') ?? (typeof recorded.project_name === 'string' ? recorded.project_name : undefined));
   const projectName = (values.project_name as string | null) ?? undeclared ?? path.basename(path.resolve(projectDir));
   values.project_name = projectName;
+  const nameOrigin =
+    origins.project_name ??
+    (undeclared === undefined ? undefined : setMap.has('project_name') ? '--set project_name' : `${LOCK_PATH} option project_name`);
+  if (slugOf(projectName) === '' && nameOrigin !== undefined) {
+    throw new UsageError(`${nameOrigin}: '${projectName}' gives an empty slug (no letter or digit)`, {
+      field: 'project_name',
+      hint: `Set ${nameOrigin} to a name with at least one letter or digit (e.g. 'My Shop'), or unset it to use the folder name.`,
+    });
+  }
   values.project_slug = slugify(projectName);
   sources.project_slug = 'derived';
 
@@ -242,7 +256,7 @@ type UrlVariable = Extract<VariableDef, { type: 'url' }>;
 
 /** `scheme://user:password@host:port/path` with its userinfo (any password) replaced by `***` for display. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+  return redactUrls(text);
 }
 
 /**
@@ -314,8 +328,16 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
     return null;
   }
   const source = path.resolve(cwd, src);
-  if (!fs.existsSync(source) || !fs.statSync(source).isFile()) {
+  if (fs.existsSync(source) && !fs.statSync(source).isFile()) {
+    throw new UsageError(`${prefix}: '${src}' is a folder, not a file`, {
+      file: src,
+      field: prefix,
+      hint: `Point ${prefix} at one file inside it (relative paths start at the current folder).`,
+    });
+  }
+  if (!fs.existsSync(source)) {
     throw new UsageError(`${prefix}: snippet file '${src}' does not exist`, {
+      field: prefix,
       file: src,
       hint: `Point ${prefix} at an existing file (relative paths start at the current folder).`,
     });

@@ -10,6 +10,7 @@ import { buildModuleEntry } from './lock-entry.js';
 import { Redactor } from '../util/redact.js';
 import { changes, classify, type PlannedFile } from './classify.js';
 import { resolveFramework } from './detect.js';
+import { resolveTargets } from './contain.js';
 import { flush, opsFrom } from './flush.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ManualStep, type SnippetConflict } from './project-edits.js';
@@ -47,8 +48,15 @@ export function prepare(req: AddRequest): {
   templatesHash: string;
 } {
   const projectDir = path.resolve(req.projectDir);
-  if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
-    throw new UsageError(`Project folder '${req.projectDir}' does not exist`, {
+  if (fs.existsSync(projectDir) && !fs.statSync(projectDir).isDirectory()) {
+    throw new UsageError(`--project '${req.projectDir}' is a file, not a folder`, {
+      field: '--project',
+      hint: 'Pass the project folder (the one holding the file) with --project (default: the current folder).',
+    });
+  }
+  if (!fs.existsSync(projectDir)) {
+    throw new UsageError(`--project: folder '${req.projectDir}' does not exist`, {
+      field: '--project',
       hint: 'Pass an existing folder with --project (default: the current folder).',
     });
   }
@@ -87,6 +95,11 @@ export function planAdd(req: AddRequest): AddPlan {
   const desired: DesiredFile[] = [...rendered, ...edits.files];
   const entry = buildModuleEntry({ mod, framework, options, desired, templatesHash });
   desired.push({ path: LOCK_PATH, kind: 'lock', content: Buffer.from(renderLock(withModule(readLock(projectDir), mod.def.name, entry))) });
+  // containment before anything else is decided: a link leading outside the project (or dangling) refuses the run
+  resolveTargets(
+    projectDir,
+    desired.map((d) => d.path),
+  );
   const classified = classify({
     projectDir,
     moduleName: mod.def.name,
@@ -120,9 +133,10 @@ export function applyPlan(plan: AddPlan): void {
   if (secretLeak) {
     // a template must never bake a secret into source or the snapshot
     throw new GenError(`refusing to write ${secretLeak.path}: it would contain a secret`, {
+      code: 'SECRET_LEAK',
       exitCode: 2,
       hint: 'Secrets belong in .env only; fix the template.',
     });
   }
-  flush(plan.projectDir, opsFrom(changes(plan.files)));
+  flush(plan.projectDir, opsFrom(changes(plan.files), mayHoldSecrets));
 }
