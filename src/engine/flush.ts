@@ -290,6 +290,7 @@ export function recover(projectDir: string): string | null {
   try {
     st = fs.lstatSync(txn);
   } catch {
+    tidyGenDir(projectDir); // a crash between creating .rapidkit and its txn folder leaves it empty
     return null;
   }
   if (!st.isDirectory()) {
@@ -352,9 +353,10 @@ export function recover(projectDir: string): string | null {
 /** `.rapidkit` created only to hold an interrupted staging goes again. */
 function tidyGenDir(projectDir: string): void {
   try {
-    fs.rmdirSync(path.join(projectDir, GEN_DIR));
+    const dir = path.join(projectDir, GEN_DIR);
+    if (fs.lstatSync(dir).isDirectory() && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
   } catch {
-    /* not empty */
+    /* absent, not a folder or not removable: leave it */
   }
 }
 
