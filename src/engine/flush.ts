@@ -49,10 +49,17 @@ function faultAfter(): number | null {
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
 }
 
-/** Test hook: GEN_PAUSE_MS=N sleeps N ms after the journal and after each rename, so a kill -9 can land there. */
+/**
+ * Test hook: GEN_PAUSE_MS=N sleeps N ms after the journal and after each rename, so a kill -9 can land there, and
+ * says on stderr when staging starts and when the journal is committed (`gen-test: staging` / `gen-test: committed`).
+ */
 function pauseMs(): number {
   const v = process.env.GEN_PAUSE_MS;
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : 0;
+}
+
+function trace(pause: number, what: string): void {
+  if (pause > 0) fs.writeSync(2, `gen-test: ${what}\n`);
 }
 
 function sleep(ms: number): void {
@@ -156,6 +163,7 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
   const limit = faultAfter();
   const pause = pauseMs();
   let placed = 0;
+  trace(pause, 'staging');
   try {
     fs.mkdirSync(path.dirname(txn), { recursive: true });
     fs.mkdirSync(txn, { mode: 0o700 });
@@ -189,6 +197,7 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
     discard(projectDir, createdDirs);
     throw writeFailed(projectDir, err, true);
   }
+  trace(pause, 'committed');
   sleep(pause);
   try {
     for (const op of journal.ops) {
