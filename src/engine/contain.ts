@@ -46,6 +46,13 @@ function resolveOne(root: string, rel: string): string {
       return toPosix(path.relative(root, path.join(next, ...parts.slice(i + 1)))); // the rest will be created
     }
     if (!st.isSymbolicLink()) {
+      if (i < parts.length - 1 && !st.isDirectory()) {
+        throw new UsageError(`${shown} is a file where gen needs a folder (to write ${rel})`, {
+          code: 'UNSAFE_PATH',
+          file: shown,
+          hint: `Move ${shown} out of the way (gen keeps its own files in folders), then re-run.`,
+        });
+      }
       cur = next;
       continue;
     }

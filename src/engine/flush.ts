@@ -122,7 +122,9 @@ function remedyFor(code: string | undefined, where: string): string {
 function writeFailed(projectDir: string, err: unknown, rolledBack: boolean): GenError {
   if (err instanceof GenError) return err;
   const e = err as NodeJS.ErrnoException;
-  const abs = typeof e?.path === 'string' ? e.path : undefined;
+  // a rename names its source (the staged file) in path and its target in dest: the user wants the target
+  const dest = (e as { dest?: unknown } | undefined)?.dest;
+  const abs = typeof dest === 'string' ? dest : typeof e?.path === 'string' ? e.path : undefined;
   const rel = abs ? toPosix(path.relative(projectDir, abs)) || '.' : undefined;
   const shown = rel && !rel.startsWith('..') ? rel : abs;
   const reason = (e?.code && REASONS[e.code]) ?? (err instanceof Error ? err.message : String(err));
@@ -131,7 +133,7 @@ function writeFailed(projectDir: string, err: unknown, rolledBack: boolean): Gen
     code: 'WRITE_FAILED',
     exitCode: 1,
     file: shown,
-    hint: remedyFor(e?.code, shown ? path.posix.dirname(shown) : 'the project folder'),
+    hint: remedyFor(e?.code, shown && path.posix.dirname(shown) !== '.' ? path.posix.dirname(shown) : projectDir),
     cause: err,
   });
 }

@@ -78,7 +78,10 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
       return v;
     }
     case 'string': {
-      if (def.format === 'hostname' && !isHostname(v)) return fail('a host name (RFC 1123), an IPv4 address or an IPv6 address');
+      if (def.format === 'hostname') {
+        if (!isHostname(v)) return fail('a host name (RFC 1123), an IPv4 address or an IPv6 address (e.g. ::1 or [::1])');
+        return v.replace(/^\[(.*)\]$/, '$1'); // an IPv6 address is kept bare; the URL adds its brackets
+      }
       if (def.choices && !def.choices.includes(v)) return fail(`one of ${def.choices.join(', ')}`);
       if (def.pattern && !new RegExp(def.pattern).test(v)) return fail(`a value matching ${def.pattern}`);
       return v;
@@ -94,7 +97,8 @@ function checkRange(n: number, def: { min?: number; max?: number }, fail: (e: st
 
 /** An RFC 1123 host name, a dotted IPv4 address, or an IPv6 address (with or without brackets). */
 export function isHostname(h: string): boolean {
-  if (/^\[?[0-9a-fA-F:.]+\]?$/.test(h) && h.includes(':')) return URL.canParse(`http://[${h.replace(/^\[|\]$/g, '')}]/`);
+  if (/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+)$/.test(h) && h.includes(':')) return URL.canParse(`http://[${h.replace(/^\[|\]$/g, '')}]/`);
+  if (h.includes('[') || h.includes(']')) return false;
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(h)) return h.split('.').every((o) => Number(o) <= 255);
   return h.length <= 253 && h.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
 }

@@ -60,6 +60,8 @@ export function prepare(req: AddRequest): {
       hint: 'Pass an existing folder with --project (default: the current folder).',
     });
   }
+  // gen's own folder must be a real folder inside the project before anything is read from it or written to it
+  resolveTargets(projectDir, [LOCK_PATH]);
   const mod = loadModule(req.module, req.catalogueRoot);
   const warnings: string[] = [];
   const drift = checkDrift(mod);
