@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { ModuleDef, VariableDef } from '../module/schema.js';
 import { isInside, LOCK_PATH, toPosix } from '../util/paths.js';
 import { redactUrls } from '../util/redact.js';
+import { resolveTargets } from './contain.js';
 
 export type Source = 'default' | 'recorded' | 'override' | 'set' | 'derived';
 
@@ -384,28 +385,21 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
   return { source, dest: normalized, variants };
 }
 
-/** Refuses a destination whose existing path components include a symlink (it could point outside). */
+/**
+ * Refuses a destination that goes through a link leading outside the project, or a dangling one (the containment
+ * rule of every write, contain.ts), naming the variable it came from. Links that stay inside are followed.
+ */
 export function assertNoSymlinkEscape(projectDir: string, rel: string, origin: string): void {
-  const root = fs.realpathSync(projectDir);
-  let cur = projectDir;
-  for (const part of rel.split('/')) {
-    cur = path.join(cur, part);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(cur);
-    } catch {
-      return; // the rest does not exist yet: it will be created as real folders
-    }
-    if (st.isSymbolicLink()) {
-      const real = fs.realpathSync(cur);
-      const inside = real === root || real.startsWith(root + path.sep);
-      throw new UsageError(
-        `${origin}: '${rel}' goes through a symlink (${toPosix(path.relative(projectDir, cur))}${inside ? '' : ' points outside the project'})`,
-        {
-          hint: 'Choose a destination made of real folders inside the project.',
-        },
-      );
-    }
+  try {
+    resolveTargets(projectDir, [rel]);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new UsageError(`${origin}: '${rel}' goes through a symlink that is unsafe: ${e.message}`, {
+      code: e.code,
+      file: e.file,
+      field: origin,
+      hint: e.hint,
+    });
   }
 }
 
