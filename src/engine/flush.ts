@@ -19,6 +19,8 @@ export interface FlushOp {
 export const TXN_DIR = `${GEN_DIR}/txn`;
 const JOURNAL = 'journal.json';
 const OWNER = 'owner';
+/** The journal of a transaction whose every rename is done (only the clean-up was left). */
+const FINISHED = 'finished.json';
 
 /** One file operation as the journal records it (paths project-relative POSIX, already resolved through links). */
 interface JournalOp {
@@ -269,7 +271,8 @@ function discard(projectDir: string, createdDirs: string[]): void {
 }
 
 function finish(projectDir: string, txn: string): void {
-  fs.rmSync(path.join(txn, JOURNAL), { force: true }); // the transaction is complete from here on
+  // the journal becomes the mark of a finished transaction (atomically), then the folder goes
+  fs.renameSync(path.join(txn, JOURNAL), path.join(txn, FINISHED));
   fs.rmSync(txn, { recursive: true, force: true });
   try {
     fs.rmdirSync(path.join(projectDir, GEN_DIR)); // only when empty (a flush that wrote nothing inside it)
@@ -334,9 +337,12 @@ export function recover(projectDir: string): string | null {
   }
   try {
     if (journal === null) {
+      const finished = fs.existsSync(path.join(txn, FINISHED));
       discard(projectDir, []);
       tidyGenDir(projectDir);
-      return `gen: an earlier gen command was interrupted before changing anything; removed its staging (${TXN_DIR})`;
+      return !finished
+        ? `gen: an earlier gen command was interrupted before changing anything; removed its staging (${TXN_DIR})`
+        : `gen: an earlier gen command was interrupted after it had finished writing; removed its leftover ${TXN_DIR}`;
     }
     if (journal.state === 'rollback') {
       rollBack(projectDir, txn, journal);
