@@ -36,10 +36,16 @@ const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
 /** Parses one textual value for a variable; `origin` names where it came from for the error. */
-export function parseValue(name: string, def: VariableDef, raw: string, origin: string): unknown {
+export function parseValue(name: string, def: VariableDef, raw: string, origin: string, within?: { part: string; url: string }): unknown {
   const v = raw.trim();
   const fail = (expected: string): never => {
     const shown = def.secret ? '(hidden)' : `'${redactUrls(raw)}'`;
+    if (within) {
+      throw new UsageError(`${origin}: ${within.part} of ${redactUrls(within.url)}: expected ${expected}, got ${shown}`, {
+        field: name,
+        hint: `Fix ${within.part} in ${origin} (expected ${expected}), or unset it to use the default; see docs/overrides.md.`,
+      });
+    }
     throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, {
       field: name,
       hint: `Set ${origin} to ${expected}, or unset it to use the default; see docs/overrides.md.`,
@@ -66,6 +72,8 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
       return checkRange(n, def, fail);
     }
     case 'url': {
+      const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(v)?.[1];
+      if (port !== undefined && Number(port) > 65535) return fail(`a URL with a port between 1 and 65535 (got port ${port})`);
       let u: URL;
       try {
         u = new URL(v);
@@ -286,7 +294,7 @@ function resolveUrl(
     const explicit = (k: string | undefined) => k !== undefined && CHOSEN.has(sources[k]!);
     const take = (part: string | undefined, raw: string, label: string) => {
       if (part === undefined || explicit(part) || raw === '') return;
-      values[part] = parseValue(part, def.variables[part]!, raw, `${origin} (${label} of ${redactUrl(given)})`);
+      values[part] = parseValue(part, def.variables[part]!, raw, origin, { part: label, url: given });
       sources[part] = sources[name]!;
     };
     if (u.password && parts.password !== undefined && !explicit(parts.password)) {
@@ -294,8 +302,8 @@ function resolveUrl(
       sources[parts.password] = sources[name]!;
     }
     username = u.username;
-    take(parts.host, u.hostname.replace(/^\[|\]$/g, ''), 'its host');
-    take(parts.port, u.port, 'its port');
+    take(parts.host, u.hostname.replace(/^\[|\]$/g, ''), 'the host');
+    take(parts.port, u.port, 'the port');
     const segments = u.pathname.split('/').filter(Boolean);
     if (segments.length > 1) {
       throw new UsageError(`${origin}: expected at most one path segment, got '${u.pathname}' in ${redactUrl(given)}`, {
@@ -303,7 +311,7 @@ function resolveUrl(
         hint: `Fix or unset ${origin}.`,
       });
     }
-    take(parts.path, decodeURIComponent(segments[0] ?? ''), 'its path');
+    take(parts.path, decodeURIComponent(segments[0] ?? ''), 'the path');
     if (parts.tls !== undefined && v.tls_scheme !== undefined && !explicit(parts.tls)) {
       values[parts.tls] = u.protocol === `${v.tls_scheme}:`;
       sources[parts.tls] = sources[name]!;

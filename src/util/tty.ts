@@ -47,9 +47,26 @@ export async function spinner(text: string, enabled: boolean): Promise<{ succeed
   if (!color) process.env.FORCE_COLOR = '0';
   const { default: ora } = await import('ora');
   const s = ora({ text, stream: process.stderr, color: color ? 'cyan' : false, isEnabled: true, discardStdin: false }).start();
+  // a terminal shrunk below a usable size while the spinner runs: stop drawing (ora divides by the width)
+  let stopped = false;
+  const onResize = () => {
+    if (spinnerAllowed()) return;
+    stopped = true;
+    s.stop();
+  };
+  process.stderr.on('resize', onResize);
+  const end = (symbol: string, t: string, colored: () => void) => {
+    process.stderr.off('resize', onResize);
+    if (stopped) process.stderr.write(`${symbol} ${t}\n`);
+    else if (color) colored();
+    else s.stopAndPersist({ symbol, text: t });
+  };
   return {
-    succeed: (t) => (color ? s.succeed(t) : s.stopAndPersist({ symbol: '✔', text: t })),
-    fail: (t) => (color ? s.fail(t) : s.stopAndPersist({ symbol: '✖', text: t })),
-    stop: () => s.stop(),
+    succeed: (t) => end('✔', t, () => s.succeed(t)),
+    fail: (t) => end('✖', t, () => s.fail(t)),
+    stop: () => {
+      process.stderr.off('resize', onResize);
+      s.stop();
+    },
   };
 }
