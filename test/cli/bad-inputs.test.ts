@@ -1,7 +1,6 @@
 // Table of bad inputs (overrides, --set, arguments, module.yaml, links, modes, CRLF): each is refused with its exit
 // code, a message naming the field as the user gave it and a remedy, no secret echoed, and a project tree whose
 // sha256 listing is unchanged, in plain and --json mode.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -20,7 +19,7 @@ interface Case {
   setup?: (dir: string, outside: string) => void;
   /** module.yaml of the tiny fixture module, edited (runs `add module tiny` on a tiny project). */
   moduleYaml?: (text: string) => string;
-  /** Runs gen as a user who may not write `readOnly` (a real EACCES). */
+  /** Makes this folder read-only for gen (a real EACCES). */
   readOnly?: string;
   exit: number;
   /** What the message must name (the variable, flag, file or field). */
@@ -177,14 +176,10 @@ async function run(c: Case, dir: string, json: boolean, cat: string | null) {
   const args = [...base.map((a) => a.replace('{P}', dir)), ...(json ? ['--json'] : [])];
   const extraEnv = { ...c.env, ...(cat ? { GEN_CATALOGUE: cat } : {}) };
   if (!c.readOnly) return runGen(args, { env: extraEnv, cwd: dir });
-  // a real permission error: the folder is not writable by the user gen runs as
+  // a real permission error: the folder is not writable (root runs gen without the capabilities that bypass modes)
   const ro = path.join(dir, c.readOnly);
   const cmd = ISROOT ? 'setpriv' : 'node';
-  const argv = ISROOT ? ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'node', GEN, ...args] : [GEN, ...args];
-  if (ISROOT) {
-    execFileSync('chown', ['-R', '65534:65534', dir]);
-    fs.chownSync(ro, 0, 0);
-  }
+  const argv = ISROOT ? ['--bounding-set=-dac_override,-dac_read_search,-fowner', 'node', GEN, ...args] : [GEN, ...args];
   fs.chmodSync(ro, 0o555);
   try {
     const env: Record<string, string | undefined> = { ...process.env, CI: undefined, ...extraEnv };
