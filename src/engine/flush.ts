@@ -299,6 +299,28 @@ function alive(pid: number): boolean {
  */
 export function recover(projectDir: string): string | null {
   projectDir = path.resolve(projectDir);
+  const legacy = removeLegacyStaging(projectDir);
+  const said = recoverTxn(projectDir);
+  return [legacy, said].filter((x) => x !== null).join('\n') || null;
+}
+
+/**
+ * Staging folders of gen versions before the journal (`.gen-staging-<pid>-<hex>` at the project root) were never
+ * cleaned after a crash and may hold a staged .env: removed (their writer did not rename anything out of them).
+ */
+function removeLegacyStaging(projectDir: string): string | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(projectDir).filter((n) => /^\.gen-staging-\d+-[0-9a-f]+$/.test(n));
+  } catch {
+    return null;
+  }
+  const stale = names.filter((n) => !alive(Number(n.split('-')[2])));
+  for (const n of stale) fs.rmSync(path.join(projectDir, n), { recursive: true, force: true });
+  return stale.length ? `gen: removed ${stale.length} staging folder(s) an interrupted older gen left behind (${stale.join(', ')})` : null;
+}
+
+function recoverTxn(projectDir: string): string | null {
   const txn = path.join(projectDir, TXN_DIR);
   let st: fs.Stats;
   try {

@@ -1,7 +1,7 @@
 // The write path's guarantees end to end: staging and journal 0600 inside .rapidkit/txn, a live transaction locks
 // the project, recovery after kill -9 says so, .env 0600, links inside the project followed, CRLF kept, and the
 // spinner never loops on a 0×0 terminal nor colours under NO_COLOR.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
@@ -121,4 +121,16 @@ test('on a 0×0 terminal add ends without drawing a spinner; NO_COLOR leaves no 
   const plain = onTerminal(copyExample('fastapi', 'ttync'), 'rows 24 cols 100', { NO_COLOR: '1' });
   expect(plain.out).toContain('Summary:');
   expect(plain.out).not.toMatch(/\u001b\[[0-9;]*m/);
+});
+
+test('staging folders an older gen left at the project root (they may hold a staged .env) are removed by the next command', async () => {
+  const dir = copyExample('fastapi', 'legacy-staging');
+  const dead = spawnSync('true').pid!; // a pid that has exited
+  const stale = path.join(dir, `.gen-staging-${dead}-0a1b2c3d`);
+  fs.mkdirSync(stale);
+  fs.writeFileSync(path.join(stale, '3'), `REDIS_PASSWORD=${PW}\n`);
+  const r = await runGen(['add', 'module', 'redis', '--project', dir]);
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  expect(r.stderr).toContain(`removed 1 staging folder(s) an interrupted older gen left behind (.gen-staging-${dead}-0a1b2c3d)`);
+  expect(fs.existsSync(stale)).toBe(false);
 });
