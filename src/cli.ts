@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { COMMANDS, GROUPS, type CommandEntry } from './commands/index.js';
 import { ExitError, GenError } from './errors.js';
 import { generatorVersion } from './util/version.js';
+import { redactUrls } from './util/redact.js';
 
 /** commander's errors (matched by their code: commander is loaded lazily). */
 function isCommanderError(err: unknown): err is Error & { code: string; exitCode: number } {
@@ -19,21 +20,30 @@ export function handleError(err: unknown, json: boolean): number {
     err = new GenError(message, { exitCode: 2, code: 'USAGE', hint: 'Run with --help to see the usage.', cause: err });
   }
   if (err instanceof GenError) {
-    if (json) process.stdout.write(JSON.stringify(err.toJSON(), null, 2) + '\n');
-    else if (!isCommanderError(err.cause)) {
+    const e = redacted(err);
+    if (json) process.stdout.write(JSON.stringify(e.toJSON(), null, 2) + '\n');
+    else if (!isCommanderError(e.cause)) {
       // (a commander error: commander has printed its message and the usage already)
-      process.stderr.write(`error: ${err.message}\n`);
-      if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+      process.stderr.write(`error: ${e.message}\n`);
+      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
     }
-    return err.exitCode;
+    return e.exitCode;
   }
   const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
   if (json) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = redactUrls(err instanceof Error ? err.message : String(err));
     const body = { error: message, code: 'UNEXPECTED', exitCode: 1, file: null, field: null, hint: 'A bug in gen; please report it.' };
     process.stdout.write(JSON.stringify(body, null, 2) + '\n');
-  } else process.stderr.write(`error: unexpected failure (a bug in gen; please report it)\n${msg}\n`);
+  } else process.stderr.write(`error: unexpected failure (a bug in gen; please report it)\n${redactUrls(msg)}\n`);
   return 1;
+}
+
+/** The error with any URL's userinfo (a password) replaced by `***`, whatever the scheme: no secret in any output. */
+function redacted(err: GenError): GenError {
+  const message = redactUrls(err.message);
+  const hint = err.hint === undefined ? undefined : redactUrls(err.hint);
+  if (message === err.message && hint === err.hint) return err;
+  return new GenError(message, { code: err.code, exitCode: err.exitCode, hint, file: err.file, field: err.field, cause: err.cause });
 }
 
 /** The command `argv` invokes (its words follow `gen`), if any. */
@@ -53,7 +63,7 @@ export async function buildProgram(argv: string[]): Promise<Command> {
     .version(generatorVersion(), '-v, --version')
     .showHelpAfterError()
     .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.configureOutput({ writeErr: (s) => process.stderr.write(redactUrls(s)) });
   const groups = new Map<string, Command>();
   const target = invoked(argv);
   for (const entry of COMMANDS) {

@@ -11,6 +11,8 @@
  * - EXISTS: the command would replace something it was not told to (exit 1)
  * - WRITE_FAILED: the filesystem refused a write; nothing was changed (exit 1)
  * - SECRET_LEAK: a rendering would put a secret outside .env (exit 2)
+ * - UNSAFE_PATH: a target, or a folder on its way, is a link leading outside the project or a dangling link (exit 2)
+ * - LOCKED: another gen process is writing the project (its transaction in .rapidkit/txn is live) (exit 1)
  */
 export type ErrorCode =
   | 'USAGE'
@@ -23,6 +25,8 @@ export type ErrorCode =
   | 'EXISTS'
   | 'WRITE_FAILED'
   | 'SECRET_LEAK'
+  | 'UNSAFE_PATH'
+  | 'LOCKED'
   | 'FAILED';
 
 export interface GenErrorOptions {

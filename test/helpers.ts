@@ -372,3 +372,26 @@ export async function pythonEnvs(names: string[]): Promise<Record<string, string
       .map((line) => line.split('=') as [string, string]),
   );
 }
+
+/**
+ * The sha256 listing of a tree: every file and link below dir (relative POSIX path → sha256, mode and link target),
+ * folders included (so a folder left behind shows). For "byte for byte as before" checks.
+ */
+export function shaListing(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (abs: string, rel: string) => {
+    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      const p = path.join(abs, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const st = fs.lstatSync(p);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (e.isSymbolicLink()) out[r] = `link ${fs.readlinkSync(p)}`;
+      else if (e.isDirectory()) {
+        out[`${r}/`] = `dir ${mode}`;
+        walk(p, r);
+      } else out[r] = `${createHash('sha256').update(fs.readFileSync(p)).digest('hex')} ${mode}`;
+    }
+  };
+  walk(dir, '');
+  return out;
+}

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { parseOptions } from './options.js';
+import { recoverProject } from './recover.js';
 import { createTwoFilesPatch } from 'diff';
 import { ExitError, UsageError } from '../errors.js';
 import { loadCatalogue, loadModule } from '../module/load.js';
@@ -51,6 +52,7 @@ function frameworksHelp(): string {
 
 export async function addCommand(name: string, raw: Record<string, unknown>): Promise<void> {
   const opts = parseOptions(optionsSchema, raw);
+  recoverProject(opts.project);
   const preview = opts.dryRun || opts.diff !== undefined;
   const spin = await spinner(`Rendering module ${name}`, !opts.json);
   const req = { module: name, projectDir: opts.project, framework: opts.framework, sets: opts.set, force: opts.force };

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { relock } from '../engine/relock.js';
 import { LOCK_PATH } from '../util/paths.js';
 import { parseOptions } from './options.js';
+import { recoverProject } from './recover.js';
 
 const optionsSchema = z.object({
   overwrite: z.boolean().default(false),
@@ -21,6 +22,7 @@ export function define(cmd: Command): void {
 
 export async function lockCommand(raw: Record<string, unknown>): Promise<void> {
   const opts = parseOptions(optionsSchema, raw);
+  recoverProject(opts.project);
   const { lock, written } = relock(path.resolve(opts.project), { overwrite: opts.overwrite });
   const summary = Object.entries(lock.modules).map(([name, m]) => ({
     name,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { parseOptions } from './options.js';
+import { recoverProject } from './recover.js';
 import { verifyProject } from '../check/verify.js';
 import { ExitError } from '../errors.js';
 
@@ -21,6 +22,7 @@ export function define(cmd: Command): void {
 
 export async function verifyCommand(raw: Record<string, unknown>): Promise<void> {
   const opts = parseOptions(optionsSchema, raw);
+  recoverProject(opts.project);
   const report = await verifyProject(path.resolve(opts.project), opts.strict);
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {

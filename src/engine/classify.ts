@@ -28,7 +28,8 @@ export interface PlannedFile {
 
 function readOrNull(abs: string): Buffer | null {
   try {
-    const st = fs.lstatSync(abs);
+    // links were checked to stay inside the project (contain.ts) and are followed
+    const st = fs.statSync(abs);
     if (!st.isFile()) return null;
     return fs.readFileSync(abs);
   } catch {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ModuleDef, VariableDef } from '../module/schema.js';
 import { isInside, LOCK_PATH, toPosix } from '../util/paths.js';
+import { redactUrls } from '../util/redact.js';
+import { resolveTargets } from './contain.js';
 
 export type Source = 'default' | 'recorded' | 'override' | 'set' | 'derived';
 
@@ -34,13 +36,19 @@ const TRUE = new Set(['1', 'true', 'yes', 'on']);
 const FALSE = new Set(['0', 'false', 'no', 'off']);
 
 /** Parses one textual value for a variable; `origin` names where it came from for the error. */
-export function parseValue(name: string, def: VariableDef, raw: string, origin: string): unknown {
+export function parseValue(name: string, def: VariableDef, raw: string, origin: string, within?: { part: string; url: string }): unknown {
   const v = raw.trim();
   const fail = (expected: string): never => {
-    const shown = def.secret ? '(hidden)' : `'${def.type === 'url' ? redactUrl(raw) : raw}'`;
+    const shown = def.secret ? '(hidden)' : `'${redactUrls(raw)}'`;
+    if (within) {
+      throw new UsageError(`${origin}: ${within.part} of ${redactUrls(within.url)}: expected ${expected}, got ${shown}`, {
+        field: name,
+        hint: `Fix ${within.part} in ${origin} (expected ${expected}), or unset it to use the default; see docs/overrides.md.`,
+      });
+    }
     throw new UsageError(`${origin}: expected ${expected}, got ${shown}`, {
       field: name,
-      hint: `Fix or unset ${origin}; see docs/overrides.md.`,
+      hint: `Set ${origin} to ${expected}, or unset it to use the default; see docs/overrides.md.`,
     });
   };
   // no control characters in any text value, secrets included: they would break the files gen writes (.env lines)
@@ -64,6 +72,8 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
       return checkRange(n, def, fail);
     }
     case 'url': {
+      const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(v)?.[1];
+      if (port !== undefined && Number(port) > 65535) return fail(`a URL with a port between 1 and 65535 (got port ${port})`);
       let u: URL;
       try {
         u = new URL(v);
@@ -77,7 +87,10 @@ export function parseValue(name: string, def: VariableDef, raw: string, origin: 
       return v;
     }
     case 'string': {
-      if (def.format === 'hostname' && !isHostname(v)) return fail('a host name (RFC 1123), an IPv4 address or an IPv6 address');
+      if (def.format === 'hostname') {
+        if (!isHostname(v)) return fail('a host name (RFC 1123), an IPv4 address or an IPv6 address (e.g. ::1 or [::1])');
+        return v.replace(/^\[(.*)\]$/, '$1'); // an IPv6 address is kept bare; the URL adds its brackets
+      }
       if (def.choices && !def.choices.includes(v)) return fail(`one of ${def.choices.join(', ')}`);
       if (def.pattern && !new RegExp(def.pattern).test(v)) return fail(`a value matching ${def.pattern}`);
       return v;
@@ -93,19 +106,24 @@ function checkRange(n: number, def: { min?: number; max?: number }, fail: (e: st
 
 /** An RFC 1123 host name, a dotted IPv4 address, or an IPv6 address (with or without brackets). */
 export function isHostname(h: string): boolean {
-  if (/^\[?[0-9a-fA-F:.]+\]?$/.test(h) && h.includes(':')) return URL.canParse(`http://[${h.replace(/^\[|\]$/g, '')}]/`);
+  if (/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]+)$/.test(h) && h.includes(':')) return URL.canParse(`http://[${h.replace(/^\[|\]$/g, '')}]/`);
+  if (h.includes('[') || h.includes(']')) return false;
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(h)) return h.split('.').every((o) => Number(o) <= 255);
   return h.length <= 253 && h.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
 }
 
 export function slugify(name: string): string {
-  const s = name
+  return slugOf(name) || 'app';
+}
+
+/** The lower-case, dash-separated slug of a name ('' when it has no letter or digit). */
+function slugOf(name: string): string {
+  return name
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return s || 'app';
 }
 
 /** `--set key=value` pairs into a map; unknown keys are an error listing the declared variables. */
@@ -191,6 +209,15 @@ export function resolveOptions({
       : (setMap.get('project_name') ?? (typeof recorded.project_name === 'string' ? recorded.project_name : undefined));
   const projectName = (values.project_name as string | null) ?? undeclared ?? path.basename(path.resolve(projectDir));
   values.project_name = projectName;
+  const nameOrigin =
+    origins.project_name ??
+    (undeclared === undefined ? undefined : setMap.has('project_name') ? '--set project_name' : `${LOCK_PATH} option project_name`);
+  if (slugOf(projectName) === '' && nameOrigin !== undefined) {
+    throw new UsageError(`${nameOrigin}: '${projectName}' gives an empty slug (no letter or digit)`, {
+      field: 'project_name',
+      hint: `Set ${nameOrigin} to a name with at least one letter or digit (e.g. 'My Shop'), or unset it to use the folder name.`,
+    });
+  }
   values.project_slug = slugify(projectName);
   sources.project_slug = 'derived';
 
@@ -242,7 +269,7 @@ type UrlVariable = Extract<VariableDef, { type: 'url' }>;
 
 /** `scheme://user:password@host:port/path` with its userinfo (any password) replaced by `***` for display. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
+  return redactUrls(text);
 }
 
 /**
@@ -267,7 +294,7 @@ function resolveUrl(
     const explicit = (k: string | undefined) => k !== undefined && CHOSEN.has(sources[k]!);
     const take = (part: string | undefined, raw: string, label: string) => {
       if (part === undefined || explicit(part) || raw === '') return;
-      values[part] = parseValue(part, def.variables[part]!, raw, `${origin} (${label} of ${redactUrl(given)})`);
+      values[part] = parseValue(part, def.variables[part]!, raw, origin, { part: label, url: given });
       sources[part] = sources[name]!;
     };
     if (u.password && parts.password !== undefined && !explicit(parts.password)) {
@@ -275,8 +302,8 @@ function resolveUrl(
       sources[parts.password] = sources[name]!;
     }
     username = u.username;
-    take(parts.host, u.hostname.replace(/^\[|\]$/g, ''), 'its host');
-    take(parts.port, u.port, 'its port');
+    take(parts.host, u.hostname.replace(/^\[|\]$/g, ''), 'the host');
+    take(parts.port, u.port, 'the port');
     const segments = u.pathname.split('/').filter(Boolean);
     if (segments.length > 1) {
       throw new UsageError(`${origin}: expected at most one path segment, got '${u.pathname}' in ${redactUrl(given)}`, {
@@ -284,7 +311,7 @@ function resolveUrl(
         hint: `Fix or unset ${origin}.`,
       });
     }
-    take(parts.path, decodeURIComponent(segments[0] ?? ''), 'its path');
+    take(parts.path, decodeURIComponent(segments[0] ?? ''), 'the path');
     if (parts.tls !== undefined && v.tls_scheme !== undefined && !explicit(parts.tls)) {
       values[parts.tls] = u.protocol === `${v.tls_scheme}:`;
       sources[parts.tls] = sources[name]!;
@@ -314,8 +341,16 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
     return null;
   }
   const source = path.resolve(cwd, src);
-  if (!fs.existsSync(source) || !fs.statSync(source).isFile()) {
+  if (fs.existsSync(source) && !fs.statSync(source).isFile()) {
+    throw new UsageError(`${prefix}: '${src}' is a folder, not a file`, {
+      file: src,
+      field: prefix,
+      hint: `Point ${prefix} at one file inside it (relative paths start at the current folder).`,
+    });
+  }
+  if (!fs.existsSync(source)) {
     throw new UsageError(`${prefix}: snippet file '${src}' does not exist`, {
+      field: prefix,
       file: src,
       hint: `Point ${prefix} at an existing file (relative paths start at the current folder).`,
     });
@@ -358,28 +393,21 @@ function resolveExtraSnippet(def: ModuleDef, projectDir: string, env: NodeJS.Pro
   return { source, dest: normalized, variants };
 }
 
-/** Refuses a destination whose existing path components include a symlink (it could point outside). */
+/**
+ * Refuses a destination that goes through a link leading outside the project, or a dangling one (the containment
+ * rule of every write, contain.ts), naming the variable it came from. Links that stay inside are followed.
+ */
 export function assertNoSymlinkEscape(projectDir: string, rel: string, origin: string): void {
-  const root = fs.realpathSync(projectDir);
-  let cur = projectDir;
-  for (const part of rel.split('/')) {
-    cur = path.join(cur, part);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(cur);
-    } catch {
-      return; // the rest does not exist yet: it will be created as real folders
-    }
-    if (st.isSymbolicLink()) {
-      const real = fs.realpathSync(cur);
-      const inside = real === root || real.startsWith(root + path.sep);
-      throw new UsageError(
-        `${origin}: '${rel}' goes through a symlink (${toPosix(path.relative(projectDir, cur))}${inside ? '' : ' points outside the project'})`,
-        {
-          hint: 'Choose a destination made of real folders inside the project.',
-        },
-      );
-    }
+  try {
+    resolveTargets(projectDir, [rel]);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new UsageError(`${origin}: '${rel}' goes through a symlink that is unsafe: ${e.message}`, {
+      code: e.code,
+      file: e.file,
+      field: origin,
+      hint: e.hint,
+    });
   }
 }
 

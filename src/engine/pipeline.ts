@@ -10,6 +10,7 @@ import { buildModuleEntry } from './lock-entry.js';
 import { Redactor } from '../util/redact.js';
 import { changes, classify, type PlannedFile } from './classify.js';
 import { resolveFramework } from './detect.js';
+import { resolveTargets } from './contain.js';
 import { flush, opsFrom } from './flush.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ManualStep, type SnippetConflict } from './project-edits.js';
@@ -47,12 +48,22 @@ export function prepare(req: AddRequest): {
   templatesHash: string;
 } {
   const projectDir = path.resolve(req.projectDir);
-  if (!fs.existsSync(projectDir) || !fs.statSync(projectDir).isDirectory()) {
-    throw new UsageError(`Project folder '${req.projectDir}' does not exist`, {
+  if (fs.existsSync(projectDir) && !fs.statSync(projectDir).isDirectory()) {
+    throw new UsageError(`--project '${req.projectDir}' is a file, not a folder`, {
       code: 'NOT_FOUND',
+      field: '--project',
+      hint: 'Pass the project folder (the one holding the file) with --project (default: the current folder).',
+    });
+  }
+  if (!fs.existsSync(projectDir)) {
+    throw new UsageError(`--project: folder '${req.projectDir}' does not exist`, {
+      code: 'NOT_FOUND',
+      field: '--project',
       hint: 'Pass an existing folder with --project (default: the current folder).',
     });
   }
+  // gen's own folder must be a real folder inside the project before anything is read from it or written to it
+  resolveTargets(projectDir, [LOCK_PATH]);
   const mod = loadModule(req.module, req.catalogueRoot);
   const warnings: string[] = [];
   const drift = checkDrift(mod);
@@ -89,6 +100,11 @@ export function planAdd(req: AddRequest): AddPlan {
   const desired: DesiredFile[] = [...rendered, ...edits.files];
   const entry = buildModuleEntry({ mod, framework, options, desired, templatesHash });
   desired.push({ path: LOCK_PATH, kind: 'lock', content: Buffer.from(renderLock(withModule(readLock(projectDir), mod.def.name, entry))) });
+  // containment before anything else is decided: a link leading outside the project (or dangling) refuses the run
+  resolveTargets(
+    projectDir,
+    desired.map((d) => d.path),
+  );
   const classified = classify({
     projectDir,
     moduleName: mod.def.name,
@@ -127,5 +143,5 @@ export function applyPlan(plan: AddPlan): void {
       hint: 'Secrets belong in .env only; fix the template.',
     });
   }
-  flush(plan.projectDir, opsFrom(changes(plan.files)));
+  flush(plan.projectDir, opsFrom(changes(plan.files), mayHoldSecrets));
 }

@@ -110,7 +110,7 @@ export function renderProjectEdits(mod: LoadedModule, frameworkId: string, opts:
   return { files, manual, conflicts };
 }
 
-/** Adds missing dependencies (never changes a version the user chose); keeps indentation. Null if not JSON. */
+/** Adds missing dependencies (never changes a version the user chose); keeps the file's style. Null if not JSON. */
 export function addDependencies(text: string, deps: Record<string, string>): string | null {
   let pkg: Record<string, unknown>;
   try {
@@ -127,6 +127,9 @@ export function addDependencies(text: string, deps: Record<string, string>): str
   const current = (pkg.dependencies ?? {}) as Record<string, string>;
   const merged = Object.fromEntries(Object.entries({ ...current, ...Object.fromEntries(missing) }).sort(([a], [b]) => a.localeCompare(b)));
   pkg.dependencies = merged;
+  // the file keeps its style: indentation, line endings (LF/CRLF), final newline (or none)
   const indent = /^[ \t]+(?=")/m.exec(text)?.[0] ?? '  ';
-  return JSON.stringify(pkg, null, indent) + (text.endsWith('\n') ? '\n' : '');
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const body = JSON.stringify(pkg, null, indent).split('\n').join(eol);
+  return body + (/\r?\n$/.test(text) ? eol : '');
 }

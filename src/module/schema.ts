@@ -167,6 +167,12 @@ export const moduleSchema = z
         if (v.tls_scheme !== undefined && !v.schemes.includes(v.tls_scheme))
           ctx.addIssue({ code: 'custom', path: ['variables', name, 'tls_scheme'], message: 'one of the schemes' });
       }
+      if ((v.type === 'integer' || v.type === 'number') && v.default !== null) {
+        if (v.min !== undefined && v.default < v.min)
+          ctx.addIssue({ code: 'custom', path: ['variables', name, 'default'], message: `a value >= min (${v.min})` });
+        if (v.max !== undefined && v.default > v.max)
+          ctx.addIssue({ code: 'custom', path: ['variables', name, 'default'], message: `a value <= max (${v.max})` });
+      }
       if (v.type === 'string' && v.choices && v.default !== null && !v.choices.includes(v.default)) {
         ctx.addIssue({ code: 'custom', path: ['variables', name, 'default'], message: `one of the choices (${v.choices.join(', ')})` });
       }

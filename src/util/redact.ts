@@ -17,3 +17,8 @@ export class Redactor {
     return this.secrets.length === 0;
   }
 }
+
+/** Every URL's userinfo (`scheme://user:password@`) in a text replaced by `***@`, whatever the scheme. */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s'"]*@/gi, '$1***@');
+}

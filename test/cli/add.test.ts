@@ -237,7 +237,7 @@ describe('overrides', () => {
       ['RAPIDKIT_REDIS_FORCE_PORT', '70000', 'RAPIDKIT_REDIS_FORCE_PORT: expected a value <= 65535'],
       ['RAPIDKIT_REDIS_FORCE_TTL', '-5', 'RAPIDKIT_REDIS_FORCE_TTL: expected a value >= 0'],
       ['RAPIDKIT_REDIS_FORCE_URL', 'http://x', 'RAPIDKIT_REDIS_FORCE_URL: expected a redis:// or rediss:// URL'],
-      ['RAPIDKIT_REDIS_FORCE_URL', 'redis://h:6379/99', 'RAPIDKIT_REDIS_FORCE_URL (its path of redis://h:6379/99): expected a value <= 15'],
+      ['RAPIDKIT_REDIS_FORCE_URL', 'redis://h:6379/99', 'RAPIDKIT_REDIS_FORCE_URL: the path of redis://h:6379/99: expected a value <= 15'],
       ['RAPIDKIT_REDIS_FORCE_URL', 'redis://h:6379/0?db=3', 'RAPIDKIT_REDIS_FORCE_URL: expected a URL without a query'],
       ['RAPIDKIT_REDIS_FORCE_HOST', 'h/x?y#z', 'RAPIDKIT_REDIS_FORCE_HOST: expected a host name'],
       ['RAPIDKIT_REDIS_FORCE_PASSWORD', 'pw\nINJECTED=1', 'RAPIDKIT_REDIS_FORCE_PASSWORD: expected a value without control characters'],
