@@ -4,12 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   tempDir,
-  REDIS_VERSION,
   RedisServer,
-  REDIS_VERSION,
   freePort,
   ENTRY,
-  REDIS_VERSION,
   SNAP,
   generate,
   http,
