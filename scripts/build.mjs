@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/check/hash-worker.ts' },
+  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/check/hash-worker.ts', precompile: 'src/module/precompile.ts' },
   outdir: 'dist',
   // flat: the hashing worker is found next to the chunk that starts it
   entryNames: '[name]',
@@ -24,7 +24,11 @@ await build({
   // bundled CommonJS packages (commander, handlebars, semver) call require() for Node's own modules
   banner: { js: "import { createRequire as __genRequire } from 'node:module'; const require = __genRequire(import.meta.url);" },
   // minified: V8 scans every byte of a chunk it loads, even of functions it never runs
-  minify: true,
+  minify: process.env.GEN_BUILD_PLAIN !== '1',
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// the shipped catalogue, parsed and validated by the same yaml + zod now rather than at every start of gen
+const { precompileCatalogue } = await import(path.join(root, 'dist', 'precompile.js'));
+fs.writeFileSync(path.join(root, 'dist', 'definitions.json'), JSON.stringify(precompileCatalogue(root)));

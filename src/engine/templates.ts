@@ -28,7 +28,8 @@ let instance: HandlebarsEnv | undefined;
  */
 function hbs(): HandlebarsEnv {
   if (!instance) {
-    instance = (createRequire(import.meta.url)('handlebars') as HandlebarsEnv).create();
+    // the library's own single-file build: one file to load instead of the ~30 modules of its CommonJS entry
+    instance = (createRequire(import.meta.url)('handlebars/dist/handlebars.min.js') as HandlebarsEnv).create();
     instance.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null));
     instance.registerHelper('py', (v: unknown) => pyLiteral(v));
   }

@@ -4,10 +4,35 @@ import { parseDocument } from 'yaml';
 import type * as z from 'zod';
 import { UsageError } from '../errors.js';
 import { describeIssue } from '../util/issues.js';
-import { catalogueRoot } from '../util/paths.js';
+import { catalogueRoot, packageRoot } from '../util/paths.js';
+import { sha256 } from '../util/sha256.js';
 import { catalogueSchema, moduleSchema, type Catalogue, type ModuleDef } from './schema.js';
 
-/** Reads and validates a YAML file; a problem names the file, the field path and what was expected. */
+/** What `npm run build` validated ahead (dist/definitions.json): `<schema>:<sha256 of the YAML text>` → the result. */
+export const PRECOMPILED = 'dist/definitions.json';
+let precompiled: Record<string, unknown> | null | undefined;
+
+function fromBuild(key: string): unknown {
+  if (precompiled === undefined) {
+    try {
+      precompiled = JSON.parse(fs.readFileSync(path.join(packageRoot(), PRECOMPILED), 'utf8')) as Record<string, unknown>;
+    } catch {
+      precompiled = null; // running from source, or not built: parse and validate every time
+    }
+  }
+  return precompiled?.[key];
+}
+
+/** The build's cache key of a YAML text for a schema (`catalogue` or `module`). */
+export function definitionKey(schema: 'catalogue' | 'module', text: string): string {
+  return `${schema}:${sha256(text)}`;
+}
+
+/**
+ * Reads and validates a YAML file; a problem names the file, the field path and what was expected. A text that
+ * `npm run build` already parsed and validated (content-addressed: any copy of the shipped catalogue's files counts)
+ * is taken from dist/definitions.json: the same yaml and zod made it, without their cost at every start.
+ */
 export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: string): z.infer<S> {
   let text: string;
   try {
@@ -19,6 +44,13 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
       hint: 'Check the path, or set GEN_CATALOGUE to the folder that holds the catalogue module.yaml.',
     });
   }
+  const known = fromBuild(definitionKey((schema as z.ZodType) === catalogueSchema ? 'catalogue' : 'module', text));
+  if (known !== undefined) return known as z.infer<S>;
+  return parseYaml(text, schema, shown);
+}
+
+/** YAML text through `yaml` and the schema (what the build does ahead for the shipped catalogue). */
+export function parseYaml<S extends z.ZodType>(text: string, schema: S, shown: string): z.infer<S> {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

@@ -83,3 +83,18 @@ describe('module data', () => {
     expect(paths).toEqual(expect.arrayContaining(['frameworks.plain.wrappers.1.when.nope', 'variables.compat.default']));
   });
 });
+
+describe('definitions validated at build time (dist/definitions.json)', () => {
+  test('hold exactly what yaml + zod give for the shipped catalogue, keyed by content', async () => {
+    const { definitionKey, parseYaml, PRECOMPILED } = await import('../../src/module/load.js');
+    const { catalogueSchema: cat } = await import('../../src/module/schema.js');
+    const root = path.resolve(__dirname, '..', '..');
+    const built = JSON.parse(fs.readFileSync(path.join(root, PRECOMPILED), 'utf8'));
+    const catText = fs.readFileSync(path.join(root, 'module.yaml'), 'utf8');
+    expect(built[definitionKey('catalogue', catText)]).toEqual(parseYaml(catText, cat, 'module.yaml'));
+    const modText = fs.readFileSync(path.join(root, 'modules/redis/module.yaml'), 'utf8');
+    expect(built[definitionKey('module', modText)]).toEqual(parseYaml(modText, moduleSchema, 'modules/redis/module.yaml'));
+    // any other text (an edited copy) is not in it: it is parsed and validated, and its errors reported
+    expect(built[definitionKey('module', modText + '\n# edited\n')]).toBeUndefined();
+  });
+});
