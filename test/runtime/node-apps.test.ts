@@ -299,6 +299,35 @@ test('NestJS in-process: forRoot options, forRootAsync with ConfigModule/registe
     expect(await cfg.ttl('k')).toBeLessThanOrEqual(77);
     await asyncCtx.close();
 
+    // useClass: the module instantiates the options factory; useExisting: an imported module provides it
+    const { Module } = requireCjs('@nestjs/common');
+    class RedisConfig {
+      createRedisOptions() {
+        return { keyPrefix: 'gentest:cls:' };
+      }
+    }
+    const byClass = await NestFactory.createApplicationContext(nest.RedisModule.forRootAsync({ useClass: RedisConfig }), {
+      logger: false,
+      abortOnError: false,
+    });
+    expect(byClass.get(nest.RedisService).prefix).toBe('gentest:cls:');
+    expect(await byClass.get(nest.RedisService).set('k', 1)).toBe(true);
+    await byClass.close();
+    class Existing {
+      async createRedisOptions() {
+        return { keyPrefix: 'gentest:existing:' };
+      }
+    }
+    class ConfigHolder {}
+    Module({ providers: [Existing], exports: [Existing] })(ConfigHolder); // @Module() on a plain class
+    const byExisting = await NestFactory.createApplicationContext(
+      nest.RedisModule.forRootAsync({ imports: [ConfigHolder], useExisting: Existing }),
+      { logger: false, abortOnError: false },
+    );
+    expect(byExisting.get(nest.RedisService).prefix).toBe('gentest:existing:');
+    await byExisting.close();
+    expect(() => nest.RedisModule.forRootAsync({ useClass: RedisConfig, useExisting: Existing })).toThrow(/exactly one of/);
+
     process.env.REDIS_PORT = 'http';
     await expect(
       ConfigModule.forRoot({ load: [nest.redisConfig], validationSchema: nest.redisValidationSchema, ignoreEnvFile: true }),

@@ -13,7 +13,11 @@ import {
   Module,
   ServiceUnavailableException,
   type DynamicModule,
+  type InjectionToken,
   type ModuleMetadata,
+  type OptionalFactoryDependency,
+  type Provider,
+  type Type,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -163,11 +167,45 @@ export interface RedisModuleOptions extends Partial<RedisSettings> {
   envFile?: string | string[] | false;
 }
 
+/** A class that builds the module's options: `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */
+export interface RedisOptionsFactory {
+  createRedisOptions(): RedisModuleOptions | undefined | Promise<RedisModuleOptions | undefined>;
+}
+
+/** Exactly one of useFactory, useClass and useExisting (as in @nestjs/typeorm or @nestjs/cache-manager). */
 export interface RedisModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
-  inject?: any[];
-  /** Settings overrides (e.g. `(config: ConfigService) => config.get('redis')`), applied over the environment. */
-  useFactory: (...args: any[]) => RedisModuleOptions | undefined | Promise<RedisModuleOptions | undefined>;
+  /** The providers useFactory receives, in order (e.g. `[ConfigService]`). */
+  inject?: Array<InjectionToken | OptionalFactoryDependency>;
+  /**
+   * Settings overrides (e.g. `(config: ConfigService) => config.get('redis')`), applied over the environment.
+   * (A method signature, so a factory taking its injected providers by their own types type-checks.)
+   */
+  useFactory?(...args: never[]): RedisModuleOptions | undefined | Promise<RedisModuleOptions | undefined>;
+  /** A RedisOptionsFactory this module instantiates (its own dependencies injected). */
+  useClass?: Type<RedisOptionsFactory>;
+  /** A RedisOptionsFactory provider the imported modules already have. */
+  useExisting?: InjectionToken<RedisOptionsFactory>;
   healthRoute?: boolean;
+}
+
+/** The resolved options of forRootAsync (a provider token of this module). */
+export const REDIS_MODULE_OPTIONS = Symbol('REDIS_MODULE_OPTIONS');
+
+function optionsProviders(options: RedisModuleAsyncOptions): Provider[] {
+  const fromFactory = (factory: RedisOptionsFactory) => factory.createRedisOptions();
+  const given = [options.useFactory, options.useClass, options.useExisting].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new Error('RedisModule.forRootAsync: give exactly one of useFactory, useClass or useExisting');
+  if (options.useFactory) {
+    const factory = options.useFactory as (...args: unknown[]) => RedisModuleOptions | undefined | Promise<RedisModuleOptions | undefined>;
+    return [{ provide: REDIS_MODULE_OPTIONS, inject: options.inject ?? [], useFactory: factory }];
+  }
+  if (options.useClass) {
+    return [
+      { provide: options.useClass, useClass: options.useClass },
+      { provide: REDIS_MODULE_OPTIONS, inject: [options.useClass], useFactory: fromFactory },
+    ];
+  }
+  return [{ provide: REDIS_MODULE_OPTIONS, inject: [options.useExisting!], useFactory: fromFactory }];
 }
 
 function build(overrides: RedisModuleOptions | undefined): RedisService {
@@ -193,13 +231,17 @@ export class RedisModule {
     };
   }
 
-  /** e.g. `forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (c) => c.get('redis') })`. */
+  /**
+   * e.g. `forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (c: ConfigService) =>
+   * c.get('redis') })`, or `forRootAsync({ useClass: RedisConfig })` with a class implementing RedisOptionsFactory.
+   */
   static forRootAsync(options: RedisModuleAsyncOptions): DynamicModule {
     return {
       module: RedisModule,
       imports: options.imports ?? [],
       providers: [
-        { provide: RedisService, inject: options.inject ?? [], useFactory: async (...args: any[]) => build(await options.useFactory(...args)) },
+        ...optionsProviders(options),
+        { provide: RedisService, inject: [REDIS_MODULE_OPTIONS], useFactory: (resolved?: RedisModuleOptions) => build(resolved) },
         RedisHealthIndicator,
       ],
       controllers: options.healthRoute === false ? [] : [RedisHealthController],
