@@ -522,7 +522,7 @@ test('metadata masks the password; configuration comes from the environment over
     connectTimeout: 1,
     maxConnections: 50,
     breakerThreshold: 5,
-    breakerResetTimeout: 2,
+    breakerResetTimeout: 1,
     preconnect: false,
   });
   expect(d.keyPrefix).toMatch(/^node-core-.+:$/);

@@ -18,7 +18,7 @@ class CircuitBreaker:
     after probe_timeout, so the breaker can never stay half-open for good.
     """
 
-    def __init__(self, threshold: int = 5, reset_timeout: float = 2.0, probe_timeout: float = 10.0) -> None:
+    def __init__(self, threshold: int = 5, reset_timeout: float = 1.0, probe_timeout: float = 10.0) -> None:
         self.threshold = threshold
         self.reset_timeout = reset_timeout
         self.probe_timeout = max(probe_timeout, reset_timeout)

@@ -100,7 +100,7 @@ class RedisSettings:
     cache_ttl: int = 3600
     client_name: Optional[str] = None
     breaker_threshold: int = 5
-    breaker_reset_timeout: float = 2.0
+    breaker_reset_timeout: float = 1.0
     unix_socket_path: Optional[str] = None
 
     @property

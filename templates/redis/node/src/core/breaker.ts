@@ -18,7 +18,7 @@ export class CircuitBreaker {
 
   constructor(
     readonly threshold = 5,
-    readonly resetTimeoutMs = 2000,
+    readonly resetTimeoutMs = 1000,
     probeTimeoutMs = 10_000,
   ) {
     this.probeTimeoutMs = Math.max(probeTimeoutMs, resetTimeoutMs);
