@@ -8,12 +8,15 @@ export function detectFrameworks(def: ModuleDef, projectDir: string): string[] {
   const found: string[] = [];
   for (const [id, fw] of Object.entries(def.frameworks)) {
     const hit = fw.detect.some((rule) => {
+      let text: string;
       try {
-        const text = fs.readFileSync(path.join(projectDir, rule.file), 'utf8');
-        return (rule.contains === undefined || text.includes(rule.contains)) && !(rule.unless !== undefined && text.includes(rule.unless));
+        text = fs.readFileSync(path.join(projectDir, rule.file), 'utf8');
       } catch {
         return false;
       }
+      const fold = (t: string) => (rule.ignore_case ? t.toLowerCase() : t);
+      const has = (wanted: string | string[]) => [wanted].flat().some((w) => fold(text).includes(fold(w)));
+      return (rule.contains === undefined || has(rule.contains)) && !(rule.unless !== undefined && has(rule.unless));
     });
     if (hit) found.push(id);
   }
@@ -50,8 +53,9 @@ export function resolveFramework(def: ModuleDef, projectDir: string, requested: 
 function describeRules(def: ModuleDef): string {
   return Object.entries(def.frameworks)
     .map(([id, fw]) => {
+      const words = (t: string | string[]) => [t].flat().join(' or ');
       const rules = fw.detect.map(
-        (r) => `${r.file}${r.contains ? ` contains ${r.contains}` : ' exists'}${r.unless ? ` without ${r.unless}` : ''}`,
+        (r) => `${r.file}${r.contains ? ` contains ${words(r.contains)}` : ' exists'}${r.unless ? ` without ${words(r.unless)}` : ''}`,
       );
       return `${id} (${rules.join(' or ')}${fw.fallback ? ', when no other framework matches' : ''})`;
     })

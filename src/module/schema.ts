@@ -81,11 +81,25 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]);
 export const whenSchema = z.record(z.string(), z.union([scalar, z.array(scalar).min(1)]));
 export type When = z.infer<typeof whenSchema>;
 
+const textOrList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
 export const frameworkSchema = z.strictObject({
   label: z.string(),
   language: z.enum(['python', 'node']),
   /** A rule matches when `file` exists, contains `contains` (when given) and does not contain `unless`. */
-  detect: z.array(z.strictObject({ file: relPath, contains: z.string().min(1).optional(), unless: z.string().min(1).optional() })).min(1),
+  detect: z
+    .array(
+      z.strictObject({
+        file: relPath,
+        /** The file names the framework: this text, or any of these texts. */
+        contains: textOrList.optional(),
+        /** …and none of these (e.g. a Nest app on Express is Nest). */
+        unless: textOrList.optional(),
+        /** Compare without regard to letter case (`Django` and `django`). */
+        ignore_case: z.boolean().optional(),
+      }),
+    )
+    .min(1),
   /** Detected only when no other framework is (e.g. plain Node for a package.json that names no framework). */
   fallback: z.boolean().optional(),
   vendor: z.array(z.strictObject({ from: relPath, to: relPath })).min(1),
