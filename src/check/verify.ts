@@ -9,7 +9,7 @@ import type { LoadedModule } from '../module/load.js';
 import type { ModuleEntry } from '../lock/schema.js';
 import type { Check, VerifyReport } from './reports.js';
 
-// Only light modules are imported up front: hashing starts before YAML, zod and the engine are loaded.
+// Only light modules are imported up front: hashing starts before the lock is parsed and the engine is loaded.
 
 /**
  * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
@@ -55,11 +55,11 @@ async function verifyWith(
   early: string[],
   jobs: HashJob[],
 ): Promise<VerifyReport> {
-  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }] = await Promise.all([
+  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await Promise.all([
     import('../lock/read.js'),
     import('../util/sha256.js'),
+    import('../engine/render.js'),
   ]);
-  // the plain subset gen writes needs no YAML package; anything else (a hand-edited lock) goes through `yaml`
   const canonical = new Map<string, string>();
   const lock = parseLock(text, split, canonical);
   const info: string[] = [];
@@ -227,8 +227,7 @@ async function verifyWith(
     const integrity: Check[] = [];
     const drift: Check[] = [];
     // a released verbatim file by its recorded digest, an unreleased one by its template's hash, the rest by content
-    const hashRegenerated = (r: DesiredFile) =>
-      r.sha256 ?? (r.source !== undefined ? (sourceHashes.get(r.source) ?? null) : sha256(r.content));
+    const hashRegenerated = (r: DesiredFile) => renderedHash(r) ?? sourceHashes.get(r.source!) ?? null;
     let found = 0;
 
     // one pass over the lock: integrity of every vendored file, and the regenerated content of every generated file

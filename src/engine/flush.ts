@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GenError } from '../errors.js';
-import { GEN_DIR, toPosix } from '../util/paths.js';
+import { GEN_DIR, toPosix, TXN_DIR } from '../util/paths.js';
 import type { PlannedFile } from './classify.js';
 import { resolveTargets } from './contain.js';
 
@@ -15,8 +15,6 @@ export interface FlushOp {
   secret?: boolean;
 }
 
-/** The transaction folder inside the project (0700; every file in it 0600). */
-export const TXN_DIR = `${GEN_DIR}/txn`;
 const JOURNAL = 'journal.json';
 const OWNER = 'owner';
 /** The journal of a transaction whose every rename is done (only the clean-up was left). */

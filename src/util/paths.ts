@@ -10,6 +10,8 @@ export const GEN_DIR = '.rapidkit';
 export const VENDOR_ROOT = `${GEN_DIR}/vendor`;
 /** The lock: what gen installed, with the sha256 of every file it produced. */
 export const LOCK_PATH = `${GEN_DIR}/modules.lock.yaml`;
+/** gen's transaction folder while a write is under way or was interrupted (0700; every file in it 0600). */
+export const TXN_DIR = `${GEN_DIR}/txn`;
 /** Inside a snapshot: gen's pristine rendering of each user-owned wrapper (the base of a 3-way upgrade). */
 export const PRISTINE_DIR = '_pristine';
 /** Inside a snapshot: module, version, framework and options, so `gen modules lock` can rebuild the lock. */
