@@ -272,6 +272,27 @@ export function tsc(project: string, config = 'tsconfig.json'): void {
   }
 }
 
+/** The strictest settings a user may build with (what the generated TypeScript must pass), over the project's own. */
+export const STRICTEST = {
+  strict: true,
+  skipLibCheck: false,
+  noUncheckedIndexedAccess: true,
+  exactOptionalPropertyTypes: true,
+  noImplicitOverride: true,
+  noImplicitReturns: true,
+  noUnusedLocals: true,
+  noUnusedParameters: true,
+  incremental: false,
+};
+
+/** tsc on the project's tsconfig tightened to STRICTEST (tsconfig.strictest.json); emits only when asked. */
+export function tscStrictest(project: string, opts: { emit?: boolean } = {}): void {
+  const base = JSON.parse(fs.readFileSync(path.join(project, 'tsconfig.json'), 'utf8'));
+  const compilerOptions = { ...base.compilerOptions, ...STRICTEST, ...(opts.emit ? {} : { noEmit: true }) };
+  fs.writeFileSync(path.join(project, 'tsconfig.strictest.json'), JSON.stringify({ ...base, compilerOptions }));
+  tsc(project, 'tsconfig.strictest.json');
+}
+
 /** The vendored runtime of a generated project, as the app loads it. */
 export function runtimeOf(project: string, layer: 'core' | 'nestjs' | 'fastify' = 'core'): any {
   return requireCjs(path.join(project, SNAP, layer, 'index.js'));

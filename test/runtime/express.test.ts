@@ -14,6 +14,7 @@ import {
   tempDir,
   tsc,
   type App,
+  tscStrictest,
 } from '../helpers.js';
 
 // examples/express after the real `gen add module redis` (detected, not passed), compiled with the real tsc
@@ -133,20 +134,7 @@ test('Express 5: health 200 → 503 with Redis stopped → 200 after a restart, 
 }, 90_000);
 
 test('the wrapper and the vendored declarations type-check under the strictest settings (skipLibCheck off)', () => {
-  const base = JSON.parse(fs.readFileSync(path.join(project, 'tsconfig.json'), 'utf8'));
-  const strictest = {
-    ...base.compilerOptions,
-    skipLibCheck: false,
-    noUnusedLocals: true,
-    noUnusedParameters: true,
-    noImplicitOverride: true,
-    noImplicitReturns: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    noEmit: true,
-  };
-  fs.writeFileSync(path.join(project, 'tsconfig.strictest.json'), JSON.stringify({ ...base, compilerOptions: strictest }));
-  tsc(project, 'tsconfig.strictest.json');
+  tscStrictest(project);
 }, 60_000);
 
 test('Express 4: the same generated project builds (express@4, @types/express@4) and runs', async () => {

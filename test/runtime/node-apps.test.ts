@@ -19,6 +19,7 @@ import {
   tsc,
   type Framework,
   REDIS_VERSION,
+  tscStrictest,
 } from '../helpers.js';
 
 // The NestJS and Fastify examples after `gen add module redis`, compiled with the real TypeScript compiler
@@ -210,22 +211,7 @@ describe.each(['nestjs', 'fastify'] as const)('%s app', (fw) => {
 
 test('the wrappers and the vendored declarations type-check under the strictest settings (skipLibCheck off)', () => {
   for (const fw of ['nestjs', 'fastify'] as const) {
-    const p = projects[fw];
-    const base = JSON.parse(fs.readFileSync(path.join(p, 'tsconfig.json'), 'utf8'));
-    const strictest = {
-      ...base.compilerOptions,
-      skipLibCheck: false,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      noImplicitOverride: true,
-      noImplicitReturns: true,
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-      noEmit: true,
-      incremental: false,
-    };
-    fs.writeFileSync(path.join(p, 'tsconfig.strictest.json'), JSON.stringify({ ...base, compilerOptions: strictest }));
-    tsc(p, 'tsconfig.strictest.json');
+    tscStrictest(projects[fw]);
   }
 }, 120_000);
 

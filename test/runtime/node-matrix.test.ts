@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ENTRY, REPO, RedisServer, generate, http, removeAfterSuccess, startApp, tsc, type Framework } from '../helpers.js';
+import { ENTRY, REPO, RedisServer, generate, http, removeAfterSuccess, startApp, type Framework, tscStrictest } from '../helpers.js';
 
 // The Node matrix: each row installs the generated project's own package.json (what `gen add` wrote: ioredis,
 // fastify-plugin, ...) with the row's framework major, into .cache/node-matrix/<row>-<hash> (reused while the row
@@ -55,17 +55,6 @@ export const NODE_MATRIX: Row[] = [
 ];
 
 const CACHE = path.join(REPO, '.cache', 'node-matrix');
-const STRICTEST = {
-  strict: true,
-  skipLibCheck: false,
-  noUncheckedIndexedAccess: true,
-  exactOptionalPropertyTypes: true,
-  noImplicitOverride: true,
-  noImplicitReturns: true,
-  noUnusedLocals: true,
-  noUnusedParameters: true,
-  incremental: false,
-};
 
 /** node_modules for the row (installed once per row + dependency set), returned as a folder to link. */
 function install(row: Row, project: string): string {
@@ -123,12 +112,7 @@ describe.each(NODE_MATRIX)('$name', (row) => {
   });
 
   test('builds under the strictest tsconfig and answers the health route and a cached route against a real redis-server', async () => {
-    const base = JSON.parse(fs.readFileSync(path.join(project, 'tsconfig.json'), 'utf8'));
-    fs.writeFileSync(
-      path.join(project, 'tsconfig.strictest.json'),
-      JSON.stringify({ ...base, compilerOptions: { ...base.compilerOptions, ...STRICTEST } }),
-    );
-    tsc(project, 'tsconfig.strictest.json'); // type errors throw; emits dist/
+    tscStrictest(project, { emit: true }); // type errors throw; emits dist/
     const prefix = `gentest:matrix-${row.name}:`;
     const app = await startApp(project, path.join('dist', ENTRY[row.framework]), { REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix });
     try {

@@ -3,7 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REDIS_VERSION, REPO, RedisServer, freePort, removeAfterSuccess, requireCjs, runGen, runToExit, tempDir, tsc } from '../helpers.js';
+import {
+  REDIS_VERSION,
+  REPO,
+  RedisServer,
+  freePort,
+  removeAfterSuccess,
+  requireCjs,
+  runGen,
+  runToExit,
+  tempDir,
+  tsc,
+  tscStrictest,
+} from '../helpers.js';
 
 // The plain frameworks: `python` (Celery workers, scripts, Flask/Django without an adapter) and `node` (scripts,
 // workers, any framework). Small projects from test/fixtures/plain-*, `gen add` detecting the framework, then a
@@ -191,18 +203,6 @@ describe('node (plain)', () => {
   }, 60_000);
 
   test('the wrapper type-checks under the strictest settings (skipLibCheck off)', () => {
-    const base = JSON.parse(fs.readFileSync(path.join(node, 'tsconfig.json'), 'utf8'));
-    const strictest = {
-      ...base.compilerOptions,
-      skipLibCheck: false,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      noImplicitReturns: true,
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-      noEmit: true,
-    };
-    fs.writeFileSync(path.join(node, 'tsconfig.strictest.json'), JSON.stringify({ ...base, compilerOptions: strictest }));
-    tsc(node, 'tsconfig.strictest.json');
+    tscStrictest(node);
   }, 60_000);
 });
