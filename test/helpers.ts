@@ -144,7 +144,7 @@ export class RedisServer {
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = null;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
       p.kill('SIGCONT'); // a paused server cannot handle SIGTERM
@@ -155,7 +155,7 @@ export class RedisServer {
 
   /** The server's pid (null when stopped). */
   get pid(): number | null {
-    return this.proc && this.proc.exitCode === null ? (this.proc.pid ?? null) : null;
+    return this.proc && this.proc.exitCode === null && this.proc.signalCode === null ? (this.proc.pid ?? null) : null;
   }
 
   /** SIGSTOP: the server keeps its sockets open but answers nothing (a stalled Redis, not a dead one). */
