@@ -20,6 +20,8 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // jsonc-parser's "main" is a UMD build that requires its parts at run time; its "module" build bundles
+  mainFields: ['module', 'main'],
   target: 'node20.19',
   // bundled CommonJS packages (commander, handlebars, semver) call require() for Node's own modules
   banner: { js: "import { createRequire as __genRequire } from 'node:module'; const require = __genRequire(import.meta.url);" },

@@ -13,6 +13,9 @@
  * - SECRET_LEAK: a rendering would put a secret outside .env (exit 2)
  * - UNSAFE_PATH: a target, or a folder on its way, is a link leading outside the project or a dangling link (exit 2)
  * - LOCKED: another gen process is writing the project (its transaction in .rapidkit/txn is live) (exit 1)
+ * - NOT_INSTALLED: upgrade/remove of a module the project's lock does not list (exit 2)
+ * - UPGRADE_REQUIRED: add of a module the project has at another version (exit 1; `gen upgrade module` moves it)
+ * - DOWNGRADE: upgrade to an older version than the installed one, without --force (exit 1)
  */
 export type ErrorCode =
   | 'USAGE'
@@ -27,6 +30,9 @@ export type ErrorCode =
   | 'SECRET_LEAK'
   | 'UNSAFE_PATH'
   | 'LOCKED'
+  | 'NOT_INSTALLED'
+  | 'UPGRADE_REQUIRED'
+  | 'DOWNGRADE'
   | 'FAILED';
 
 export interface GenErrorOptions {

@@ -10,7 +10,7 @@ export const checkSchema = z.strictObject({
   /** project-relative POSIX path (the lock itself for `class: module`) */
   path: z.string(),
   class: z.enum(['vendor', 'wrapper', 'snippet', 'module']),
-  status: z.enum(['changed', 'missing', 'extra', 'drift', 'modified', 'pinned-missing']),
+  status: z.enum(['changed', 'missing', 'extra', 'drift', 'modified', 'pinned-missing', 'conflict']),
   /** sha256 (hex) expected, or the pinned version for `pinned-missing`; null when nothing was expected */
   expected: z.string().nullable(),
   /** sha256 (hex) found; null when the file is missing */

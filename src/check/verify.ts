@@ -4,7 +4,8 @@ import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile } from '../engine/render.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
 import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
-import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
+import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, PRISTINE_SNIPPETS, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
+import { hasConflictMarkers } from '../lock/markers.js';
 import type { LoadedModule } from '../module/load.js';
 import type { ModuleEntry } from '../lock/schema.js';
 import type { Check, VerifyReport } from './reports.js';
@@ -116,6 +117,16 @@ async function verifyWith(
           });
           continue;
         }
+        if (hasConflictMarkers(fileText))
+          push({
+            path: p,
+            class: 'wrapper',
+            status: 'conflict',
+            expected: null,
+            actual: null,
+            message: `${name}: wrapper ${p} still has the conflict markers gen upgrade wrote`,
+            remedy: `resolve each <<<<<<< yours / ======= / >>>>>>> gen ${name} block (keep what you want, delete the marker lines)`,
+          });
         const pinned = pin?.exec(fileText)?.[1];
         if (pinned && !fs.existsSync(path.join(projectDir, snapshotOf(name, pinned)))) {
           push({
@@ -155,6 +166,16 @@ async function verifyWith(
       } else if (e.class === 'snippet') {
         for (const [id, h] of Object.entries(e.blocks)) {
           const block = fileText === null ? null : markedBlock(fileText, p, name, id);
+          if (block !== null && hasConflictMarkers(block))
+            push({
+              path: p,
+              class: 'snippet',
+              status: 'conflict',
+              expected: null,
+              actual: null,
+              message: `${name}: snippet ${id} in ${p} still has the conflict markers gen upgrade wrote`,
+              remedy: `resolve each <<<<<<< yours / ======= / >>>>>>> gen ${name} block (keep what you want, delete the marker lines)`,
+            });
           const actual = block === null ? null : sha256(block);
           if (actual !== h)
             push({
@@ -476,12 +497,13 @@ async function regenerate(
   entry: ModuleEntry,
   info: string[],
 ): Promise<Pick<ModuleRun, 'latest' | 'regenerated'> & { pin?: string }> {
-  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles }] = await Promise.all([
-    import('../module/load.js'),
-    import('../engine/options.js'),
-    import('../module/state.js'),
-    import('../engine/render.js'),
-  ]);
+  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles, withoutPristineSnippets }] =
+    await Promise.all([
+      import('../module/load.js'),
+      import('../engine/options.js'),
+      import('../module/state.js'),
+      import('../engine/render.js'),
+    ]);
   let mod: LoadedModule;
   try {
     mod = loadModule(name);
@@ -497,7 +519,7 @@ async function regenerate(
     const semver = (await import('semver')).default;
     if (semver.valid(latest) && semver.valid(entry.version) && semver.gt(latest, entry.version)) {
       info.push(
-        `${name}: ${latest} is available (installed ${entry.version}; upgrade with: gen add module ${name}). This catalogue cannot re-render ${entry.version}: integrity was checked, regeneration skipped`,
+        `${name}: ${latest} is available (installed ${entry.version}; upgrade with: gen upgrade module ${name}). This catalogue cannot re-render ${entry.version}: integrity was checked, regeneration skipped`,
       );
     } else {
       info.push(`${name}: the catalogue has ${latest}, the project ${entry.version}: integrity was checked, regeneration skipped`);
@@ -514,8 +536,10 @@ async function regenerate(
   const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
   const digests = state.digests?.[entry.version];
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
-  const files = renderModuleFiles(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
+  const rendered = renderModuleFiles(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
+  // a snapshot written before gen kept pristine snippet blocks has none, and its lock lists none
+  const keepsBlocks = [...entry.files.keys()].some((p) => p.includes(`/${PRISTINE_SNIPPETS}/`));
   const regenerated = new Map<string, DesiredFile>();
-  for (const f of files) regenerated.set(f.path, f);
+  for (const f of keepsBlocks ? rendered : withoutPristineSnippets(rendered)) regenerated.set(f.path, f);
   return { latest, regenerated, pin: mod.def.wrapper_pin };
 }

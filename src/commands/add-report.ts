@@ -25,6 +25,7 @@ export function addReport(plan: AddPlan, state: { dryRun: boolean; applied: bool
     })),
     manual: plan.manual,
     conflicts: plan.snippetConflicts,
+    modifiedBlocks: plan.modifiedBlocks,
     warnings: plan.warnings,
     summary,
   };
@@ -56,6 +57,7 @@ export function printSummary(plan: AddPlan, state: { dryRun: boolean; applied: b
     const extra = f.snippets ? ` [${f.snippets.join(', ')}]` : '';
     out.push(`  ${VERB[f.action].padEnd(10)} ${f.path}${extra}${f.reason ? `  (${f.reason})` : ''}`);
   }
+  for (const c of plan.modifiedBlocks) out.push(`  modified   ${c.target} [${c.snippet}]  (${c.reason})`);
   for (const c of plan.snippetConflicts) out.push(`  CONFLICT   ${c.target} [${c.snippet}]  (${c.reason})`);
   if (plan.manual.length > 0) {
     out.push('Manual steps (gen found no anchor for these):');

@@ -16,6 +16,8 @@ export interface CommandEntry {
 /** Groups (`gen add …`, `gen modules …`) and their one-line descriptions. */
 export const GROUPS: Record<string, string> = {
   add: 'Add something to a project',
+  upgrade: 'Move an installed module to a newer version, keeping your edits',
+  remove: 'Take something out of a project',
   modules: 'Inspect and check modules',
 };
 
@@ -25,6 +27,16 @@ export const COMMANDS: CommandEntry[] = [
     path: ['add', 'module'],
     description: 'Render a module into the project: vendored runtime, thin wrappers, snippets',
     load: () => import('./add.js'),
+  },
+  {
+    path: ['upgrade', 'module'],
+    description: 'Move an installed module to the catalogue version: new snapshot, 3-way merge of your edited wrappers and snippets',
+    load: () => import('./upgrade.js'),
+  },
+  {
+    path: ['remove', 'module'],
+    description: 'Take a module out: snapshot, wrappers, snippet blocks, the package.json entries gen added, its lock entry',
+    load: () => import('./remove.js'),
   },
   { path: ['modules', 'list'], description: 'List the modules in the catalogue', load: () => import('./modules-list.js') },
   {

@@ -26,7 +26,8 @@ export interface PlannedFile {
   forced?: boolean;
 }
 
-function readOrNull(abs: string): Buffer | null {
+/** A regular file's bytes (links followed), or null when missing or not a file. */
+export function readOrNull(abs: string): Buffer | null {
   try {
     // links were checked to stay inside the project (contain.ts) and are followed
     const st = fs.statSync(abs);

@@ -41,6 +41,8 @@ interface Journal {
   ops: JournalOp[];
   /** Folders the transaction creates (project-relative), removed again when empty by a roll back. */
   createdDirs: string[];
+  /** Folders of deleted files, removed (deepest first) when the deletes leave them empty (gen remove/upgrade). */
+  prune?: string[];
 }
 
 /** Test hook: GEN_FAULT_AFTER=N makes the flush fail after N files were put in place (see docs/cli.md). */
@@ -161,7 +163,8 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
   const createdDirs = [...new Set(resolved.flatMap((r) => missingDirs(projectDir, r)))];
   for (const d of missingDirs(projectDir, `${TXN_DIR}/x`)) if (!createdDirs.includes(d)) createdDirs.unshift(d);
   const base = defaultMode();
-  const journal: Journal = { journalVersion: 1, pid: process.pid, state: 'commit', ops: [], createdDirs };
+  const prune = pruneCandidates(ops.flatMap((o, i) => (o.content === null ? [resolved[i]!] : [])));
+  const journal: Journal = { journalVersion: 1, pid: process.pid, state: 'commit', ops: [], createdDirs, prune };
   const limit = faultAfter();
   const pause = pauseMs();
   let placed = 0;
@@ -208,6 +211,7 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
       placed++;
       sleep(pause);
     }
+    pruneDirs(projectDir, journal.prune);
   } catch (err) {
     try {
       journal.state = 'rollback';
@@ -222,6 +226,26 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
     throw writeFailed(projectDir, err, true);
   }
   finish(projectDir, txn);
+}
+
+/** Every folder above the deleted files (not the project itself, not gen's own folder, which finish tidies). */
+function pruneCandidates(deleted: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const rel of deleted) {
+    for (let d = path.posix.dirname(rel); d !== '.' && d !== '' && d !== GEN_DIR; d = path.posix.dirname(d)) dirs.add(d);
+  }
+  return [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : 1));
+}
+
+/** Removes the folders the deletes left empty, deepest first; idempotent (a roll forward repeats it). */
+function pruneDirs(projectDir: string, dirs: string[] | undefined): void {
+  for (const d of dirs ?? []) {
+    try {
+      fs.rmdirSync(path.join(projectDir, d));
+    } catch {
+      /* not empty (the user's files, or a sibling gen keeps), or gone already */
+    }
+  }
 }
 
 /** Puts one staged file in place (or deletes), idempotent: a staged file already renamed is skipped. */
@@ -371,6 +395,7 @@ function recoverTxn(projectDir: string): string | null {
       return `gen: an earlier gen command was interrupted while undoing its changes; rolled it back (${journal.ops.length} file(s) restored as before)`;
     }
     for (const op of journal.ops) applyOp(projectDir, txn, op);
+    pruneDirs(projectDir, journal.prune);
     finish(projectDir, txn);
     return `gen: an earlier gen command (pid ${journal.pid}) was interrupted after its commit point; rolled it forward (${journal.ops.length} file(s) written as it intended)`;
   } catch (err) {

@@ -87,3 +87,44 @@ function keysOutsideBlock(content: string, start: string, end: string): Set<stri
   }
   return keys;
 }
+
+/** Where one snippet's marked block sits in a file's lines (start and end marker line indexes), or null. */
+function findBlock(lines: string[], module: string, id: string, target: string): { s: number; e: number; indent: string } | null {
+  const { start, end } = markerLines(module, id, commentStyleFor(target));
+  const s = lines.findIndex((l) => l.trim() === start);
+  if (s < 0) return null;
+  const e = lines.findIndex((l, i) => i > s && l.trim() === end);
+  if (e < 0) return null;
+  return { s, e, indent: /^(\s*)/.exec(lines[s]!)![1]! };
+}
+
+/**
+ * The body of a marked block as its template rendered it: the lines between the markers without the block's
+ * indentation, joined by `\n` (null when the block is not there). The form a 3-way merge of snippets works on.
+ */
+export function blockBody(content: string, target: string, module: string, id: string): string | null {
+  const lines = content.split(/\r?\n/);
+  const at = findBlock(lines, module, id, target);
+  if (at === null) return null;
+  return lines
+    .slice(at.s + 1, at.e)
+    .map((l) => (l.startsWith(at.indent) ? l.slice(at.indent.length) : l))
+    .join('\n');
+}
+
+/**
+ * The file without one snippet's marked block: the inverse of injectSnippet. The blank line an append put before
+ * the block goes with it. Null when the block is not there.
+ */
+export function removeSnippet(content: string, target: string, module: string, id: string): string | null {
+  const eol = content.includes('\r\n') ? '\r\n' : '\n';
+  const lines = content.split(/\r?\n/);
+  const at = findBlock(lines, module, id, target);
+  if (at === null) return null;
+  let from = at.s;
+  const to = at.e + 1;
+  const after = lines.slice(to);
+  const blankAfter = after.length === 0 || after[0]!.trim() === '' || after.every((l) => l.trim() === '');
+  if (from > 0 && lines[from - 1]!.trim() === '' && blankAfter) from--;
+  return [...lines.slice(0, from), ...after].join(eol);
+}

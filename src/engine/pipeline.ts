@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import semver from 'semver';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
-import { readLock } from '../lock/read.js';
+import { markedBlock, readLock } from '../lock/read.js';
+import type { Lock, ModuleEntry } from '../lock/schema.js';
 import { renderLock, withModule } from '../lock/write.js';
 import { LOCK_PATH, vendorDir } from '../util/paths.js';
 import { buildModuleEntry } from './lock-entry.js';
@@ -13,7 +15,9 @@ import { resolveFramework } from './detect.js';
 import { resolveTargets } from './contain.js';
 import { flush, opsFrom } from './flush.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
-import { renderProjectEdits, type ManualStep, type SnippetConflict } from './project-edits.js';
+import { renderProjectEdits, type ExistingBlock, type ManualStep, type SnippetConflict } from './project-edits.js';
+import { injectSnippet } from './inject.js';
+import { sha256 } from '../util/sha256.js';
 import { renderModuleFiles, type DesiredFile } from './render.js';
 
 export interface AddRequest {
@@ -35,6 +39,8 @@ export interface AddPlan {
   files: PlannedFile[];
   manual: ManualStep[];
   snippetConflicts: SnippetConflict[];
+  /** Snippet blocks you edited where gen has no change: kept, not an error. */
+  modifiedBlocks: SnippetConflict[];
   warnings: string[];
   redactor: Redactor;
 }
@@ -46,6 +52,7 @@ export function prepare(req: AddRequest): {
   options: ResolvedOptions;
   warnings: string[];
   templatesHash: string;
+  lock: Lock | null;
 } {
   const projectDir = path.resolve(req.projectDir);
   if (fs.existsSync(projectDir) && !fs.statSync(projectDir).isDirectory()) {
@@ -83,23 +90,72 @@ export function prepare(req: AddRequest): {
       `module ${mod.def.name} ${mod.def.version} has no recorded content hash yet (unreleased); 'gen modules vet ${mod.def.name} --bump' records it`,
     );
   }
-  const installed = readLock(projectDir)?.modules[mod.def.name];
+  const lock = readLock(projectDir);
+  const installed = lock?.modules[mod.def.name];
   // re-running add keeps what the project was installed with (framework, options), like copier's answers file
   const framework = resolveFramework(mod.def, projectDir, req.framework ?? installed?.framework);
   const recorded = installed && installed.framework === framework ? installed.options : {};
   const options = resolveOptions({ def: mod.def, projectDir, sets: req.sets ?? [], env: req.env, cwd: req.cwd, recorded });
-  return { mod, framework, options, warnings, templatesHash: drift.hash };
+  return { mod, framework, options, warnings, templatesHash: drift.hash, lock };
+}
+
+/** The project's lock entry for a module (null when not installed); the lock must be readable. */
+export function installedEntry(projectDir: string, name: string): ModuleEntry | null {
+  return readLock(projectDir)?.modules[name] ?? null;
 }
 
 /** load → resolve → render in memory → classify against disk. Writes nothing. */
 export function planAdd(req: AddRequest): AddPlan {
   const projectDir = path.resolve(req.projectDir);
-  const { mod, framework, options, warnings, templatesHash } = prepare(req);
+  const { mod, framework, options, warnings, templatesHash, lock } = prepare(req);
+  const installed = lock?.modules[mod.def.name];
+  if (installed && installed.version !== mod.def.version) {
+    // add re-renders the installed version; moving between versions is upgrade's job (it keeps your edits)
+    const older = semver.valid(installed.version) !== null && semver.lt(installed.version, mod.def.version);
+    throw new GenError(
+      `${mod.def.name} ${installed.version} is installed and this catalogue has ${mod.def.version}: gen add does not ${older ? 'upgrade' : 'downgrade'} a module`,
+      {
+        code: 'UPGRADE_REQUIRED',
+        exitCode: 1,
+        file: LOCK_PATH,
+        hint: older
+          ? `Upgrade it, keeping your edits: gen upgrade module ${mod.def.name}   (preview: --dry-run or --diff)`
+          : `Use a gen that ships ${mod.def.name} ${installed.version}, or move back on purpose: gen upgrade module ${mod.def.name} --force`,
+      },
+    );
+  }
   const rendered = renderModuleFiles(mod, framework, options);
-  const edits = renderProjectEdits(mod, framework, options, projectDir);
+  // a snippet block you edited is yours like an edited wrapper: kept (and a conflict when gen changed it too)
+  const kept: SnippetConflict[] = [];
+  const keptModified: SnippetConflict[] = [];
+  const existingBlock = (b: ExistingBlock): string | null => {
+    if (b.body === b.rendered || req.force || b.def.secrets) return b.rendered;
+    const entryOf = installed?.files.get(b.target);
+    const recorded = entryOf?.class === 'snippet' ? entryOf.blocks[b.id] : undefined;
+    const onDisk = markedBlock(b.text, b.target, mod.def.name, b.id);
+    if (recorded === undefined || onDisk === null || sha256(onDisk) === recorded) return b.rendered;
+    const fresh = injectSnippet(b.text, b.target, mod.def.name, b.id, `${b.rendered}\n`, b.def);
+    const freshBlock = fresh.status === 'ok' ? markedBlock(fresh.content, b.target, mod.def.name, b.id) : null;
+    if (freshBlock !== null && sha256(freshBlock) === recorded)
+      keptModified.push({ snippet: b.id, target: b.target, reason: 'edited by you; gen has no change for it' });
+    else
+      kept.push({
+        snippet: b.id,
+        target: b.target,
+        reason: 'edited by you and changed by gen; kept (use --force to overwrite, or gen upgrade to merge)',
+      });
+    return null;
+  };
+  const edits = renderProjectEdits(mod, framework, options, projectDir, { existingBlock });
   const desired: DesiredFile[] = [...rendered, ...edits.files];
-  const entry = buildModuleEntry({ mod, framework, options, desired, templatesHash });
-  desired.push({ path: LOCK_PATH, kind: 'lock', content: Buffer.from(renderLock(withModule(readLock(projectDir), mod.def.name, entry))) });
+  // the lock records gen's rendering of every block, also of those kept as you edited them
+  const forLock =
+    kept.length + keptModified.length > 0 ? [...rendered, ...renderProjectEdits(mod, framework, options, projectDir).files] : desired;
+  const entry = buildModuleEntry({ mod, framework, options, desired: forLock, templatesHash });
+  // which package.json entries gen added: this run's, and those an earlier add made that are still there
+  const dependencies = { ...stillDeclared(installed?.dependencies, edits.files), ...edits.addedDependencies };
+  if (Object.keys(dependencies).length > 0) entry.dependencies = dependencies;
+  desired.push({ path: LOCK_PATH, kind: 'lock', content: Buffer.from(renderLock(withModule(lock, mod.def.name, entry))) });
   // containment before anything else is decided: a link leading outside the project (or dangling) refuses the run
   resolveTargets(
     projectDir,
@@ -120,14 +176,31 @@ export function planAdd(req: AddRequest): AddPlan {
     options,
     files: classified,
     manual: edits.manual,
-    snippetConflicts: edits.conflicts,
+    snippetConflicts: [...edits.conflicts, ...kept],
+    modifiedBlocks: keptModified,
     warnings,
     redactor: new Redactor(Object.values(options.secrets)),
   };
 }
 
+/** The recorded additions package.json still declares with the range gen wrote (read from the planned file). */
+function stillDeclared(recorded: Record<string, string> | undefined, files: DesiredFile[]): Record<string, string> {
+  const pkg = files.find((f) => f.path === 'package.json');
+  if (!recorded || !pkg) return {};
+  let deps: Record<string, unknown> = {};
+  try {
+    deps = ((JSON.parse(pkg.content.toString('utf8')) as { dependencies?: Record<string, unknown> }).dependencies ?? {}) as Record<
+      string,
+      unknown
+    >;
+  } catch {
+    return {};
+  }
+  return Object.fromEntries(Object.entries(recorded).filter(([n, r]) => deps[n] === r));
+}
+
 /** Atomic flush of the plan's changes. */
-export function applyPlan(plan: AddPlan): void {
+export function applyPlan(plan: Pick<AddPlan, 'mod' | 'options' | 'files' | 'projectDir'>): void {
   const mayHoldSecrets = (f: PlannedFile) => (f.snippets ?? []).some((id) => plan.mod.def.snippets[id]?.secrets === true);
   const leakCheck = new Redactor(Object.values(plan.options.secrets).filter((s) => s !== null && s.length >= 8));
   const secretLeak = leakCheck.empty

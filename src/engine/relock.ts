@@ -4,8 +4,9 @@ import semver from 'semver';
 import { GenError, UsageError } from '../errors.js';
 import { resolveOptions, setsFromRecorded } from './options.js';
 import { renderProjectEdits } from './project-edits.js';
-import { renderModuleFiles } from './render.js';
-import { LOCK_PATH, MANIFEST, VENDOR_ROOT, vendorDir } from '../util/paths.js';
+import { renderModuleFiles, withoutPristineSnippets } from './render.js';
+import { LOCK_PATH, MANIFEST, PRISTINE_SNIPPETS, VENDOR_ROOT, vendorDir } from '../util/paths.js';
+import { readLock } from '../lock/read.js';
 import { loadModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
 import type { Lock } from '../lock/schema.js';
@@ -28,6 +29,12 @@ interface Manifest {
 export function rebuildLock(projectDir: string): Lock {
   const root = path.join(projectDir, VENDOR_ROOT);
   const modules: Lock['modules'] = {};
+  let previous: Lock | null = null;
+  try {
+    previous = readLock(projectDir);
+  } catch {
+    previous = null; // rebuilding an unreadable lock is what this command is for
+  }
   const names = fs.existsSync(root) ? fs.readdirSync(root).sort() : [];
   for (const name of names) {
     let entries: string[];
@@ -65,7 +72,7 @@ export function rebuildLock(projectDir: string): Lock {
     const mod = loadModule(name);
     if (mod.def.version !== manifest.version) {
       throw new UsageError(`cannot rebuild the lock of ${name} ${manifest.version} with a catalogue at ${mod.def.version}`, {
-        hint: `Upgrade the project first: gen add module ${name} --framework ${manifest.framework}`,
+        hint: `Upgrade the project first: gen upgrade module ${name}`,
       });
     }
     const drift = checkDrift(mod);
@@ -78,11 +85,18 @@ export function rebuildLock(projectDir: string): Lock {
       });
     }
     const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(manifest.options), env: {} });
+    const rendered = renderModuleFiles(mod, manifest.framework, options);
+    // a snapshot written before gen kept pristine snippet blocks is rebuilt as it is, without them
+    const keepsBlocks = fs.existsSync(path.join(root, name, versions[0]!, PRISTINE_SNIPPETS));
     const desired = [
-      ...renderModuleFiles(mod, manifest.framework, options),
+      ...(keepsBlocks ? rendered : withoutPristineSnippets(rendered)),
       ...renderProjectEdits(mod, manifest.framework, options, projectDir).files,
     ];
-    modules[name] = buildModuleEntry({ mod, framework: manifest.framework, options, desired, templatesHash: drift.hash });
+    modules[name] = {
+      ...buildModuleEntry({ mod, framework: manifest.framework, options, desired, templatesHash: drift.hash }),
+      // which package.json entries gen added is known only from the lock: carried over when it can be read
+      ...(previous?.modules[name]?.dependencies ? { dependencies: previous.modules[name].dependencies } : {}),
+    };
   }
   if (Object.keys(modules).length === 0) {
     throw new UsageError(`no installed module found in ${projectDir} (.rapidkit/vendor/<module>/<version>/${MANIFEST})`, {

@@ -5,7 +5,7 @@ import type { LoadedModule } from '../module/load.js';
 import type { FrameworkDef, When } from '../module/schema.js';
 import { generatorVersion } from '../util/version.js';
 import { listFiles } from '../util/files.js';
-import { MANIFEST, PRISTINE_DIR, relPosix, vendorDir } from '../util/paths.js';
+import { MANIFEST, PRISTINE_DIR, PRISTINE_SNIPPETS, relPosix, vendorDir } from '../util/paths.js';
 import { sha256 } from '../util/sha256.js';
 import { recordedOptions, type ResolvedOptions } from './options.js';
 import { renderTemplateFile } from './templates.js';
@@ -158,9 +158,31 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
     add({ path: w.path, kind: 'wrapper', content });
     add({ path: `${snap}/${PRISTINE_DIR}/${w.path}`, kind: 'vendor', content });
   }
+  for (const id of fw.snippets) {
+    const def = mod.def.snippets[id]!;
+    if (def.secrets || !isActive(def.when, opts.vars)) continue;
+    add({ path: `${snap}/${PRISTINE_SNIPPETS}/${id}`, kind: 'vendor', content: Buffer.from(renderSnippet(mod, base, id)) });
+  }
   const manifest = { module: mod.def.name, version: mod.def.version, framework: frameworkId, options: recordedOptions(opts) };
   add({ path: `${snap}/${MANIFEST}`, kind: 'vendor', content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n') });
   return [...out.values()];
+}
+
+/** What one snippet's template renders (its block body before injection), with the secrets the snippet may hold. */
+export function renderSnippet(
+  mod: LoadedModule,
+  base: BaseContext,
+  id: string,
+  secrets: Record<string, string | null> = base.secrets,
+): string {
+  const def = mod.def.snippets[id]!;
+  const ctx = { ...fileContext(base, def.target), secrets: def.secrets ? secrets : base.secrets };
+  return renderTemplateFile(path.join(mod.templatesDir, def.template), `${mod.def.templates}/${def.template}`, ctx);
+}
+
+/** Drops the pristine snippet blocks from a rendering, for snapshots written before gen kept them (see PRISTINE_SNIPPETS). */
+export function withoutPristineSnippets<T extends { path: string }>(files: T[]): T[] {
+  return files.filter((f) => !f.path.includes(`/${PRISTINE_SNIPPETS}/`));
 }
 
 /** The sha256 of a rendered file: known (released verbatim file), or of its content; null when only `source` is. */

@@ -43,3 +43,18 @@ export function markerLines(module: string, id: string, style: CommentStyle): { 
   const wrap = (s: string) => (style.close ? `${style.open} ${s} ${style.close}` : `${style.open} ${s}`);
   return { start: wrap(`>>> gen:${module}:${id} >>>`), end: wrap(`<<< gen:${module}:${id} <<<`) };
 }
+
+/** The marker lines gen writes around a conflict (`--conflict markers`); verify-all fails while one is left. */
+export const CONFLICT_START = '<<<<<<< yours';
+export const CONFLICT_SEP = '=======';
+export function conflictEnd(theirsLabel: string): string {
+  return `>>>>>>> ${theirsLabel}`;
+}
+
+/** True when a text still holds a conflict gen wrote (a start, separator and end marker line, in order). */
+export function hasConflictMarkers(text: string): boolean {
+  const all = text.split(/\r?\n/).map((l) => l.trim());
+  const s = all.indexOf(CONFLICT_START);
+  const m = s < 0 ? -1 : all.indexOf(CONFLICT_SEP, s + 1);
+  return m > s && all.findIndex((l, i) => i > m && l.startsWith('>>>>>>> gen ')) > m;
+}

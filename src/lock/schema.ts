@@ -19,6 +19,8 @@ export const moduleEntrySchema = z.strictObject({
   templates: digest,
   digest,
   options: z.record(z.string(), z.unknown()),
+  /** package.json dependencies gen added (name → the range it wrote), so `gen remove` takes out only those. */
+  dependencies: z.record(z.string(), z.string()).optional(),
   files: z.map(z.string(), fileEntrySchema),
 });
 

@@ -19,11 +19,22 @@ export function renderLock(lock: Lock): string {
           templates: m.templates,
           digest: m.digest,
           options: m.options,
+          ...(m.dependencies && Object.keys(m.dependencies).length > 0 ? { dependencies: sortedRecord(m.dependencies) } : {}),
           files: filesText(m.files),
         },
       ]),
   );
   return HEADER + stringify({ lockVersion: 1, modules }, { lineWidth: 0, blockQuote: 'literal' });
+}
+
+function sortedRecord(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The lock without one module's entry; null when no module is left (the lock file goes). */
+export function withoutModule(lock: Lock, name: string): Lock | null {
+  const modules = Object.fromEntries(Object.entries(lock.modules).filter(([n]) => n !== name));
+  return Object.keys(modules).length === 0 ? null : { lockVersion: 1, modules };
 }
 
 /** The lock with one module's entry set (added or replaced). */

@@ -14,6 +14,11 @@ export const LOCK_PATH = `${GEN_DIR}/modules.lock.yaml`;
 export const TXN_DIR = `${GEN_DIR}/txn`;
 /** Inside a snapshot: gen's pristine rendering of each user-owned wrapper (the base of a 3-way upgrade). */
 export const PRISTINE_DIR = '_pristine';
+/**
+ * Inside a snapshot: gen's pristine rendering of each snippet block (by snippet id; .env blocks, which hold secrets,
+ * never), the base of a 3-way upgrade of the blocks. Snapshots written before gen kept them have none.
+ */
+export const PRISTINE_SNIPPETS = `${PRISTINE_DIR}/_snippets`;
 /** Inside a snapshot: module, version, framework and options, so `gen modules lock` can rebuild the lock. */
 export const MANIFEST = '_gen.json';
 
