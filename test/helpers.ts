@@ -183,10 +183,13 @@ export class RedisServer {
 export const LOCK = '.rapidkit/modules.lock.yaml';
 export const TINY_SNAP = '.rapidkit/vendor/tiny/1.0.0';
 
-/** A writable copy of test/fixtures/catalogue with tiny 1.0.0 recorded (as a released version). */
-export async function tinyCatalogue(record = true): Promise<string> {
+/**
+ * A writable copy of test/fixtures/catalogue with tiny 1.0.0 recorded (as a released version); `catalogue-v2` holds
+ * tiny 1.1.0, the upgrade target.
+ */
+export async function tinyCatalogue(record = true, fixture: 'catalogue' | 'catalogue-v2' = 'catalogue'): Promise<string> {
   const cat = tempDir('tiny-cat');
-  fs.cpSync(path.join(REPO, 'test/fixtures/catalogue'), cat, { recursive: true });
+  fs.cpSync(path.join(REPO, 'test/fixtures', fixture), cat, { recursive: true });
   if (record) {
     const r = await runGen(['modules', 'vet', 'tiny', '--record'], { env: { GEN_CATALOGUE: cat } });
     expect(r.code, r.stdout + r.stderr).toBe(0);

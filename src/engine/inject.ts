@@ -128,3 +128,18 @@ export function removeSnippet(content: string, target: string, module: string, i
   if (from > 0 && lines[from - 1]!.trim() === '' && blankAfter) from--;
   return [...lines.slice(0, from), ...after].join(eol);
 }
+
+const KEY = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
+
+/**
+ * A dotenv block body with the lines of the keys it lacks (defined nowhere in the file) appended: every value of
+ * yours kept, none dropped.
+ */
+export function withMissingKeys(ours: string, theirs: string, fileText: string): string {
+  const defined = new Set(fileText.split(/\r?\n/).flatMap((l) => KEY.exec(l)?.[1] ?? []));
+  const fresh = theirs.split('\n').filter((l) => {
+    const k = KEY.exec(l)?.[1];
+    return k !== undefined && !defined.has(k);
+  });
+  return fresh.length === 0 ? ours : `${ours}\n${fresh.join('\n')}`;
+}

@@ -16,7 +16,7 @@ import { resolveTargets } from './contain.js';
 import { flush, opsFrom } from './flush.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ExistingBlock, type ManualStep, type SnippetConflict } from './project-edits.js';
-import { injectSnippet } from './inject.js';
+import { injectSnippet, withMissingKeys } from './inject.js';
 import { sha256 } from '../util/sha256.js';
 import { renderModuleFiles, type DesiredFile } from './render.js';
 
@@ -129,7 +129,12 @@ export function planAdd(req: AddRequest): AddPlan {
   const kept: SnippetConflict[] = [];
   const keptModified: SnippetConflict[] = [];
   const existingBlock = (b: ExistingBlock): string | null => {
-    if (b.body === b.rendered || req.force || b.def.secrets) return b.rendered;
+    if (b.body === b.rendered || req.force) return b.rendered;
+    if (b.def.secrets) {
+      // .env holds your values: re-written only with a secret given now (--set or its override variable)
+      const given = Object.keys(options.secrets).some((k) => options.sources[k] === 'set' || options.sources[k] === 'override');
+      return given ? b.rendered : withMissingKeys(b.body, b.rendered, b.text);
+    }
     const entryOf = installed?.files.get(b.target);
     const recorded = entryOf?.class === 'snippet' ? entryOf.blocks[b.id] : undefined;
     const onDisk = markedBlock(b.text, b.target, mod.def.name, b.id);

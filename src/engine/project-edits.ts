@@ -167,6 +167,14 @@ export function addDependencies(text: string, deps: Record<string, string>): { t
   let out = text;
   for (const [name, range] of Object.entries(deps).sort(([a], [b]) => a.localeCompare(b))) {
     if (declared.has(name)) continue;
+    const now = packageJson(out)!;
+    if (!('dependencies' in now)) {
+      // a new dependencies list goes after the fields the file has (npm's place for it), then gets the entries
+      out = applyEdits(
+        out,
+        modify(out, ['dependencies'], {}, { formattingOptions: formatting(out), getInsertionIndex: (props) => props.length }),
+      );
+    }
     const current = Object.keys(objectAt(packageJson(out)!, 'dependencies'));
     // in alphabetical place when the list is sorted (npm keeps it so), else at the end
     const sorted = current.every((k, i) => i === 0 || current[i - 1]!.localeCompare(k) <= 0);

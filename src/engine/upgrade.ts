@@ -12,7 +12,7 @@ import { Redactor } from '../util/redact.js';
 import { sha256 } from '../util/sha256.js';
 import { classify, readOrNull, type PlannedFile } from './classify.js';
 import { resolveTargets } from './contain.js';
-import { blockBody, injectSnippet, removeSnippet } from './inject.js';
+import { blockBody, injectSnippet, removeSnippet, withMissingKeys } from './inject.js';
 import { buildModuleEntry } from './lock-entry.js';
 import { merge3, type ConflictHunk } from './merge.js';
 import { prepare, installedEntry } from './pipeline.js';
@@ -184,7 +184,7 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
     }
     if (b.def.secrets) {
       // .env holds your values: it only gains the keys it lacks, nothing you set is changed or dropped
-      const merged = withNewKeys(b.body, b.rendered, b.text);
+      const merged = withMissingKeys(b.body, b.rendered, b.text);
       item(merged === b.body ? 'unchanged' : 'updated', merged === b.body ? 'your values kept' : 'new keys added; your values kept');
       return merged;
     }
@@ -253,6 +253,7 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
   }
   // blocks the new version no longer has: taken out when untouched, else kept
   const projectFiles = new Map(edits.files.map((f) => [f.path, f]));
+  const emptied = new Set<string>();
   for (const [target, e] of installed.files) {
     if (e.class !== 'snippet') continue;
     for (const [id, hash] of Object.entries(e.blocks)) {
@@ -273,7 +274,25 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
         projectFiles.set(target, nf);
       }
       items.push({ path: target, kind: 'snippet', snippet: id, status: 'removed', reason: `${name} ${to} no longer has it` });
+      emptied.add(target);
     }
+  }
+  // a host file left with nothing but gen's section headers goes, as with remove
+  const headers = new Set(Object.values(mod.def.snippets).flatMap((sd) => (sd.header ? [sd.header.trim()] : [])));
+  const userDeletes: PlannedFile[] = [];
+  for (const target of emptied) {
+    const f = projectFiles.get(target)!;
+    if (
+      !f.content
+        .toString('utf8')
+        .split(/\r?\n/)
+        .every((l) => l.trim() === '' || headers.has(l.trim()))
+    )
+      continue;
+    edits.files.splice(edits.files.indexOf(f), 1);
+    const previous = read(target);
+    if (previous !== null) userDeletes.push({ path: target, kind: 'snippet', action: 'delete', content: null, previous });
+    items.push({ path: target, kind: 'snippet', status: 'removed', reason: 'nothing but gen blocks was left in it' });
   }
 
   // the lock records gen's renderings (a merged block is yours; verify reports it as edited, as for wrappers)
@@ -288,7 +307,12 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
 
   const others: DesiredFile[] = [...rendered.filter((r) => r.kind !== 'wrapper'), ...edits.files, lockFile];
   const oldFiles = oldSnap === newSnap || !fs.existsSync(path.join(projectDir, oldSnap)) ? [] : listFiles(path.join(projectDir, oldSnap));
-  resolveTargets(projectDir, [...others.map((d) => d.path), ...wrappers.map((w) => w.path), ...oldFiles.map((r) => `${oldSnap}/${r}`)]);
+  resolveTargets(projectDir, [
+    ...others.map((d) => d.path),
+    ...wrappers.map((w) => w.path),
+    ...userDeletes.map((d) => d.path),
+    ...oldFiles.map((r) => `${oldSnap}/${r}`),
+  ]);
   const classified = classify({
     projectDir,
     moduleName: name,
@@ -304,7 +328,7 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
     content: null,
     previous: read(`${oldSnap}/${r}`),
   }));
-  plan.files = [...classified, ...wrappers, ...deletes];
+  plan.files = [...classified, ...wrappers, ...deletes, ...userDeletes];
 
   const created = classified.filter((f) => f.kind === 'vendor' && f.path.startsWith(`${newSnap}/`) && f.action !== 'delete').length;
   items.unshift({ path: `${newSnap}/`, kind: 'vendor', status: 'created', count: created });
@@ -351,16 +375,4 @@ function mergeWrapper(
   return mode === 'markers'
     ? out('update', Buffer.from(m.text), 'conflict', `${why}; written with conflict markers`, m.hunks)
     : out('conflict', f.content, 'conflict', why, m.hunks);
-}
-
-const KEY = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
-
-/** A dotenv block with the lines of keys it lacks (defined nowhere in the file) appended; every value of yours kept. */
-function withNewKeys(ours: string, theirs: string, fileText: string): string {
-  const defined = new Set(fileText.split(/\r?\n/).flatMap((l) => KEY.exec(l)?.[1] ?? []));
-  const fresh = theirs.split('\n').filter((l) => {
-    const k = KEY.exec(l)?.[1];
-    return k !== undefined && !defined.has(k);
-  });
-  return fresh.length === 0 ? ours : `${ours}\n${fresh.join('\n')}`;
 }

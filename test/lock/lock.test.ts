@@ -169,10 +169,16 @@ test('gen modules lock: refuses an existing lock without --overwrite; rebuilds t
   const refused = await runGen(['modules', 'lock', '--project', project]);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('--overwrite');
+  // over a readable lock: the same bytes, the record of what gen added to package.json carried over
+  const over = await runGen(['modules', 'lock', '--project', project, '--overwrite']);
+  expect(over.code, over.stderr).toBe(0);
+  expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toBe(original);
+  // from nothing: the same lock but for that record, which only the lock held (remove then keeps those entries)
+  expect(original).toMatch(/\n    dependencies:\n      ioredis: \^5\.4\.0\n/);
   fs.rmSync(path.join(project, LOCK));
   const rebuilt = await runGen(['modules', 'lock', '--project', project]);
   expect(rebuilt.code, rebuilt.stderr).toBe(0);
-  expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toBe(original);
+  expect(fs.readFileSync(path.join(project, LOCK), 'utf8')).toBe(original.replace(/\n    dependencies:\n      ioredis: \^5\.4\.0\n/, '\n'));
   const again = await runGen(['modules', 'lock', '--project', project, '--overwrite', '--json']);
   expect(JSON.parse(again.stdout)).toMatchObject({
     written: false,

@@ -32,7 +32,14 @@ describe('the lock written by add', () => {
     // every file of the snapshot is a vendor entry with the sha256 of its bytes, and nothing else is
     const snapshot = listAll(path.join(project, TINY_SNAP)).map((p) => `${TINY_SNAP}/${p}`);
     expect(snapshot).toEqual(
-      ['_gen.json', '_pristine/src/tiny.js', 'runtime/config.js', 'runtime/core.js', 'runtime/lib/util.js'].map((p) => `${TINY_SNAP}/${p}`),
+      [
+        '_gen.json',
+        '_pristine/_snippets/readme',
+        '_pristine/src/tiny.js',
+        'runtime/config.js',
+        'runtime/core.js',
+        'runtime/lib/util.js',
+      ].map((p) => `${TINY_SNAP}/${p}`),
     );
     for (const p of snapshot)
       expect(entry.files.get(p), p).toEqual({ class: 'vendor', sha256: sha(fs.readFileSync(path.join(project, p))) });
@@ -115,11 +122,11 @@ describe('verify-all', () => {
       problems: [],
       modified: [],
       info: [],
-      modules: [{ name: 'tiny', version: '1.0.0', framework: 'plain', latest: '1.0.0', files: 7, regenerated: true, ok: true }],
+      modules: [{ name: 'tiny', version: '1.0.0', framework: 'plain', latest: '1.0.0', files: 8, regenerated: true, ok: true }],
     });
     const t = await gen(cat, ['modules', 'verify-all', '--project', project]);
     expect(t.code).toBe(0);
-    expect(t.stdout).toContain('ok   tiny 1.0.0 (plain): 7 files checked, regenerated from the lock');
+    expect(t.stdout).toContain('ok   tiny 1.0.0 (plain): 8 files checked, regenerated from the lock');
     expect(t.stdout).toContain('verify-all: everything matches the lock');
   });
 
@@ -129,7 +136,7 @@ describe('verify-all', () => {
     await addTiny(cat, project);
     const lock = readLock(project)!.modules.tiny!;
     const vendored = [...lock.files].filter(([, e]) => e.class === 'vendor').map(([p]) => p);
-    expect(vendored).toHaveLength(5);
+    expect(vendored).toHaveLength(6);
     for (const rel of vendored) {
       const abs = path.join(project, rel);
       const original = fs.readFileSync(abs);
@@ -323,6 +330,7 @@ describe('verify-all', () => {
     expect(w.code).toBe(1);
     expect(w.report.problems.map((p) => [p.path, p.status])).toEqual([
       [`${TINY_SNAP}/_gen.json`, 'drift'],
+      [`${TINY_SNAP}/_pristine/_snippets/readme`, 'drift'],
       [`${TINY_SNAP}/runtime/config.js`, 'drift'],
     ]);
   });
@@ -412,7 +420,7 @@ describe('gen modules lock', () => {
     const rebuilt = await gen(cat, ['modules', 'lock', '--project', project, '--json']);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     const report = lockReportSchema.parse(JSON.parse(rebuilt.stdout));
-    expect(report).toMatchObject({ written: true, modules: [{ name: 'tiny', version: '1.0.0', framework: 'plain', files: 7 }] });
+    expect(report).toMatchObject({ written: true, modules: [{ name: 'tiny', version: '1.0.0', framework: 'plain', files: 8 }] });
     expect(fs.readFileSync(lockFile, 'utf8')).toBe(original);
     const again = await gen(cat, ['modules', 'lock', '--project', project, '--overwrite', '--json']);
     expect(lockReportSchema.parse(JSON.parse(again.stdout)).written).toBe(false);

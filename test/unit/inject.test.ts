@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { injectSnippet } from '../../src/engine/inject.js';
 import { commentStyleFor, markerLines } from '../../src/lock/markers.js';
-import { addDependencies } from '../../src/engine/project-edits.js';
+import { addDependencies, removeDependencies } from '../../src/engine/project-edits.js';
 
 const def = (extra: object = {}) => ({ target: 'x', template: 't', ...extra });
 
@@ -64,14 +64,47 @@ describe('injectSnippet', () => {
   });
 });
 
-describe('addDependencies', () => {
-  test('adds only missing dependencies, keeps the user versions and the indentation', () => {
+describe('package.json edits (jsonc-parser: the rest of the file keeps its bytes)', () => {
+  test('adds only missing dependencies, keeps the user versions and the indentation; says what it added', () => {
     const src = '{\n    "name": "x",\n    "dependencies": {\n        "ioredis": "5.0.0"\n    }\n}\n';
     const out = addDependencies(src, { ioredis: '^5.4.0', 'fastify-plugin': '^5.0.0' })!;
-    expect(JSON.parse(out).dependencies).toEqual({ 'fastify-plugin': '^5.0.0', ioredis: '5.0.0' });
-    expect(out).toContain('\n    "name"');
-    expect(addDependencies(out, { ioredis: '^5.4.0' })).toBe(out);
+    expect(JSON.parse(out.text).dependencies).toEqual({ 'fastify-plugin': '^5.0.0', ioredis: '5.0.0' });
+    expect(out.added).toEqual({ 'fastify-plugin': '^5.0.0' });
+    expect(out.text).toBe(
+      '{\n    "name": "x",\n    "dependencies": {\n        "fastify-plugin": "^5.0.0",\n        "ioredis": "5.0.0"\n    }\n}\n',
+    );
+    expect(addDependencies(out.text, { ioredis: '^5.4.0' })).toEqual({ text: out.text, added: {} });
     expect(addDependencies('{ nope', { a: '1' })).toBeNull();
+  });
+  test("a dependency declared as a devDependency is the user's choice: not added", () => {
+    const src = '{\n  "devDependencies": { "ioredis": "^5.0.0" }\n}\n';
+    expect(addDependencies(src, { ioredis: '^5.4.0' })).toEqual({ text: src, added: {} });
+  });
+  test('CRLF stays CRLF, with its final newline', () => {
+    const out = addDependencies('{\r\n  "name": "x",\r\n  "dependencies": {}\r\n}\r\n', { ioredis: '^5.4.0' })!;
+    expect(out.text).toBe('{\r\n  "name": "x",\r\n  "dependencies": {\r\n    "ioredis": "^5.4.0"\r\n  }\r\n}\r\n');
+  });
+  test('tabs stay tabs; no final newline stays none', () => {
+    const out = addDependencies('{\n\t"name": "x"\n}', { ioredis: '^5.4.0' })!;
+    expect(out.text).toBe('{\n\t"name": "x",\n\t"dependencies": {\n\t\t"ioredis": "^5.4.0"\n\t}\n}');
+  });
+  test('removeDependencies undoes addDependencies byte for byte, and keeps an entry whose range you changed', () => {
+    for (const src of [
+      '{\n  "name": "x",\n  "dependencies": {\n    "fastify": "^5.0.0",\n    "zod": "^4.0.0"\n  }\n}\n',
+      '{\n\t"name": "x"\n}',
+      '{\r\n  "name": "x"\r\n}\r\n',
+    ]) {
+      const added = addDependencies(src, { ioredis: '^5.4.0', 'fastify-plugin': '^5.0.0' })!;
+      const removed = removeDependencies(added.text, added.added)!;
+      expect(removed.kept).toEqual([]);
+      expect(removed.text).toBe(src);
+    }
+    // a list left empty goes (gen cannot tell an empty list you kept from one it created)
+    const emptied = addDependencies('{\n  "dependencies": {}\n}\n', { ioredis: '^5.4.0' })!;
+    expect(JSON.parse(removeDependencies(emptied.text, emptied.added)!.text)).toEqual({});
+    const mine = addDependencies('{\n  "name": "x"\n}\n', { ioredis: '^5.4.0' })!;
+    const bumped = mine.text.replace('^5.4.0', '^5.9.0');
+    expect(removeDependencies(bumped, mine.added)).toEqual({ text: bumped, kept: ['ioredis'] });
   });
 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, test } from 'vitest';
 import { colorAllowed, spinnerAllowed } from '../../src/util/tty.js';
-import { addDependencies } from '../../src/engine/project-edits.js';
 
 const tty = (columns: number, rows: number) => ({ isTTY: true, columns, rows }) as unknown as NodeJS.WriteStream;
 
@@ -27,17 +26,5 @@ describe('colorAllowed', () => {
     expect(colorAllowed({ NO_COLOR: '' })).toBe(true);
     expect(colorAllowed({ NO_COLOR: '1', FORCE_COLOR: '1' })).toBe(true);
     expect(colorAllowed({ FORCE_COLOR: '0' })).toBe(false);
-  });
-});
-
-describe('addDependencies keeps the file style', () => {
-  const deps = { ioredis: '^5.4.0' };
-  test('CRLF stays CRLF, with its final newline', () => {
-    const out = addDependencies('{\r\n  "name": "x",\r\n  "dependencies": {}\r\n}\r\n', deps)!;
-    expect(out).toBe('{\r\n  "name": "x",\r\n  "dependencies": {\r\n    "ioredis": "^5.4.0"\r\n  }\r\n}\r\n');
-  });
-  test('tabs stay tabs; no final newline stays none', () => {
-    const out = addDependencies('{\n\t"name": "x"\n}', deps)!;
-    expect(out).toBe('{\n\t"name": "x",\n\t"dependencies": {\n\t\t"ioredis": "^5.4.0"\n\t}\n}');
   });
 });
