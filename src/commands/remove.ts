@@ -84,7 +84,10 @@ function printRemove(plan: RemovePlan, state: { dryRun: boolean; applied: boolea
   ];
   for (const w of plan.warnings) out.push(`warning: ${w}`);
   for (const i of plan.items) {
-    const what = `${i.path}${i.snippet ? ` [${i.snippet}]` : ''}${i.count !== undefined ? ` (${i.count} file${i.count === 1 ? '' : 's'})` : ''}`;
+    const what =
+      i.kind === 'package'
+        ? `${i.path} dependencies`
+        : `${i.path}${i.snippet ? ` [${i.snippet}]` : ''}${i.count !== undefined ? ` (${i.count} file${i.count === 1 ? '' : 's'})` : ''}`;
     out.push(`  ${(i.edited ? 'EDITED' : i.status).padEnd(10)} ${what}${i.reason ? `  (${i.reason})` : ''}`);
   }
   const edited = plan.items.filter((i) => i.edited).length;

@@ -179,7 +179,7 @@ export function planRemove(req: RemoveRequest): RemovePlan {
         files.push({ path: 'package.json', kind: 'snippet', action: 'update', content: Buffer.from(res.text), previous: pkg });
       const gone = Object.keys(deps).filter((d) => !res.kept.includes(d));
       if (gone.length > 0)
-        items.push({ path: 'package.json', kind: 'package', status: 'removed', reason: `dependencies gen added: ${gone.join(', ')}` });
+        items.push({ path: 'package.json', kind: 'package', status: 'removed', reason: `${gone.join(', ')}: gen added them` });
       for (const k of res.kept)
         items.push({ path: 'package.json', kind: 'package', status: 'kept', reason: `${k}: you changed its range; kept` });
     }

@@ -29,8 +29,9 @@ const OLD = '.rapidkit/vendor/redis/1.0.0';
 interface Case {
   fw: 'fastapi' | 'nestjs' | 'fastify';
   wrapper: string;
-  /** A line the user adds at the end of the wrapper. */
+  /** What the user adds to the wrapper, and where (the end, or after a line gen leaves alone). */
   mine: string;
+  after?: string;
   /** The host file of the edited snippet block, the block's end marker, the line the user puts before it. */
   host: string;
   endMarker: string;
@@ -61,7 +62,9 @@ const CASES: Case[] = [
   {
     fw: 'fastify',
     wrapper: 'src/plugins/redis.ts',
-    mine: "\nexport const CACHE_OWNER = 'team-shop';\n",
+    mine: "export const CACHE_OWNER = 'team-shop';\n",
+    // not at the end: gen 1.1.0 appends a declaration block there, so an addition at the end meets it (a conflict)
+    after: 'export const HEALTH_PATH = runtime.HEALTH_PATH;\n',
     host: 'src/app.ts',
     endMarker: '  // <<< gen:redis:fastify_register <<<',
     blockLine: '  // ours: the cache plugin comes first',
@@ -85,7 +88,11 @@ function editFile(dir: string, rel: string, fn: (t: string) => string): void {
 }
 
 function userEdits(dir: string, c: Case): void {
-  editFile(dir, c.wrapper, (t) => t + c.mine);
+  editFile(dir, c.wrapper, (t) => {
+    if (!c.after) return t + c.mine;
+    expect(t).toContain(c.after);
+    return t.replace(c.after, c.after + c.mine);
+  });
   editFile(dir, c.host, (t) => {
     expect(t).toContain(c.endMarker);
     return t.replace(c.endMarker, `${c.blockLine}\n${c.endMarker}`);
@@ -145,7 +152,7 @@ describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
     expect(report).toMatchObject({ from: '1.0.0', to: REDIS_VERSION, applied: true });
     expect(report.summary.conflict).toBe(0);
     const wrapper = fs.readFileSync(path.join(dir, c.wrapper), 'utf8');
-    expect(wrapper.endsWith(c.mine)).toBe(true);
+    expect(c.after ? wrapper.includes(c.after + c.mine) : wrapper.endsWith(c.mine)).toBe(true);
     expect(wrapper).toContain(`"${REDIS_VERSION}"`);
     expect(wrapper).not.toContain('"1.0.0"');
     expect(fs.readFileSync(path.join(dir, c.host), 'utf8')).toContain(`${c.blockLine}\n${c.endMarker}`);
