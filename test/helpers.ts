@@ -310,11 +310,20 @@ export interface App {
 
 /** Starts `node <entry>` in the project (what `npm start` runs; from `cwd`, default the project) and waits until it answers HTTP. */
 export async function startApp(project: string, entry: string, env: Record<string, string>, probe = '/stats', cwd = project): Promise<App> {
+  return startServer(process.execPath, [path.join(project, entry)], { cwd, env, probe });
+}
+
+/** Starts any HTTP server process with PORT set to a free port (a Python app: `python main.py`) and waits until it answers. */
+export async function startServer(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env: Record<string, string>; probe?: string },
+): Promise<App> {
   const port = await freePort();
   let out = '';
-  const proc = spawn(process.execPath, [path.join(project, entry)], {
-    cwd,
-    env: { ...process.env, PORT: String(port), ...env },
+  const proc = spawn(command, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, PORT: String(port), ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));
@@ -330,7 +339,7 @@ export async function startApp(project: string, entry: string, env: Record<strin
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     try {
-      await fetch(`http://127.0.0.1:${port}${probe}`, { signal: AbortSignal.timeout(2000) });
+      await fetch(`http://127.0.0.1:${port}${opts.probe ?? '/stats'}`, { signal: AbortSignal.timeout(2000) });
       return { port, proc, log: () => out, stop };
     } catch {
       if (proc.exitCode !== null) throw new Error(`app exited with ${proc.exitCode}: ${out}`);

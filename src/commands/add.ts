@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
 import { parseOptions } from './options.js';
+import { planPatches } from './diff.js';
 import { recoverProject } from './recover.js';
-import { createTwoFilesPatch } from 'diff';
-import { ExitError, UsageError } from '../errors.js';
+import { ExitError } from '../errors.js';
 import { loadCatalogue, loadModule } from '../module/load.js';
 import { changes } from '../engine/classify.js';
 import { applyPlan, planAdd, type AddPlan } from '../engine/pipeline.js';
@@ -95,24 +95,7 @@ export async function addCommand(name: string, raw: Record<string, unknown>): Pr
 }
 
 function printDiff(plan: AddPlan, only: string | null, json: boolean): void {
-  const changed = changes(plan.files);
-  const picked = only === null ? changed : plan.files.filter((f) => f.path === only.replace(/^\.\//, ''));
-  if (only !== null && picked.length === 0) {
-    throw new UsageError(`--diff ${only}: gen does not write that file`, { hint: 'Run with --dry-run to list every file gen writes.' });
-  }
-  const patches = picked
-    .filter((f) => f.action !== 'unchanged' && f.action !== 'modified')
-    .map((f) =>
-      createTwoFilesPatch(
-        f.previous === null ? '/dev/null' : `a/${f.path}`,
-        f.content === null ? '/dev/null' : `b/${f.path}`,
-        f.previous?.toString('utf8') ?? '',
-        f.content?.toString('utf8') ?? '',
-        undefined,
-        undefined,
-        { context: 3 },
-      ),
-    );
+  const patches = planPatches(plan.files, only);
   if (json) {
     const report = { ...addReport(plan, { dryRun: true, applied: false }), diff: patches.join('') };
     process.stdout.write(plan.redactor.redact(JSON.stringify(report, null, 2)) + '\n');

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import * as z from 'zod';
-import { createTwoFilesPatch } from 'diff';
-import { ExitError, UsageError } from '../errors.js';
+import { ExitError } from '../errors.js';
 import { changes } from '../engine/classify.js';
 import { applyPlan } from '../engine/pipeline.js';
 import { planUpgrade, type UpgradePlan, type UpgradeStatus } from '../engine/upgrade.js';
 import { confirm, isInteractive, spinner } from '../util/tty.js';
 import { parseOptions } from './options.js';
+import { planPatches } from './diff.js';
 import { recoverProject } from './recover.js';
 
 const optionsSchema = z.object({
@@ -156,26 +156,7 @@ function printUpgrade(plan: UpgradePlan, state: { dryRun: boolean; applied: bool
 }
 
 function printDiff(plan: UpgradePlan, only: string | null, json: boolean): void {
-  const changed = changes(plan.files);
-  const picked = only === null ? changed : plan.files.filter((f) => f.path === only.replace(/^\.\//, ''));
-  if (only !== null && picked.length === 0) {
-    throw new UsageError(`--diff ${only}: the upgrade does not write that file`, {
-      hint: 'Run with --dry-run to list every file it writes.',
-    });
-  }
-  const patches = picked
-    .filter((f) => f.action === 'create' || f.action === 'update' || f.action === 'delete')
-    .map((f) =>
-      createTwoFilesPatch(
-        f.previous === null ? '/dev/null' : `a/${f.path}`,
-        f.content === null ? '/dev/null' : `b/${f.path}`,
-        f.previous?.toString('utf8') ?? '',
-        f.content?.toString('utf8') ?? '',
-        undefined,
-        undefined,
-        { context: 3 },
-      ),
-    );
+  const patches = planPatches(plan.files, only);
   if (json) {
     const report = { ...upgradeReport(plan, { dryRun: true, applied: false }), diff: patches.join('') };
     process.stdout.write(plan.redactor.redact(JSON.stringify(report, null, 2)) + '\n');

@@ -148,7 +148,12 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
   // wrappers: 3-way merge against the installed version's pristine rendering
   const wrappers: PlannedFile[] = [];
   for (const f of rendered.filter((r) => r.kind === 'wrapper')) {
-    const decided = mergeWrapper(f, read(f.path), read(`${oldSnap}/${PRISTINE_DIR}/${f.path}`), label, req.force ?? false, conflictMode);
+    const ours = read(f.path);
+    const recorded = installed.files.get(f.path);
+    // the lock knows whether you edited it even when the old snapshot (and its pristine copy) is gone
+    const untouched = ours !== null && recorded?.class === 'wrapper' && sha256(ours) === recorded.sha256;
+    const base = untouched ? ours : read(`${oldSnap}/${PRISTINE_DIR}/${f.path}`);
+    const decided = mergeWrapper(f, ours, base, label, req.force ?? false, conflictMode);
     wrappers.push(decided.file);
     items.push(decided.item);
   }

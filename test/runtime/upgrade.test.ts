@@ -2,7 +2,6 @@
 // commit 9df6869): the user's edits to a wrapper and a snippet block survive, the pin moves, the old snapshot goes,
 // the app builds, starts and answers its health route against a real redis-server, verify-all is green and a
 // following add changes nothing. A conflicting edit stops the upgrade; with markers, verify-all is red.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -12,13 +11,12 @@ import {
   REDIS_VERSION,
   REPO,
   RedisServer,
-  freePort,
   http,
   removeAfterSuccess,
   runGen,
-  sleep,
   snapshotTree,
   startApp,
+  startServer,
   tempDir,
   tsc,
   type App,
@@ -107,35 +105,6 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-async function startFastapi(dir: string, env: Record<string, string>): Promise<App> {
-  const port = await freePort();
-  let out = '';
-  const proc = spawn('/usr/bin/python3', ['main.py'], {
-    cwd: dir,
-    env: { ...process.env, ...env, PORT: String(port), PYTHONDONTWRITEBYTECODE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    await exited;
-  };
-  for (let i = 0; i < 150; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/stats`).then(
-      () => true,
-      () => false,
-    );
-    if (up) return { port, proc, log: () => out, stop };
-    if (proc.exitCode !== null) break;
-    await sleep(100);
-  }
-  await stop();
-  throw new Error(`the FastAPI app did not start: ${out}`);
-}
-
 describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
   let dir: string;
   let report: Record<string, any>;
@@ -175,7 +144,7 @@ describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
     const env = { REDIS_URL: server.url };
     let app: App;
     if (c.fw === 'fastapi') {
-      app = await startFastapi(dir, env);
+      app = await startServer('/usr/bin/python3', ['main.py'], { cwd: dir, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' } });
     } else {
       tsc(dir);
       app = await startApp(dir, path.join('dist', ENTRY[c.fw]), env, '/api/health/module/redis');
