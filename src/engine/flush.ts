@@ -172,7 +172,7 @@ export function flush(projectDir: string, ops: FlushOp[]): void {
   try {
     fs.mkdirSync(path.dirname(txn), { recursive: true });
     fs.mkdirSync(txn, { mode: 0o700 });
-    writePrivate(path.join(txn, OWNER), String(process.pid));
+    writePrivate(path.join(txn, OWNER), ownerMark(process.pid));
     ops.forEach((op, i) => {
       const rel = resolved[i]!;
       const abs = path.join(projectDir, rel);
@@ -303,6 +303,33 @@ function finish(projectDir: string, txn: string): void {
   }
 }
 
+/**
+ * When a process started, as the kernel counts it (Linux: /proc/<pid>/stat field 22); null where unknown. With the
+ * pid it tells a live owner from another process that got the same pid after the owner died.
+ */
+function startTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) is in parentheses and may hold spaces: count from the last ')'
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The owner file's text: `<pid>` or `<pid> <start time>`. */
+function ownerMark(pid: number): string {
+  const started = startTime(pid);
+  return started === null ? String(pid) : `${pid} ${started}`;
+}
+
+/** True when the process that wrote this owner mark still runs (the same process, not a reused pid). */
+function ownerAlive(mark: string): boolean {
+  const [pid, started] = mark.trim().split(' ');
+  if (!alive(Number(pid))) return false;
+  return started === undefined || startTime(Number(pid)) === null || startTime(Number(pid)) === started;
+}
+
 function alive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
   try {
@@ -359,13 +386,14 @@ function recoverTxn(projectDir: string): string | null {
       hint: `Remove ${TXN_DIR} (gen's transaction folder), then re-run.`,
     });
   }
-  let owner = NaN;
+  let mark = '';
   try {
-    owner = Number(fs.readFileSync(path.join(txn, OWNER), 'utf8'));
+    mark = fs.readFileSync(path.join(txn, OWNER), 'utf8');
   } catch {
     /* crashed before writing it */
   }
-  if (alive(owner)) {
+  const owner = Number(mark.trim().split(' ')[0]);
+  if (ownerAlive(mark)) {
     throw new GenError(`another gen process (pid ${owner}) is writing this project`, {
       code: 'LOCKED',
       exitCode: 1,

@@ -37,8 +37,20 @@ test('staging and journal are 0600 in a 0700 .rapidkit/txn; a live transaction l
   expect(busy.stdout).toContain(`pid ${child.pid}`);
   child.kill('SIGKILL');
   await exited;
+  // a dead owner whose pid a newer process got is not a live owner: the owner mark holds the process start time too
+  const owner = fs.readFileSync(path.join(txn, 'owner'), 'utf8');
+  expect(owner).toMatch(new RegExp(`^${child.pid} \\d+$`));
+  const squatter = spawn('sleep', ['30'], { stdio: 'ignore' });
+  fs.chmodSync(path.join(txn, 'owner'), 0o600);
+  fs.writeFileSync(path.join(txn, 'owner'), `${squatter.pid} 1`);
+  try {
+    const next = await runGen(['modules', 'verify-all', '--project', dir]);
+    expect(next.stderr).toMatch(/interrupted after its commit point; rolled it forward/);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+  } finally {
+    squatter.kill('SIGKILL');
+  }
   const next = await runGen(['modules', 'verify-all', '--project', dir]);
-  expect(next.stderr).toMatch(/interrupted after its commit point; rolled it forward/);
   expect(next.code, next.stdout + next.stderr).toBe(0);
   expect(fs.existsSync(txn)).toBe(false);
   expect(fs.statSync(path.join(dir, '.env')).mode & 0o777).toBe(0o600);
