@@ -596,21 +596,38 @@ export class RedisCache {
 
   /**
    * Cluster mode: one pipeline per node group, concurrently, each under the breaker and the deadline (a group whose
-   * node fails falls back alone: `FAILED` in its place). `add` queues a group's commands; results in the caller's order.
+   * node fails falls back alone). Within a group, `bySlot` puts the keys of one slot into one command (MGET, DEL),
+   * else one command per key. `add` queues the command of one unit (indexes into `full`); returns each unit's reply,
+   * or FAILED for the units of a node that could not serve.
    */
-  private async perNode(full: readonly string[], add: (p: ReturnType<RedisClient['pipeline']>, key: string, i: number) => void): Promise<Array<unknown | Fallback>> {
-    const out: Array<unknown | Fallback> = new Array(full.length);
+  private async perNode(
+    full: readonly string[],
+    bySlot: boolean,
+    add: (p: ReturnType<RedisClient['pipeline']>, unit: number[]) => void,
+  ): Promise<Array<[number[], unknown]>> {
+    const out: Array<[number[], unknown]> = [];
     await Promise.all(
       this.groupByNode(full).map(async (group) => {
+        let units: number[][] = group.map((i) => [i]);
+        if (bySlot && group.length > 1) {
+          const slots = new Map<number, number[]>();
+          for (const i of group) {
+            const slot = keySlot(full[i]!);
+            const u = slots.get(slot);
+            if (u) u.push(i);
+            else slots.set(slot, [i]);
+          }
+          units = [...slots.values()];
+        }
         const res = await this.call(async (c) => {
           const pipe = c.pipeline();
-          for (const i of group) add(pipe, full[i]!, i);
+          for (const u of units) add(pipe, u);
           const replies = (await pipe.exec()) ?? [];
           const error = replies.find(([e]) => e)?.[0];
           if (error) throw error;
           return replies.map(([, r]) => r);
         });
-        group.forEach((i, j) => (out[i] = res === FAILED ? FAILED : (res as unknown[])[j]));
+        units.forEach((u, j) => out.push([u, res === FAILED ? FAILED : (res as unknown[])[j]]));
       }),
     );
     return out;
@@ -621,8 +638,8 @@ export class RedisCache {
     if (keys.length === 0) return 0;
     const full = keys.map((k) => this.key(k));
     if (this.cluster && full.length > 1) {
-      const res = await this.perNode(full, (p, k) => p.del(k));
-      return res.reduce<number>((n, r) => n + (r === FAILED ? 0 : Number(r)), 0);
+      const res = await this.perNode(full, true, (p, unit) => p.del(...unit.map((i) => full[i]!)));
+      return res.reduce<number>((n, [, r]) => n + (r === FAILED ? 0 : Number(r)), 0);
     }
     const res = await this.call((c) => c.del(...full));
     return res === FAILED ? 0 : (res as number);
@@ -670,9 +687,13 @@ export class RedisCache {
     if (keys.length === 0) return {};
     const full = keys.map((k) => this.key(k));
     if (this.cluster) {
-      const res = await this.perNode(full, (p, k) => p.get(k));
+      // MGET per slot (the same reply as one MGET: a non-string value is a miss, not WRONGTYPE)
+      const values: Array<string | null | Fallback> = new Array(full.length).fill(FAILED);
+      for (const [unit, r] of await this.perNode(full, true, (p, unit) => p.mget(...unit.map((i) => full[i]!)))) {
+        unit.forEach((i, j) => (values[i] = r === FAILED ? FAILED : ((r as Array<string | null>)[j] ?? null)));
+      }
       const out: Record<string, T> = {};
-      res.forEach((raw, i) => {
+      values.forEach((raw, i) => {
         if (raw === FAILED) return;
         this.count(raw !== null);
         if (raw !== null) out[keys[i]!] = loads(raw as string) as T;
@@ -697,9 +718,14 @@ export class RedisCache {
     if (this.cluster) {
       const res = await this.perNode(
         items.map(([full]) => full),
-        (p, full, i) => (args.length ? p.set(full, items[i]![1], args[0] as 'EX', args[1]) : p.set(full, items[i]![1])),
+        false,
+        (p, [i]) => {
+          const [full, data] = items[i!]!;
+          if (args.length) p.set(full, data, args[0] as 'EX', args[1]);
+          else p.set(full, data);
+        },
       );
-      return res.every((r) => r === 'OK');
+      return res.every(([, r]) => r === 'OK');
     }
     const res = await this.call(async (c) => {
       const pipe = c.pipeline();
@@ -811,7 +837,16 @@ export class RedisCache {
     const { problem, ...sections } = topo;
     const head = { module: MODULE, version: VERSION, mode: this.mode };
     const tail = { connection: connectionOf(this.settings), ...sections, breaker: this.breaker.snapshot(), checked_at: new Date().toISOString() };
-    const detail = 'detail' in data ? (problem && this.mode === 'sentinel' ? `${data.detail}; ${problem}` : data.detail) : this.mode === 'cluster' ? problem : null;
+    // cluster: the cluster's own view first (CLUSTERDOWN, a master unreachable), then the data path's reason
+    const failed = 'detail' in data ? data.detail : null;
+    const detail =
+      this.mode === 'cluster'
+        ? problem !== null
+          ? `${problem}${failed ? `; ${failed}` : ''}`
+          : failed
+        : failed !== null && problem !== null
+          ? `${failed}; ${problem}`
+          : failed;
     if (detail !== null) return { status: 'fail', ...head, detail: this.mask(detail).slice(0, 300), ...tail };
     return {
       status: 'ok',
