@@ -270,7 +270,7 @@ describe('Redis Cluster (3 masters + 3 replicas, ACL user)', () => {
     }
     expect(JSON.stringify(h)).not.toContain(AUTH.password);
     expect(JSON.stringify(cache.metadata())).not.toContain(AUTH.password);
-    expect(cache.metadata()).toMatchObject({ mode: 'cluster', connection: { mode: 'cluster' } });
+    expect(cache.metadata()).toMatchObject({ url: `redis+cluster://cacheuser:***@${cluster.seeds}`, connection: { mode: 'cluster' } });
     const text = cache.renderPrometheus();
     expect(text).toContain('rapidkit_redis_mode{mode="cluster"} 1');
     expect(text).toContain('rapidkit_redis_cluster_masters_reachable 3');

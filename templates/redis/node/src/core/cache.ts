@@ -132,8 +132,8 @@ export interface HealthPayload {
 export interface RedisMetadata {
   module: string;
   version: string;
-  mode: RedisMode;
   url: string;
+  /** in cluster/Sentinel mode it names the mode (`connection.mode`), as in the health payload */
   connection: HealthConnection;
   retry: { preconnect: boolean; attempts: number; backoff_base: number };
   cache_ttl: number;
@@ -149,7 +149,6 @@ export function getRedisMetadata(settings: RedisSettings = settingsFromEnv()): R
   return {
     module: MODULE,
     version: VERSION,
-    mode: modeOf(s),
     url: maskedUrl(s),
     connection: connectionOf(s),
     retry: { preconnect: s.preconnect, attempts: s.retries, backoff_base: s.backoff },
