@@ -577,12 +577,12 @@ export class RedisCache {
    * Cluster mode: the indexes of `full` grouped by the node serving their slot (ioredis' slot table), each group one
    * pipelined round trip; keys whose slot is not known yet (before the first connection) each go alone, routed by ioredis.
    */
-  private groupByNode(full: readonly string[]): number[][] {
+  private groupByNode(slotOf: readonly number[]): number[][] {
     const slots = this.cluster!.slots;
     const groups = new Map<string, number[]>();
     const alone: number[][] = [];
-    full.forEach((k, i) => {
-      const node = slots[keySlot(k)]?.[0];
+    slotOf.forEach((slot, i) => {
+      const node = slots[slot]?.[0];
       if (node === undefined) alone.push([i]);
       else {
         const g = groups.get(node);
@@ -605,13 +605,14 @@ export class RedisCache {
     add: (p: ReturnType<RedisClient['pipeline']>, unit: number[]) => void,
   ): Promise<Array<[number[], unknown]>> {
     const out: Array<[number[], unknown]> = [];
+    const slotOf = full.map(keySlot);
     await Promise.all(
-      this.groupByNode(full).map(async (group) => {
+      this.groupByNode(slotOf).map(async (group) => {
         let units: number[][] = group.map((i) => [i]);
         if (bySlot && group.length > 1) {
           const slots = new Map<number, number[]>();
           for (const i of group) {
-            const slot = keySlot(full[i]!);
+            const slot = slotOf[i]!;
             const u = slots.get(slot);
             if (u) u.push(i);
             else slots.set(slot, [i]);
