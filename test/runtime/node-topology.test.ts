@@ -14,7 +14,7 @@ import {
   VECTORS,
   type App,
 } from '../helpers.js';
-import { RedisCluster, RedisSentinels, type TopologyAuth } from '../topology.js';
+import { RedisCluster, RedisSentinels, cli, type TopologyAuth } from '../topology.js';
 
 // The Node runtime core (as gen vendors it) against a real Redis Cluster (3 masters + 3 replicas) and a real
 // Sentinel set-up (1 master + 1 replica + 3 sentinels) on loopback: the whole cache API, health, metrics,
@@ -416,6 +416,45 @@ describe('Redis Sentinel (1 master + 1 replica + 3 sentinels, ACL user, sentinel
     expect(text).not.toContain('cluster_masters');
     await cache.close();
   });
+
+  test('a clean failover (SENTINEL FAILOVER): no exception while the master is demoted (writes wait or fall back), the client follows the new one', async () => {
+    const { cache } = makeCache(target);
+    expect(await cache.set('k', 0, 0)).toBe(true);
+    const old = sentinels.currentMasterPort();
+    cli(sentinels.sentinels[0]!.port, ['sentinel', 'failover', sentinels.masterName], { password: SENTINEL_PASSWORD });
+    const started = Date.now();
+    let writes = 0;
+    let refused = 0;
+    let moved = 0;
+    while (Date.now() - started < 15_000) {
+      const t0 = performance.now();
+      const ok = await cache.set('k', ++writes, 0); // never throws: READONLY from the demoted master falls back
+      expect(performance.now() - t0).toBeLessThan(cache.deadlineMs + 200);
+      if (!ok) refused++;
+      moved = sentinels.currentMasterPort();
+      if (moved !== old && ok && (await cache.get('k')) === writes) break;
+      await sleep(20);
+    }
+    console.log(
+      `sentinel clean failover: ${refused} of ${writes} writes fell back; writes served by the new master after ${Date.now() - started} ms`,
+    );
+    expect(moved).not.toBe(old);
+    expect(await cache.set('after', 1)).toBe(true);
+    expect(cache.stats().errors).toBe(refused);
+    await cache.close();
+    // the next test kills the new master: wait until the demoted one has synced as its replica and the sentinels know it
+    const deadline = Date.now() + 20_000;
+    while (
+      Date.now() < deadline &&
+      !(
+        /master_link_status:up/.test(cli(old, ['info', 'replication'], AUTH)) &&
+        /num-slaves\n1/.test(
+          cli(sentinels.sentinels[0]!.port, ['sentinel', 'master', sentinels.masterName], { password: SENTINEL_PASSWORD }),
+        )
+      )
+    )
+      await sleep(200);
+  }, 60_000);
 
   test('the master SIGKILLed: calls fail open within the deadline, health 503, the new master is followed without restart', async () => {
     const { cache } = makeCache(target, { REDIS_BREAKER_THRESHOLD: '3', REDIS_BREAKER_RESET_TIMEOUT: '0.5' });
