@@ -1,7 +1,7 @@
 // Node runtime vs raw ioredis, from one run against one loopback redis-server.
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { REDIS_SNAP, generated, startRedis } from './lib.mjs';
+import { REDIS_SNAP, generated, startCluster, startRedis } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const Redis = require('ioredis');
@@ -114,6 +114,58 @@ try {
   await cache.close();
   await dead.close();
   raw.disconnect();
+
+  // Redis Cluster (3 masters on loopback): the runtime on ioredis' Cluster against raw ioredis Cluster
+  const cluster = await startCluster(3);
+  try {
+    const rawCluster = new Redis.Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+    const cc = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_CLUSTER_NODES: cluster.seeds, REDIS_KEY_PREFIX: 'bench:' }), {
+      logger: quiet,
+    });
+    await cc.set('k', VALUE);
+    await rawCluster.set('bench:raw', JSON.stringify(VALUE));
+    const [cRaw, cRt] = await paired(
+      async () => JSON.parse(await rawCluster.get('bench:raw')),
+      () => cc.get('k'),
+    );
+    await cc.setMany(Object.fromEntries(keys.map((k) => [k, VALUE])));
+    const masters = new Set(keys.map((k) => rawCluster.slots[runtime.keySlot(`bench:${k}`)][0]));
+    const cSeq = await timed(async () => {
+      for (const k of keys) await cc.get(k);
+    }, 100);
+    const cMany = await timed(() => cc.getMany(keys), 200);
+    // what raw ioredis does for the same keys at best: one Cluster pipeline per master, concurrently
+    const byMaster = new Map();
+    for (const k of keys) {
+      const node = rawCluster.slots[runtime.keySlot(`bench:${k}`)][0];
+      byMaster.set(node, [...(byMaster.get(node) ?? []), `bench:${k}`]);
+    }
+    const rawMany = await timed(
+      () =>
+        Promise.all(
+          [...byMaster.values()].map((group) => {
+            const p = rawCluster.pipeline();
+            for (const k of group) p.get(k);
+            return p.exec();
+          }),
+        ),
+      200,
+    );
+    console.log(`Redis Cluster, 3 masters (the 100 keys on ${masters.size} of them)`);
+    allOk = line('cluster get (runtime vs raw Cluster get + parse)', cRt, cRaw, 1.15) && allOk;
+    const cSpeedup = cSeq.median / cMany.median;
+    console.log(
+      `${'cluster getMany(100) vs 100 sequential get'.padEnd(44)} ${(cMany.median * 1e6).toFixed(1).padStart(9)} us  vs ${(cSeq.median * 1e6).toFixed(1).padStart(9)} us  speed-up ${cSpeedup.toFixed(1).padStart(6)}x  target >= 10x  ${cSpeedup >= 10 ? 'ok' : 'MISSED'}`,
+    );
+    allOk = cSpeedup >= 10 && allOk;
+    console.log(
+      `${'  (raw Cluster: one pipeline per master)'.padEnd(44)} ${(rawMany.median * 1e6).toFixed(1).padStart(9)} us  runtime getMany ${(cMany.median / rawMany.median).toFixed(2)}x of it  (information)`,
+    );
+    await cc.close();
+    rawCluster.disconnect();
+  } finally {
+    cluster.stop();
+  }
 } finally {
   redis.stop();
 }

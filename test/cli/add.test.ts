@@ -436,6 +436,93 @@ test('a password override goes only into .env: never into source, .env.example, 
   for (const [p] of snapshotTree(p2)) if (p !== '.env') expect(read(p2, p), p).not.toContain(secret);
 });
 
+describe('topology variables (redis_mode): the .env files get the block of the chosen mode', () => {
+  test('standalone (default) writes no topology block; cluster writes REDIS_CLUSTER_NODES to .env.example and .env', async () => {
+    const plain = copyExample('nestjs', 'topo-standalone');
+    expect((await addJson(plain)).code).toBe(0);
+    expect(read(plain, '.env.example')).not.toMatch(/REDIS_CLUSTER_NODES|REDIS_SENTINELS/);
+
+    const project = copyExample('nestjs', 'topo-cluster');
+    fs.writeFileSync(path.join(project, '.env'), 'APP=1\n');
+    const nodes = '10.0.0.1:7000,10.0.0.2:7001,[::1]:7002';
+    const r = await addJson(project, ['--set', 'redis_mode=cluster', '--set', `redis_cluster_nodes=${nodes}`]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const file of ['.env.example', '.env']) {
+      const text = read(project, file);
+      expect(text, file).toContain(`REDIS_CLUSTER_NODES=${nodes}`);
+      expect(text, file).toContain('REDIS_URL=redis://localhost:6379/0'); // still there: its user, password and TLS apply
+      expect(text, file).not.toContain('REDIS_SENTINELS');
+    }
+    expect(read(project, '.env.example')).toMatch(/# >>> gen:redis:env_example_cluster >>>/);
+    // recorded in the lock: a re-run without the flags keeps the mode; the run is idempotent
+    expect(read(project, '.rapidkit/modules.lock.yaml')).toContain('redis_mode: cluster');
+    const again = await addJson(project);
+    expect(again.code).toBe(0);
+    expect(again.json.summary.create + again.json.summary.update).toBe(0);
+    expect(read(project, '.env.example')).toContain(`REDIS_CLUSTER_NODES=${nodes}`);
+    // the vendored runtime bakes nothing of the topology: the environment decides at run time
+    const defaults = read(project, `${SNAP}/node/core/defaults.js`);
+    expect(defaults).not.toContain('10.0.0.1');
+  });
+
+  test("sentinel: sentinels and master name in both files, the sentinels' credentials (secrets) only in .env", async () => {
+    const user = 'sentinel-user-xyz';
+    const secret = 'S3ntinel-Pa55-xyz';
+    const project = copyExample('fastify', 'topo-sentinel');
+    fs.writeFileSync(path.join(project, '.env'), 'APP=1\n');
+    const r = await addJson(
+      project,
+      [
+        '--set',
+        'redis_mode=sentinel',
+        '--set',
+        'redis_sentinels=s1.internal:26379,s2.internal:26379',
+        '--set',
+        'redis_sentinel_master=mymaster',
+        '--set',
+        `redis_sentinel_username=${user}`,
+      ],
+      { RAPIDKIT_REDIS_FORCE_SENTINEL_PASSWORD: secret },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const example = read(project, '.env.example');
+    expect(example).toContain('REDIS_SENTINELS=s1.internal:26379,s2.internal:26379');
+    expect(example).toContain('REDIS_SENTINEL_MASTER=mymaster');
+    expect(example).toMatch(/^REDIS_SENTINEL_PASSWORD=$/m);
+    expect(example).toMatch(/^REDIS_SENTINEL_USERNAME=$/m);
+    expect(example).not.toContain('REDIS_CLUSTER_NODES');
+    const env = read(project, '.env');
+    expect(env).toContain(`REDIS_SENTINEL_PASSWORD=${secret}`);
+    expect(env).toContain(`REDIS_SENTINEL_USERNAME=${user}`);
+    expect(env).toContain('REDIS_SENTINEL_MASTER=mymaster');
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    for (const [p] of snapshotTree(project)) {
+      if (p === '.env') continue;
+      expect(read(project, p), p).not.toContain(secret);
+      expect(read(project, p), p).not.toContain(user);
+    }
+    // a re-run reads the recorded secret back from .env
+    expect((await addJson(project)).code).toBe(0);
+    expect(read(project, '.env')).toContain(`REDIS_SENTINEL_PASSWORD=${secret}`);
+  });
+
+  test('invalid topology values name the variable, exit 2 and write nothing', async () => {
+    for (const [set, expected] of [
+      ['redis_mode=bogus', '--set redis_mode: expected one of standalone, cluster, sentinel'],
+      ['redis_cluster_nodes=nohost', '--set redis_cluster_nodes: expected a value matching'],
+      ['redis_sentinels=a:1,b', '--set redis_sentinels: expected a value matching'],
+      ['redis_sentinel_master=my master', '--set redis_sentinel_master: expected a value matching'],
+    ] as const) {
+      const project = copyExample('express', 'topo-bad');
+      const before = snapshotTree(project);
+      const r = await runGen(['add', 'module', 'redis', '--project', project, '--set', set]);
+      expect(r.code, set).toBe(2);
+      expect(r.stderr).toContain(expected);
+      expect(snapshotTree(project)).toEqual(before);
+    }
+  });
+});
+
 test('help and version answer without loading commands', async () => {
   const v = await runGen(['--version']);
   expect(v.code).toBe(0);

@@ -292,7 +292,10 @@ describe.each(['default', 'acl'] as const)('core cache API (%s user)', (mode) =>
       connection: { host: '127.0.0.1', port: server.port, db: 0, use_tls: false },
       breaker: { state: 'closed', failures: 0 },
     });
-    expect(Object.keys(h)).toEqual(['status', 'module', 'version', 'latency', 'pool', 'connection', 'breaker', 'checked_at']);
+    expect(Object.keys(h)).toEqual(['status', 'module', 'version', 'mode', 'latency', 'pool', 'connection', 'breaker', 'checked_at']);
+    expect(h.mode).toBe('standalone'); // always present (docs/modules/redis/health.md)
+    expect(cache.stats().mode).toBe('standalone');
+    expect(cache.renderPrometheus()).toContain('rapidkit_redis_mode{mode="standalone"} 1');
     expect(h.latency.ping_ms).toBeGreaterThanOrEqual(0);
     expect(new Date(h.checked_at).toISOString()).toBe(h.checked_at);
     expect(JSON.stringify(h)).not.toContain(ACL_PASSWORD);

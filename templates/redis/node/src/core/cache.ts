@@ -9,9 +9,9 @@
  */
 import fs from 'fs';
 import net from 'net';
-import Redis, { ReplyError, type RedisOptions } from 'ioredis';
+import Redis, { Cluster, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { CircuitBreaker } from './breaker';
-import { maskedUrl, settingsFromEnv, type RedisSettings } from './config';
+import { checkTopology, maskedUrl, modeOf, parseAddress, settingsFromEnv, type RedisMode, type RedisSettings } from './config';
 import { MODULE, VERSION } from './defaults';
 import { Metrics } from './metrics';
 import { dumps, escapeGlob, loads, ttlArgs } from './serialization';
@@ -48,7 +48,38 @@ const HEALTH_KEY = 'rapidkit:health';
 /** The health probe's own bound, so the route answers within 500 ms (Kubernetes' default probe timeout is 1 s). */
 const HEALTH_TIMEOUT_MS = 400;
 /** ioredis' texts for "not connected right now": the health detail names the connection error instead. */
-const NOT_CONNECTED = /Stream isn't writeable|Connection is closed|max retries per request|enableOfflineQueue/i;
+const NOT_CONNECTED = /Stream isn't writeable|Connection is closed|max retries per request|enableOfflineQueue|Cluster isn't ready/i;
+/** Slots of a Redis Cluster (CLUSTER INFO cluster_slots_ok must reach this for the cache to serve every key). */
+const CLUSTER_SLOTS = 16384;
+
+/** The raw ioredis client: a Redis (standalone, Sentinel) or a Cluster (cluster mode); both share the command API. */
+export type RedisClient = Redis | Cluster;
+
+const CRC16_TABLE = (() => {
+  const t = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8;
+    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    t[i] = c;
+  }
+  return t;
+})();
+
+/**
+ * The Redis Cluster hash slot of a key (CRC16/XMODEM of the key or its {hash tag}, mod 16384), as the server and
+ * ioredis compute it. Only used to group a multi-key call per node; ioredis still routes (MOVED/ASK) every command.
+ */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  const bytes = Buffer.from(key, 'utf8');
+  let crc = 0;
+  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ b) & 0xff]!;
+  return crc % CLUSTER_SLOTS;
+}
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -58,14 +89,42 @@ export interface RateLimitResult {
   count: number;
 }
 
+/** Where the cache connects (never a secret): one server, the cluster's seed nodes, or the sentinels and master name. */
+export type HealthConnection =
+  | { host: string; port: number; db: number; use_tls: boolean }
+  | { mode: 'cluster'; nodes: string[]; use_tls: boolean }
+  | { mode: 'sentinel'; sentinels: string[]; master_name: string; db: number; use_tls: boolean };
+
+/** Cluster mode: the cluster as the reachable masters report it (docs/modules/redis/health.md). */
+export interface ClusterHealth {
+  /** cluster_state from CLUSTER INFO ('ok', 'fail'), 'unknown' when no master answered */
+  state: string;
+  slots_covered: number;
+  slots_total: number;
+  masters_reachable: number;
+  masters_total: number;
+  masters: Array<{ address: string; ok: boolean; latency_ms: number | null }>;
+}
+
+/** Sentinel mode: the master the sentinels name and how many of them answered. */
+export interface SentinelHealth {
+  master_name: string;
+  master: string | null;
+  sentinels_reachable: number;
+  sentinels_total: number;
+}
+
 export interface HealthPayload {
   status: 'ok' | 'fail';
   module: string;
   version: string;
+  mode: RedisMode;
   latency?: { ping_ms: number };
   pool?: { active: number; idle: number; max: number };
   detail?: string;
-  connection: { host: string; port: number; db: number; use_tls: boolean };
+  connection: HealthConnection;
+  cluster?: ClusterHealth;
+  sentinel?: SentinelHealth;
   breaker: { state: string; failures: number };
   checked_at: string;
 }
@@ -74,7 +133,8 @@ export interface RedisMetadata {
   module: string;
   version: string;
   url: string;
-  connection: { host: string; port: number; db: number; use_tls: boolean };
+  /** in cluster/Sentinel mode it names the mode (`connection.mode`), as in the health payload */
+  connection: HealthConnection;
   retry: { preconnect: boolean; attempts: number; backoff_base: number };
   cache_ttl: number;
   key_prefix: string;
@@ -90,13 +150,73 @@ export function getRedisMetadata(settings: RedisSettings = settingsFromEnv()): R
     module: MODULE,
     version: VERSION,
     url: maskedUrl(s),
-    connection: { host: s.host, port: s.port, db: s.db, use_tls: s.useTls },
+    connection: connectionOf(s),
     retry: { preconnect: s.preconnect, attempts: s.retries, backoff_base: s.backoff },
     cache_ttl: s.cacheTtl,
     key_prefix: s.keyPrefix,
     pool: { max_connections: s.maxConnections, socket_timeout: s.socketTimeout, connect_timeout: s.connectTimeout },
     breaker: { threshold: s.breakerThreshold, reset_timeout: s.breakerResetTimeout },
     features: [...FEATURES],
+  };
+}
+
+/** The health/metadata `connection` object of these settings (no secret). */
+export function connectionOf(s: RedisSettings): HealthConnection {
+  const mode = modeOf(s);
+  if (mode === 'cluster') return { mode, nodes: [...(s.clusterNodes ?? [])], use_tls: s.useTls };
+  if (mode === 'sentinel') return { mode, sentinels: [...(s.sentinels ?? [])], master_name: s.sentinelMaster ?? '', db: s.db, use_tls: s.useTls };
+  return { host: s.host, port: s.port, db: s.db, use_tls: s.useTls };
+}
+
+function tlsOptions(s: RedisSettings, host: string | null): NonNullable<RedisOptions['tls']> {
+  return {
+    ca: s.tlsCaFile ? fs.readFileSync(s.tlsCaFile) : undefined,
+    cert: s.tlsCertFile ? fs.readFileSync(s.tlsCertFile) : undefined,
+    key: s.tlsKeyFile ? fs.readFileSync(s.tlsKeyFile) : undefined,
+    servername: host && !net.isIP(host) ? host : undefined, // SNI takes names only
+    rejectUnauthorized: true,
+    ...(s.tlsCheckHostname ? {} : { checkServerIdentity: () => undefined }),
+  };
+}
+
+/** Reconnect delay: exponential from the backoff base, capped at 1 s (+ jitter), so the cache is back within about a second. */
+function reconnectDelay(s: RedisSettings): (times: number) => number {
+  return (times: number) => Math.min(Math.max(s.backoff, 0.01) * 1000 * 2 ** Math.min(times, 10), 1000) + Math.floor(Math.random() * 100);
+}
+
+/**
+ * ioredis Cluster options for cluster mode (REDIS_CLUSTER_NODES): the per-node options of a single server (auth,
+ * TLS, timeouts) plus bounded redirections, quick retries on CLUSTERDOWN/TRYAGAIN/failover and a slot table
+ * refreshed every second, so a promoted replica serves within about a second of its promotion.
+ */
+export function ioredisClusterOptions(s: RedisSettings): ClusterOptions {
+  const node = ioredisOptions({ ...s, clusterNodes: [], sentinels: [], unixSocketPath: null });
+  delete node.host;
+  delete node.port;
+  delete node.db;
+  delete node.tls;
+  delete node.retryStrategy; // the cluster reconnects its nodes itself (clusterRetryStrategy)
+  delete node.reconnectOnError;
+  delete node.lazyConnect;
+  delete node.enableOfflineQueue; // nodes keep ioredis' queue (bounded by commandTimeout); the cluster's own is switched off once ready
+  const redisOptions: RedisOptions = { ...node };
+  if (s.useTls) redisOptions.tls = tlsOptions(s, null);
+  return {
+    redisOptions,
+    lazyConnect: true,
+    enableOfflineQueue: true, // switched off once ready, as for a single server
+    enableReadyCheck: true,
+    scaleReads: 'master', // a cache reads its own writes: never a lagging replica
+    maxRedirections: 16,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnMoved: 0,
+    slotsRefreshTimeout: Math.max(Math.ceil(s.connectTimeout * 1000), 200),
+    slotsRefreshInterval: 1000,
+    clusterRetryStrategy: reconnectDelay(s),
+    // TLS with names: keep the name (certificates name hosts, not the addresses they resolve to)
+    ...(s.useTls ? { dnsLookup: (address: string, callback: (err: Error | null, address: string) => void) => callback(null, address) } : {}),
   };
 }
 
@@ -120,26 +240,46 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
     // stream when a peer accepts and closes: it never reconnects.)
     maxLoadingRetryTime: 500,
     // capped at 1 s (+ jitter) so the cache is back within about a second of Redis
-    retryStrategy: (times: number) => Math.min(Math.max(s.backoff, 0.01) * 1000 * 2 ** Math.min(times, 10), 1000) + Math.floor(Math.random() * 100),
+    retryStrategy: reconnectDelay(s),
     // a failover turned the node into a replica: reconnect (to the new primary behind the name); this call falls back
     reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 1 : false),
   };
-  if (s.unixSocketPath) {
+  if (modeOf(s) === 'sentinel') {
+    // ioredis asks the sentinels for the master's address on every (re)connect, so it follows a failover
+    delete options.host;
+    delete options.port;
+    options.sentinels = (s.sentinels ?? []).map((e) => parseAddress('REDIS_SENTINELS', e));
+    options.name = s.sentinelMaster ?? undefined;
+    options.role = 'master';
+    options.sentinelUsername = s.sentinelUsername ?? undefined;
+    options.sentinelPassword = s.sentinelPassword ?? undefined;
+    options.sentinelRetryStrategy = reconnectDelay(s);
+    options.sentinelCommandTimeout = Math.ceil(s.connectTimeout * 1000);
+    options.failoverDetector = true; // +switch-master from the sentinels: reconnect to the new master at once
+    if (s.useTls) {
+      options.tls = tlsOptions(s, null);
+      options.enableTLSForSentinelMode = true; // TLS to the data nodes; the sentinels are spoken to in plaintext
+    }
+  } else if (s.unixSocketPath) {
     // unix:// URL: ioredis connects to the socket path instead of host/port
     options.path = s.unixSocketPath;
     delete options.host;
     delete options.port;
   } else if (s.useTls) {
-    options.tls = {
-      ca: s.tlsCaFile ? fs.readFileSync(s.tlsCaFile) : undefined,
-      cert: s.tlsCertFile ? fs.readFileSync(s.tlsCertFile) : undefined,
-      key: s.tlsKeyFile ? fs.readFileSync(s.tlsKeyFile) : undefined,
-      servername: net.isIP(s.host) ? undefined : s.host, // SNI takes names only
-      rejectUnauthorized: true,
-      ...(s.tlsCheckHostname ? {} : { checkServerIdentity: () => undefined }),
-    };
+    options.tls = tlsOptions(s, s.host);
   }
   return options;
+}
+
+/** A new client for these settings: an ioredis Cluster in cluster mode, else an ioredis Redis (Sentinel-aware). */
+export function createClient(s: RedisSettings): RedisClient {
+  if (modeOf(s) === 'cluster') {
+    return new Cluster(
+      (s.clusterNodes ?? []).map((e) => parseAddress('REDIS_CLUSTER_NODES', e)),
+      ioredisClusterOptions(s),
+    );
+  }
+  return new Redis(ioredisOptions(s));
 }
 
 function isReplyError(err: unknown): err is Error {
@@ -158,8 +298,8 @@ export interface RedisLogger {
 }
 
 export interface RedisCacheOptions {
-  /** Use this ioredis client instead of building one from the settings (its options are left as they are). */
-  client?: Redis;
+  /** Use this ioredis client (Redis or Cluster) instead of building one from the settings (its options are left as they are). */
+  client?: RedisClient;
   logger?: RedisLogger;
 }
 
@@ -183,8 +323,19 @@ export class RedisCache {
   readonly prefix: string;
   readonly breaker: CircuitBreaker;
   readonly metrics = new Metrics();
-  /** The raw ioredis client, for commands the cache API does not cover (keys are NOT prefixed there). */
-  readonly client: Redis;
+  /**
+   * The raw ioredis client, for commands the cache API does not cover (keys are NOT prefixed there): an ioredis
+   * Cluster in cluster mode, else an ioredis Redis.
+   */
+  readonly client: RedisClient;
+  /** standalone, cluster (REDIS_CLUSTER_NODES) or sentinel (REDIS_SENTINELS + REDIS_SENTINEL_MASTER). */
+  readonly mode: RedisMode;
+  /** Cluster mode: the client as a Cluster (null otherwise). */
+  private readonly cluster: Cluster | null;
+  /** Sentinel mode: one connection per sentinel for the health probe, opened on the first health check. */
+  private sentinelClients: Redis[] | null = null;
+  /** One call's bound in cluster mode (ioredis retries CLUSTERDOWN/TRYAGAIN/failovers inside it). */
+  private readonly callMs: number;
   /** Upper bound of one cache call before the first connection (afterwards ioredis' commandTimeout bounds it). */
   readonly deadlineMs: number;
   /** What a call may wait before the connection is ready: one connect or one reply, whichever is longer. */
@@ -200,7 +351,10 @@ export class RedisCache {
   private closed = false;
 
   constructor(settings: RedisSettings = settingsFromEnv(), options: RedisCacheOptions = {}) {
+    checkTopology(settings);
     this.settings = settings;
+    this.mode = modeOf(settings);
+    this.metrics.mode = this.mode;
     this.prefix = settings.keyPrefix;
     this.logger = options.logger ?? consoleLogger;
     // connect, then at most retries + 1 attempts each bounded by the connect and socket timeouts, with backoff
@@ -209,7 +363,9 @@ export class RedisCache {
     );
     this.connectingMs = Math.ceil(Math.max(settings.connectTimeout, settings.socketTimeout) * 1000);
     this.breaker = new CircuitBreaker(settings.breakerThreshold, settings.breakerResetTimeout * 1000, this.deadlineMs);
-    this.client = options.client ?? new Redis(ioredisOptions(settings));
+    this.callMs = Math.ceil(settings.socketTimeout * 1000);
+    this.client = options.client ?? createClient(settings);
+    this.cluster = this.client instanceof Cluster ? this.client : null;
     // always attached: an 'error' event without a listener would crash the process
     this.client.on('error', (err: Error) => {
       // keep the server's own words ("ERR max number of clients reached") over the socket error that follows them
@@ -223,18 +379,25 @@ export class RedisCache {
     // a peer that accepts and closes (a proxy without backend, plaintext to a TLS port) raises no 'error'
     this.client.on('close', () => {
       if (!this.closed && !this.errorSinceConnect) {
-        this.lastConnectionError = Object.assign(new Error(`connection to ${settings.host}:${settings.port} closed by the server`), { code: 'ECONNCLOSED' });
+        this.lastConnectionError = Object.assign(new Error(`connection to ${this.where()} closed by the server`), { code: 'ECONNCLOSED' });
       }
     });
     const own = options.client === undefined;
-    const reconnectOnError = this.client.options.reconnectOnError;
-    if (own && reconnectOnError) {
+    const single = this.client instanceof Cluster ? null : this.client;
+    const reconnectOnError = single?.options.reconnectOnError;
+    if (own && single && reconnectOnError) {
       // a READONLY reply makes ioredis reconnect and flush its queue: keep the reply as the reason, not the flush
-      this.client.options.reconnectOnError = (err: Error) => {
+      single.options.reconnectOnError = (err: Error) => {
         const decision = reconnectOnError(err);
         if (decision) this.lastConnectionError = err;
         return decision;
       };
+    }
+    if (this.cluster) {
+      // a node's own errors (a master killed, refused connections) come here, not as 'error': keep the reason
+      this.cluster.on('node error', (err: Error, address?: string) => {
+        this.lastConnectionError = address ? Object.assign(new Error(`${address}: ${err.message}`), { code: (err as NodeJS.ErrnoException).code }) : err;
+      });
     }
     this.client.on('ready', () => {
       // from now on a command while disconnected fails at once instead of waiting in the offline queue
@@ -268,6 +431,14 @@ export class RedisCache {
     }
   }
 
+  /** Where the cache connects, for messages: host:port, the cluster's nodes, or the Sentinel master name. */
+  private where(): string {
+    const s = this.settings;
+    if (this.mode === 'cluster') return `the cluster (${(s.clusterNodes ?? []).join(',')})`;
+    if (this.mode === 'sentinel') return `master '${s.sentinelMaster ?? ''}' via sentinels ${(s.sentinels ?? []).join(',')}`;
+    return `${s.host}:${s.port}`;
+  }
+
   private failed(err: unknown): Fallback {
     this.metrics.errors += 1;
     this.metrics.fallbacks += 1;
@@ -280,7 +451,7 @@ export class RedisCache {
   /** A clear, secret-free one-line reason; ioredis' own texts often say little ("Stream isn't writeable ..."). */
   private describe(err: unknown, nested = false): string {
     const s = this.settings;
-    const where = `${s.host}:${s.port}`;
+    const where = this.where();
     const e = err instanceof Error ? err : new Error(String(err));
     const code = String((e as NodeJS.ErrnoException).code ?? '');
     const last = this.lastConnectionError;
@@ -294,7 +465,7 @@ export class RedisCache {
     } else if (code === 'ECONNREFUSED') {
       text = `ConnectionError: connection refused by ${where} (ECONNREFUSED)`;
     } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      text = `ConnectionError: cannot resolve host '${s.host}' (${code})`;
+      text = `ConnectionError: cannot resolve host '${this.mode === 'standalone' ? s.host : where}' (${code})`;
     } else if (code === 'ECONNCLOSED' || code === 'ECONNRESET' || code === 'EPIPE') {
       // Redis at maxclients, a TLS port spoken to in plaintext or a proxy without backend: accepted, then closed
       const how = code === 'ECONNCLOSED' ? e.message : `connection to ${where} reset by the server (${code})`;
@@ -312,7 +483,7 @@ export class RedisCache {
   }
 
   /** Runs a command under the breaker and the deadline; FAILED when Redis is unreachable. */
-  private async call<T>(fn: (c: Redis) => Promise<T>): Promise<T | Fallback> {
+  private async call<T>(fn: (c: RedisClient) => Promise<T>): Promise<T | Fallback> {
     if (!this.breaker.allow()) {
       this.metrics.fallbacks += 1;
       return FAILED;
@@ -327,7 +498,9 @@ export class RedisCache {
     }
     try {
       // when ready, ioredis' commandTimeout bounds the call; before that, one connect or reply timeout does
-      const result = this.client.status === 'ready' ? await pending : await this.withDeadline(pending, this.connectingMs);
+      // in cluster mode ioredis retries CLUSTERDOWN, TRYAGAIN and failovers itself: the call's own deadline bounds that
+      const ready = this.client.status === 'ready';
+      const result = ready && !this.cluster ? await pending : await this.withDeadline(pending, ready ? this.callMs : this.connectingMs);
       this.breaker.success();
       this.lastConnectionError = null;
       return result;
@@ -360,7 +533,7 @@ export class RedisCache {
    * Runs raw ioredis commands under the cache's failure handling (breaker, deadline, metrics, fail-open): their
    * result, or `fallback` when Redis is unreachable. Keys are not prefixed there (use key()); caller errors throw.
    */
-  async guarded<T, F>(fn: (c: Redis) => Promise<T>, fallback: F): Promise<T | F> {
+  async guarded<T, F>(fn: (c: RedisClient) => Promise<T>, fallback: F): Promise<T | F> {
     const res = await this.call(fn);
     return res === FAILED ? fallback : (res as T);
   }
@@ -400,10 +573,74 @@ export class RedisCache {
     return res === 'OK';
   }
 
-  /** Removes keys; the number removed (0 when Redis is unreachable). */
+  /**
+   * Cluster mode: the indexes of `full` grouped by the node serving their slot (ioredis' slot table), each group one
+   * pipelined round trip; keys whose slot is not known yet (before the first connection) each go alone, routed by ioredis.
+   */
+  private groupByNode(slotOf: readonly number[]): number[][] {
+    const slots = this.cluster!.slots;
+    const groups = new Map<string, number[]>();
+    const alone: number[][] = [];
+    slotOf.forEach((slot, i) => {
+      const node = slots[slot]?.[0];
+      if (node === undefined) alone.push([i]);
+      else {
+        const g = groups.get(node);
+        if (g) g.push(i);
+        else groups.set(node, [i]);
+      }
+    });
+    return [...groups.values(), ...alone];
+  }
+
+  /**
+   * Cluster mode: one pipeline per node group, concurrently, each under the breaker and the deadline (a group whose
+   * node fails falls back alone). Within a group, `bySlot` puts the keys of one slot into one command (MGET, DEL),
+   * else one command per key. `add` queues the command of one unit (indexes into `full`); returns each unit's reply,
+   * or FAILED for the units of a node that could not serve.
+   */
+  private async perNode(
+    full: readonly string[],
+    bySlot: boolean,
+    add: (p: ReturnType<RedisClient['pipeline']>, unit: number[]) => void,
+  ): Promise<Array<[number[], unknown]>> {
+    const out: Array<[number[], unknown]> = [];
+    const slotOf = full.map(keySlot);
+    await Promise.all(
+      this.groupByNode(slotOf).map(async (group) => {
+        let units: number[][] = group.map((i) => [i]);
+        if (bySlot && group.length > 1) {
+          const slots = new Map<number, number[]>();
+          for (const i of group) {
+            const slot = slotOf[i]!;
+            const u = slots.get(slot);
+            if (u) u.push(i);
+            else slots.set(slot, [i]);
+          }
+          units = [...slots.values()];
+        }
+        const res = await this.call(async (c) => {
+          const pipe = c.pipeline();
+          for (const u of units) add(pipe, u);
+          const replies = (await pipe.exec()) ?? [];
+          const error = replies.find(([e]) => e)?.[0];
+          if (error) throw error;
+          return replies.map(([, r]) => r);
+        });
+        units.forEach((u, j) => out.push([u, res === FAILED ? FAILED : (res as unknown[])[j]]));
+      }),
+    );
+    return out;
+  }
+
+  /** Removes keys; the number removed (0 when Redis is unreachable). Cluster mode: grouped per node, pipelined. */
   async delete(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
     const full = keys.map((k) => this.key(k));
+    if (this.cluster && full.length > 1) {
+      const res = await this.perNode(full, true, (p, unit) => p.del(...unit.map((i) => full[i]!)));
+      return res.reduce<number>((n, [, r]) => n + (r === FAILED ? 0 : Number(r)), 0);
+    }
     const res = await this.call((c) => c.del(...full));
     return res === FAILED ? 0 : (res as number);
   }
@@ -442,10 +679,27 @@ export class RedisCache {
     return res === FAILED ? null : (res as number);
   }
 
-  /** One round trip (MGET); returns the hits only ({} when Redis is unreachable). */
+  /**
+   * One round trip (MGET); returns the hits only ({} when Redis is unreachable). Cluster mode: one pipeline per node
+   * (concurrently), hits in the caller's order; keys on a node that fails are misses (fail-open per node).
+   */
   async getMany<T = unknown>(keys: readonly string[]): Promise<Record<string, T>> {
     if (keys.length === 0) return {};
     const full = keys.map((k) => this.key(k));
+    if (this.cluster) {
+      // MGET per slot (the same reply as one MGET: a non-string value is a miss, not WRONGTYPE)
+      const values: Array<string | null | Fallback> = new Array(full.length).fill(FAILED);
+      for (const [unit, r] of await this.perNode(full, true, (p, unit) => p.mget(...unit.map((i) => full[i]!)))) {
+        unit.forEach((i, j) => (values[i] = r === FAILED ? FAILED : ((r as Array<string | null>)[j] ?? null)));
+      }
+      const out: Record<string, T> = {};
+      values.forEach((raw, i) => {
+        if (raw === FAILED) return;
+        this.count(raw !== null);
+        if (raw !== null) out[keys[i]!] = loads(raw as string) as T;
+      });
+      return out;
+    }
     const values = await this.call((c) => c.mget(...full));
     const out: Record<string, T> = {};
     if (values === FAILED) return out;
@@ -456,11 +710,23 @@ export class RedisCache {
     return out;
   }
 
-  /** Pipelined SETs (one round trip); true when every key was written. */
+  /** Pipelined SETs (one round trip; cluster mode: one per node, concurrently); true when every key was written. */
   async setMany(entries: Record<string, unknown>, ttlSeconds?: number | null): Promise<boolean> {
     const items = Object.entries(entries).map(([k, v]) => [this.key(k), dumps(v)] as const);
     if (items.length === 0) return true;
     const args = ttlArgs(ttlSeconds, this.settings.cacheTtl);
+    if (this.cluster) {
+      const res = await this.perNode(
+        items.map(([full]) => full),
+        false,
+        (p, [i]) => {
+          const [full, data] = items[i!]!;
+          if (args.length) p.set(full, data, args[0] as 'EX', args[1]);
+          else p.set(full, data);
+        },
+      );
+      return res.every(([, r]) => r === 'OK');
+    }
     const res = await this.call(async (c) => {
       const pipe = c.pipeline();
       for (const [full, data] of items) {
@@ -475,20 +741,39 @@ export class RedisCache {
     return res === true;
   }
 
-  /** SCAN (never KEYS) within the key prefix, UNLINK in batches of 500; returns how many keys were removed. */
+  /**
+   * SCAN (never KEYS) within the key prefix, UNLINK in batches of 500; returns how many keys were removed. Cluster
+   * mode: the same on every master, concurrently, summed (a master that fails counts what it removed before).
+   */
   async deletePattern(pattern: string): Promise<number> {
     if (typeof pattern !== 'string') throw new TypeError(`deletePattern needs a string pattern, got ${JSON.stringify(pattern)}`);
     const match = escapeGlob(this.prefix) + pattern;
+    if (!this.cluster) return this.scanUnlink(this.client as Redis, match, false);
+    if (this.cluster.status !== 'ready' && (await this.call((c) => c.ping())) === FAILED) return 0; // connects (slot table)
+    const counts = await Promise.all(this.cluster.nodes('master').map((node) => this.scanUnlink(node, match, true)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** SCAN + UNLINK on one server; `perKey`: one UNLINK per key, pipelined (a cluster node refuses keys of several slots). */
+  private async scanUnlink(node: Redis, match: string, perKey: boolean): Promise<number> {
     let cursor = '0';
     let removed = 0;
     do {
-      const res = await this.call((c) => c.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT));
+      const res = await this.call(() => node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT));
       if (res === FAILED) return removed;
       const [next, found] = res as [string, string[]];
       cursor = next;
       for (let i = 0; i < found.length; i += UNLINK_BATCH) {
         const batch = found.slice(i, i + UNLINK_BATCH);
-        const n = await this.call((c) => c.unlink(...batch));
+        const n = await this.call(async () => {
+          if (!perKey) return node.unlink(...batch);
+          const pipe = node.pipeline();
+          for (const k of batch) pipe.unlink(k);
+          const replies = (await pipe.exec()) ?? [];
+          const error = replies.find(([e]) => e && !/^MOVED|^ASK/.test((e as Error).message))?.[0];
+          if (error) throw error;
+          return replies.reduce((sum, [e, r]) => sum + (e ? 0 : Number(r)), 0); // a key migrated meanwhile: not ours to count
+        });
         if (n === FAILED) return removed;
         removed += n as number;
       }
@@ -537,24 +822,54 @@ export class RedisCache {
    * PING + a short-lived write of the health key within `timeoutMs` (default 400 ms). While the breaker is open, or
    * while ioredis is reconnecting after a connection error, it answers at once from that state. Health probes are
    * not cache calls: they never count as errors or fallbacks and never move the breaker. Never throws.
+   * Cluster mode adds `cluster` (every master probed concurrently, CLUSTER INFO/NODES), Sentinel mode `sentinel`
+   * (every sentinel asked for the master concurrently), both within the same bound.
    */
   async healthCheck(timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthPayload> {
     const started = performance.now();
-    const connection = { host: this.settings.host, port: this.settings.port, db: this.settings.db, use_tls: this.settings.useTls };
-    const fail = (detail: string): HealthPayload => ({
-      status: 'fail',
-      module: MODULE,
-      version: VERSION,
-      detail: this.mask(detail).slice(0, 300),
-      connection,
-      breaker: this.breaker.snapshot(),
-      checked_at: new Date().toISOString(),
-    });
+    const topology: Promise<{ cluster?: ClusterHealth; sentinel?: SentinelHealth; problem: string | null }> =
+      this.mode === 'cluster'
+        ? this.probeCluster(started, timeoutMs).catch(() => ({ problem: null }))
+        : this.mode === 'sentinel'
+          ? this.probeSentinels(timeoutMs).catch(() => ({ problem: null }))
+          : Promise.resolve({ problem: null });
+    const [data, topo] = await Promise.all([this.probeData(timeoutMs), topology]);
+    const { problem, ...sections } = topo;
+    const head = { module: MODULE, version: VERSION, mode: this.mode };
+    const tail = { connection: connectionOf(this.settings), ...sections, breaker: this.breaker.snapshot(), checked_at: new Date().toISOString() };
+    // cluster: the cluster's own view first (CLUSTERDOWN, a master unreachable), then the data path's reason
+    const failed = 'detail' in data ? data.detail : null;
+    const detail =
+      this.mode === 'cluster'
+        ? problem !== null
+          ? `${problem}${failed ? `; ${failed}` : ''}`
+          : failed
+        : failed !== null && problem !== null
+          ? `${failed}; ${problem}`
+          : failed;
+    if (detail !== null) return { status: 'fail', ...head, detail: this.mask(detail).slice(0, 300), ...tail };
+    return {
+      status: 'ok',
+      ...head,
+      latency: { ping_ms: Math.round((performance.now() - started) * 1000) / 1000 },
+      pool: this.poolInfo(),
+      ...tail,
+    };
+  }
+
+  private poolInfo(): { active: number; idle: number; max: number } {
+    if (!this.cluster) return { active: this.client.status === 'ready' ? 1 : 0, idle: 0, max: 1 };
+    const nodes = this.cluster.nodes('all');
+    return { active: nodes.filter((n) => n.status === 'ready').length, idle: 0, max: nodes.length };
+  }
+
+  /** The data path: PING + SET of the health key through the cache's own client (no network while the breaker blocks). */
+  private async probeData(timeoutMs: number): Promise<{ ok: true } | { detail: string }> {
     if (this.breaker.isBlocking()) {
-      return fail(`${this.lastError || 'Redis unavailable'} (circuit breaker open after ${this.breaker.failures} consecutive failures)`);
+      return { detail: `${this.lastError || 'Redis unavailable'} (circuit breaker open after ${this.breaker.failures} consecutive failures)` };
     }
     const status = this.client.status;
-    if (status !== 'ready' && status !== 'wait' && this.lastConnectionError) return fail(this.describe(this.lastConnectionError));
+    if (status !== 'ready' && status !== 'wait' && this.lastConnectionError) return { detail: this.describe(this.lastConnectionError) };
     const cleanup: Array<() => void> = [];
     try {
       const probe = (async () => {
@@ -562,7 +877,7 @@ export class RedisCache {
         await this.client.set(this.prefix + HEALTH_KEY, '1', 'PX', 10_000);
       })();
       const races: Array<Promise<unknown>> = [probe];
-      if (status !== 'ready') {
+      if (status !== 'ready' && !this.cluster) {
         // not connected yet: answer at the first connection error instead of waiting out ioredis' reconnects
         races.push(
           new Promise((_, reject) => {
@@ -576,22 +891,126 @@ export class RedisCache {
       probe.catch(() => undefined);
       await this.withDeadline(Promise.race(races), timeoutMs, 'health probe');
       this.lastConnectionError = null;
-      return {
-        status: 'ok',
-        module: MODULE,
-        version: VERSION,
-        latency: { ping_ms: Math.round((performance.now() - started) * 1000) / 1000 },
-        pool: { active: this.client.status === 'ready' ? 1 : 0, idle: 0, max: 1 },
-        connection,
-        breaker: this.breaker.snapshot(),
-        checked_at: new Date().toISOString(),
-      };
+      return { ok: true };
     } catch (err) {
       const last = this.client.status !== 'ready' ? this.lastConnectionError : null;
-      return fail(this.describe(last ?? err));
+      return { detail: this.describe(last ?? err) };
     } finally {
       for (const off of cleanup) off();
     }
+  }
+
+  /** Resolves true once the cluster is ready, false at `ms`. */
+  private clusterReady(ms: number): Promise<boolean> {
+    const c = this.cluster!;
+    if (c.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        c.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), Math.max(0, ms));
+      c.on('ready', onReady);
+    });
+  }
+
+  /** Every master the client knows, probed concurrently (PING, CLUSTER INFO, CLUSTER NODES in one round trip each). */
+  private async probeCluster(started: number, timeoutMs: number): Promise<{ cluster: ClusterHealth; problem: string | null }> {
+    const c = this.cluster!;
+    const left = () => Math.max(20, timeoutMs - (performance.now() - started));
+    await this.clusterReady(left() - 50);
+    const probes = await Promise.all(
+      c.nodes('master').map(async (node) => {
+        const address = `${node.options.host}:${node.options.port}`;
+        const t0 = performance.now();
+        try {
+          const replies = (await this.withDeadline(node.pipeline().ping().cluster('INFO').cluster('NODES').exec(), left(), 'health probe')) ?? [];
+          if (!replies[0] || replies[0][0]) return { address, ok: false, latency_ms: null };
+          const text = (i: number) => (replies[i] && !replies[i]![0] ? String(replies[i]![1]) : null);
+          return { address, ok: true, latency_ms: Math.round((performance.now() - t0) * 1000) / 1000, info: text(1), nodes: text(2) };
+        } catch {
+          return { address, ok: false, latency_ms: null };
+        }
+      }),
+    );
+    const seen = probes.find((p) => 'info' in p && p.info !== null) as { info: string; nodes: string | null } | undefined;
+    const state = seen ? (/cluster_state:(\w+)/.exec(seen.info)?.[1] ?? 'unknown') : 'unknown';
+    const slotsCovered = seen ? Number(/cluster_slots_ok:(\d+)/.exec(seen.info)?.[1] ?? 0) : 0;
+    // the masters as the cluster sees them (a dead master whose replica took over is still listed, failed)
+    const known = new Map<string, number>(); // address -> slots served
+    for (const line of (seen?.nodes ?? '').split('\n')) {
+      const f = line.trim().split(' ');
+      if (f.length < 8 || !/(^|,)master(,|$)/.test(f[2]!) || /handshake|noaddr/.test(f[2]!)) continue;
+      const address = f[1]!.split('@')[0]!;
+      const slots = f.slice(8).reduce((n, r) => {
+        if (r.startsWith('[')) return n;
+        const [lo, hi] = r.split('-').map(Number);
+        return n + ((hi ?? lo!) - lo! + 1);
+      }, 0);
+      known.set(address, slots);
+    }
+    for (const p of probes) if (!known.has(p.address)) known.set(p.address, -1);
+    const masters = [...known.keys()].sort().map((address) => {
+      const p = probes.find((x) => x.address === address);
+      return { address, ok: p?.ok ?? false, latency_ms: p?.latency_ms ?? null };
+    });
+    const reachable = masters.filter((m) => m.ok).length;
+    const cluster: ClusterHealth = {
+      state,
+      slots_covered: slotsCovered,
+      slots_total: CLUSTER_SLOTS,
+      masters_reachable: reachable,
+      masters_total: masters.length,
+      masters,
+    };
+    this.metrics.topology = {
+      cluster_masters_reachable: reachable,
+      cluster_masters_total: masters.length,
+      cluster_slots_covered: slotsCovered,
+    };
+    let problem: string | null = null;
+    const down = masters.filter((m) => !m.ok && (known.get(m.address) ?? 0) > 0);
+    if (!seen) problem = `no cluster master answered within ${timeoutMs} ms (${reachable} of ${masters.length} reachable)`;
+    else if (state !== 'ok' || slotsCovered < CLUSTER_SLOTS) problem = `cluster_state:${state}, ${slotsCovered} of ${CLUSTER_SLOTS} slots served (CLUSTERDOWN)`;
+    else if (down.length > 0) {
+      problem = `master ${down.map((m) => `${m.address} (${known.get(m.address)} slots)`).join(', ')} unreachable and not yet replaced by its replica`;
+    }
+    return { cluster, problem };
+  }
+
+  /** Every sentinel asked concurrently for the master's address (SENTINEL GET-MASTER-ADDR-BY-NAME). */
+  private async probeSentinels(timeoutMs: number): Promise<{ sentinel: SentinelHealth; problem: string | null }> {
+    const s = this.settings;
+    const name = s.sentinelMaster ?? '';
+    this.sentinelClients ??= (s.sentinels ?? []).map((entry) => {
+      const { host, port } = parseAddress('REDIS_SENTINELS', entry);
+      return new Redis({
+        host,
+        port,
+        username: s.sentinelUsername ?? undefined,
+        password: s.sentinelPassword ?? undefined,
+        lazyConnect: true,
+        connectTimeout: Math.ceil(s.connectTimeout * 1000),
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => 1000,
+        enableReadyCheck: false,
+      }).on('error', () => undefined); // a sentinel away shows as not reachable
+    });
+    const answers = await Promise.all(
+      this.sentinelClients.map((c) =>
+        this.withDeadline(c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name), timeoutMs, 'sentinel probe').then(
+          (r) => (Array.isArray(r) && r.length === 2 ? `${String(r[0])}:${String(r[1])}` : null),
+          () => undefined,
+        ),
+      ),
+    );
+    const reachable = answers.filter((a) => a !== undefined).length;
+    const master = answers.find((a): a is string => typeof a === 'string') ?? null;
+    this.metrics.topology = { sentinels_reachable: reachable };
+    const sentinel: SentinelHealth = { master_name: name, master, sentinels_reachable: reachable, sentinels_total: answers.length };
+    return { sentinel, problem: `sentinels answering: ${reachable} of ${answers.length}, master: ${master ?? 'unknown'}` };
   }
 
   /** INFO memory/keyspace/server and DBSIZE in one round trip; null when Redis is unreachable or refuses (ACL). */
@@ -630,6 +1049,7 @@ export class RedisCache {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const c of this.sentinelClients ?? []) c.disconnect();
     try {
       if (this.client.status === 'ready') await this.withDeadline(this.client.quit(), 1000);
     } catch {

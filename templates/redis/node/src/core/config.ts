@@ -42,6 +42,86 @@ export interface RedisSettings {
   breakerResetTimeout: number;
   /** unix:// URL: the socket path (host is then that path and port 0). */
   unixSocketPath: string | null;
+  /**
+   * Redis Cluster seed nodes (`host:port`, REDIS_CLUSTER_NODES): non-empty = cluster mode (ioredis Cluster). The
+   * URL's host, port and db are then ignored; username, password and TLS apply to every node.
+   */
+  clusterNodes?: string[];
+  /** Sentinels (`host:port`, REDIS_SENTINELS): non-empty = Sentinel mode (ioredis `sentinels`), with sentinelMaster. */
+  sentinels?: string[];
+  /** The master name the sentinels monitor (REDIS_SENTINEL_MASTER). */
+  sentinelMaster?: string | null;
+  /** ACL user and password of the sentinels themselves (REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD). */
+  sentinelUsername?: string | null;
+  sentinelPassword?: string | null;
+}
+
+/** How the cache reaches Redis: one server, a Redis Cluster, or the master a set of sentinels names. */
+export type RedisMode = 'standalone' | 'cluster' | 'sentinel';
+
+/** The deployment mode these settings describe (docs/modules/redis/topologies.md). */
+export function modeOf(s: Pick<RedisSettings, 'clusterNodes' | 'sentinels'>): RedisMode {
+  if (s.clusterNodes && s.clusterNodes.length > 0) return 'cluster';
+  if (s.sentinels && s.sentinels.length > 0) return 'sentinel';
+  return 'standalone';
+}
+
+/** `host:port` → parts (IPv6 as `[::1]:6379`); throws ConfigError naming the variable and the entry. */
+export function parseAddress(name: string, entry: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]/,]+)):(\d{1,5})$/.exec(entry.trim());
+  const port = m ? Number(m[3]) : 0;
+  if (!m || port < 1 || port > 65535) {
+    throw new ConfigError(`${name}: '${entry}' is not a host:port entry (expected e.g. 10.0.0.1:6379,10.0.0.2:6379; IPv6 as [::1]:6379)`);
+  }
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** A comma-separated `host:port` list (REDIS_CLUSTER_NODES, REDIS_SENTINELS), each entry checked. */
+function parseAddressList(name: string, raw: string): string[] {
+  const entries = raw.split(',').map((e) => e.trim());
+  if (entries.some((e) => e === '')) throw new ConfigError(`${name}: empty entry in '${raw}' (expected host:port,host:port,...)`);
+  for (const e of entries) parseAddress(name, e);
+  return entries;
+}
+
+/**
+ * The rules across variables of the topology (both modes at once, a Sentinel set-up without its master name, a
+ * non-zero database in cluster mode). Throws ConfigError naming the variables and the remedy; settingsFromEnv and
+ * the Joi schema both call it.
+ */
+export function checkTopologyEnv(env: Env): void {
+  const cluster = get(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = get(env, 'REDIS_SENTINELS');
+  const master = get(env, 'REDIS_SENTINEL_MASTER');
+  if (cluster !== undefined && sentinels !== undefined) {
+    throw new ConfigError(
+      'REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: a deployment is either a cluster or a Sentinel set-up; unset one',
+    );
+  }
+  if (sentinels !== undefined && master === undefined) {
+    throw new ConfigError('REDIS_SENTINELS is set without REDIS_SENTINEL_MASTER: set it to the master name the sentinels monitor (e.g. mymaster)');
+  }
+  if (master !== undefined && sentinels === undefined) {
+    throw new ConfigError('REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS: list the sentinels (host:port,host:port,...) or unset it');
+  }
+  const db = get(env, 'REDIS_DB');
+  if (cluster !== undefined && db !== undefined && /^\d+$/.test(db) && Number(db) !== 0) {
+    throw new ConfigError(`REDIS_DB: Redis Cluster has only database 0, got '${db}' with REDIS_CLUSTER_NODES set; unset REDIS_DB or set it to 0`);
+  }
+}
+
+/** The same rules for settings given in code (options over the environment): thrown by the RedisCache constructor. */
+export function checkTopology(s: RedisSettings): void {
+  const cluster = s.clusterNodes ?? [];
+  const sentinels = s.sentinels ?? [];
+  if (cluster.length > 0 && sentinels.length > 0) {
+    throw new ConfigError('clusterNodes and sentinels are both set: a deployment is either a cluster or a Sentinel set-up; unset one');
+  }
+  for (const e of cluster) parseAddress('clusterNodes', e);
+  for (const e of sentinels) parseAddress('sentinels', e);
+  if (sentinels.length > 0 && !s.sentinelMaster) throw new ConfigError('sentinels are set without sentinelMaster (REDIS_SENTINEL_MASTER): set the master name');
+  if (cluster.length > 0 && s.db !== 0) throw new ConfigError(`db: Redis Cluster has only database 0, got ${s.db}; set it to 0`);
+  if (cluster.length > 0 && s.unixSocketPath) throw new ConfigError('clusterNodes: a unix:// socket cannot be used in cluster mode');
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,7 +135,8 @@ export type EnvRule =
   | { kind: 'file' }
   | { kind: 'bool' }
   | { kind: 'int'; min: number; max?: number }
-  | { kind: 'seconds'; min: number };
+  | { kind: 'seconds'; min: number }
+  | { kind: 'addresses' };
 
 /**
  * Every variable the runtime reads, with its rule (same as the Python runtime's config.py). An empty or blank value
@@ -86,6 +167,11 @@ export const ENV_RULES: Readonly<Record<string, EnvRule>> = Object.freeze({
   REDIS_CLIENT_NAME: { kind: 'text' },
   REDIS_BREAKER_THRESHOLD: { kind: 'int', min: 1 },
   REDIS_BREAKER_RESET_TIMEOUT: { kind: 'seconds', min: 0.01 },
+  REDIS_CLUSTER_NODES: { kind: 'addresses' },
+  REDIS_SENTINELS: { kind: 'addresses' },
+  REDIS_SENTINEL_MASTER: { kind: 'text' },
+  REDIS_SENTINEL_USERNAME: { kind: 'text' },
+  REDIS_SENTINEL_PASSWORD: { kind: 'text' },
 } satisfies Record<string, EnvRule>);
 
 /** URL query parameters the runtime honours (redis-py's names); any other one is refused, never ignored. */
@@ -146,6 +232,9 @@ export function checkEnvValue(name: string, value: string | undefined): void {
       return;
     case 'seconds':
       parseSeconds(name, raw, rule.min);
+      return;
+    case 'addresses':
+      parseAddressList(name, raw);
       return;
     case 'text':
       return;
@@ -266,6 +355,9 @@ function parseUrl(url: string, name: string): UrlParts {
 }
 
 export function settingsFromEnv(env: Env = process.env): RedisSettings {
+  checkTopologyEnv(env);
+  const clusterRaw = read(env, 'REDIS_CLUSTER_NODES');
+  const sentinelsRaw = read(env, 'REDIS_SENTINELS');
   const url = read(env, 'REDIS_URL');
   const parts = parseUrl(url ?? DEFAULTS.url, url ? 'REDIS_URL' : 'default url');
   const q = parts.query;
@@ -278,7 +370,7 @@ export function settingsFromEnv(env: Env = process.env): RedisSettings {
   return {
     host: parts.host,
     port: parts.port,
-    db: parts.db,
+    db: clusterRaw ? 0 : parts.db, // Redis Cluster has only db 0 (a non-zero REDIS_DB was refused above)
     username: parts.username,
     password: parts.password ?? read(env, 'REDIS_PASSWORD') ?? null,
     useTls: parts.tls || bool(env, 'REDIS_TLS', false),
@@ -301,12 +393,24 @@ export function settingsFromEnv(env: Env = process.env): RedisSettings {
     clientName: read(env, 'REDIS_CLIENT_NAME') ?? q.client_name ?? DEFAULTS.clientName,
     breakerThreshold: int(env, ['REDIS_BREAKER_THRESHOLD'], DEFAULTS.breakerThreshold),
     breakerResetTimeout: seconds(env, 'REDIS_BREAKER_RESET_TIMEOUT', DEFAULTS.breakerResetTimeout),
-    unixSocketPath: parts.unixSocketPath,
+    unixSocketPath: clusterRaw || sentinelsRaw ? null : parts.unixSocketPath,
+    clusterNodes: clusterRaw ? parseAddressList('REDIS_CLUSTER_NODES', clusterRaw) : [],
+    sentinels: sentinelsRaw ? parseAddressList('REDIS_SENTINELS', sentinelsRaw) : [],
+    sentinelMaster: read(env, 'REDIS_SENTINEL_MASTER') ?? null,
+    sentinelUsername: read(env, 'REDIS_SENTINEL_USERNAME') ?? null,
+    sentinelPassword: read(env, 'REDIS_SENTINEL_PASSWORD') ?? null,
   };
 }
 
 /** The connection URL with the password masked: safe to log and show. */
 export function maskedUrl(s: RedisSettings): string {
+  const mode = modeOf(s);
+  if (mode !== 'standalone') {
+    const user = s.username ? `${encodeURIComponent(s.username)}${s.password ? ':***' : ''}@` : s.password ? ':***@' : '';
+    const scheme = s.useTls ? 'rediss' : 'redis';
+    if (mode === 'cluster') return `${scheme}+cluster://${user}${(s.clusterNodes ?? []).join(',')}`;
+    return `${scheme}+sentinel://${user}${(s.sentinels ?? []).join(',')}/${s.sentinelMaster ?? ''}/${s.db}`;
+  }
   const user = s.username ? encodeURIComponent(s.username) : '';
   const auth = s.password ? `${user}:***@` : user ? `${user}@` : '';
   if (s.unixSocketPath) return `unix://${auth}${s.unixSocketPath}?db=${s.db}`;

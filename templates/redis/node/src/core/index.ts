@@ -1,8 +1,8 @@
 /** gen redis runtime for Node (vendored, read-only): the shared core used by the NestJS and Fastify layers. */
-export { RedisCache, getRedisMetadata, ioredisOptions, FEATURES } from './cache';
-export type { HealthPayload, RateLimitResult, RedisCacheOptions, RedisLogger, RedisMetadata, ServerInfo } from './cache';
-export { ConfigError, settingsFromEnv, maskedUrl, checkEnvValue, ENV_RULES, URL_QUERY_PARAMETERS } from './config';
-export type { EnvRule, RedisSettings } from './config';
+export { RedisCache, getRedisMetadata, ioredisOptions, ioredisClusterOptions, createClient, connectionOf, keySlot, FEATURES } from './cache';
+export type { ClusterHealth, HealthConnection, RedisClient, SentinelHealth, HealthPayload, RateLimitResult, RedisCacheOptions, RedisLogger, RedisMetadata, ServerInfo } from './cache';
+export { ConfigError, settingsFromEnv, maskedUrl, checkEnvValue, checkTopologyEnv, checkTopology, modeOf, parseAddress, ENV_RULES, URL_QUERY_PARAMETERS } from './config';
+export type { EnvRule, RedisMode, RedisSettings } from './config';
 export { CircuitBreaker } from './breaker';
 export type { BreakerState } from './breaker';
 export { Metrics } from './metrics';

@@ -10,6 +10,10 @@ export class Metrics {
   fallbacks = 0;
   latencySum = 0;
   latencyCount = 0;
+  /** standalone, cluster or sentinel (set by the cache). */
+  mode = 'standalone';
+  /** Gauges of the last health check in cluster/Sentinel mode (cluster_masters_reachable, sentinels_reachable, ...). */
+  topology: Record<string, number> = {};
   private samples: number[] = [];
   private next = 0;
 
@@ -34,6 +38,7 @@ export class Metrics {
 
   snapshot() {
     return {
+      mode: this.mode,
       hits: this.hits,
       misses: this.misses,
       errors: this.errors,
@@ -51,6 +56,16 @@ export class Metrics {
       ['fallbacks_total', this.fallbacks, 'Calls answered with the fail-open fallback.'],
     ];
     for (const [name, v, help] of counters) lines.push(`# HELP ${P}_${name} ${help}`, `# TYPE ${P}_${name} counter`, `${P}_${name} ${v}`);
+    lines.push(`# HELP ${P}_mode Deployment mode of the cache (the current one is 1).`, `# TYPE ${P}_mode gauge`, `${P}_mode{mode="${this.mode}"} 1`);
+    const help: Record<string, string> = {
+      cluster_masters_reachable: 'Cluster masters that answered the last health check.',
+      cluster_masters_total: 'Cluster masters known at the last health check.',
+      cluster_slots_covered: 'Hash slots served (cluster_slots_ok) at the last health check.',
+      sentinels_reachable: 'Sentinels that answered the last health check.',
+    };
+    for (const [name, v] of Object.entries(this.topology)) {
+      lines.push(`# HELP ${P}_${name} ${help[name] ?? name}`, `# TYPE ${P}_${name} gauge`, `${P}_${name} ${v}`);
+    }
     lines.push(
       `# HELP ${P}_breaker_state Circuit breaker: 0 closed, 1 open, 2 half-open.`,
       `# TYPE ${P}_breaker_state gauge`,

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import type Redis from 'ioredis';
 import { RedisCache, type HealthPayload, type RedisLogger } from '../core/cache';
 import { settingsFromEnv, type RedisSettings } from '../core/config';
 import { METRICS_PATH, HEALTH_PATH } from '../core/index';
@@ -100,7 +101,9 @@ const plugin: FastifyPluginAsync<RedisPluginOptions> = async (app: FastifyInstan
   if (decorateRedis && app.hasDecorator('redis')) {
     app.log.info({ module: 'redis' }, "'redis' is already decorated (@fastify/redis?): kept it; the cache's own client is app.cache.client");
   } else if (decorateRedis) {
-    app.decorate('redis', cache.client); // keys are not prefixed there; commands are not fail-open (it is the raw client)
+    // keys are not prefixed there; commands are not fail-open (it is the raw client). In cluster mode it is an ioredis
+    // Cluster: the same command methods, typed as @fastify/redis declares `redis` (docs/modules/redis/topologies.md)
+    app.decorate('redis', cache.client as Redis);
   }
   app.decorate('getFromCache', async (key: string) => cache.get(checked(key, 'cache key')));
   app.decorate('setToCache', async (key: string, value: unknown, ttl?: number) => cache.set(checked(key, 'cache key'), value, ttl));

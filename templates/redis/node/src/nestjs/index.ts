@@ -24,7 +24,7 @@ import {
 import { ConfigModule, registerAs } from '@nestjs/config';
 import * as Joi from 'joi';
 import { RedisCache, type HealthPayload, type RedisLogger } from '../core/cache';
-import { ENV_RULES, checkEnvValue, settingsFromEnv, type RedisSettings } from '../core/config';
+import { ENV_RULES, checkEnvValue, checkTopologyEnv, settingsFromEnv, type RedisSettings } from '../core/config';
 
 export * from '../core/index';
 
@@ -35,6 +35,8 @@ export const redisConfig = registerAs('redis', (): RedisSettings => settingsFrom
  * `ConfigModule.forRoot({ validationSchema: redisValidationSchema })`: Joi refuses a bad value at start-up and names
  * the variable. Built from the runtime's own table (ENV_RULES + checkEnvValue), so Joi and the runtime accept and
  * refuse exactly the same values (e.g. REDIS_HOST=my_redis and an empty REDIS_URL pass; REDIS_PORT=6379.0 fails).
+ * The topology rules across variables (REDIS_CLUSTER_NODES and REDIS_SENTINELS both set, REDIS_SENTINELS without
+ * REDIS_SENTINEL_MASTER, a non-zero REDIS_DB in cluster mode) are checked on the whole object (checkTopologyEnv).
  */
 export const redisValidationSchema = Joi.object(
   Object.fromEntries(
@@ -46,7 +48,12 @@ export const redisValidationSchema = Joi.object(
       }, `gen redis rule for ${name}`),
     ]),
   ),
-).unknown(true);
+)
+  .unknown(true)
+  .custom((env: Record<string, unknown>) => {
+    checkTopologyEnv(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === undefined || v === null ? undefined : String(v)])));
+    return env;
+  }, 'gen redis topology rules');
 
 function nestLogger(): RedisLogger {
   const logger = new Logger('RedisModule');
