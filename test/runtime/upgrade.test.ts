@@ -1,8 +1,10 @@
 // gen upgrade module redis on real projects installed at redis 1.0.0 (test/fixtures/redis-1.0.0, made by the gen of
-// commit 9df6869): the user's edits to a wrapper and a snippet block survive, the pin moves, the old snapshot goes,
+// commit 9df6869: FastAPI, NestJS, Fastify) and at 1.1.0 (test/fixtures/redis-1.1.0, made by the gen of 4ed8f73: the
+// frameworks 1.1.0 added, Express and plain Node and Python): the user's edits to a wrapper and a snippet block survive, the pin moves, the old snapshot goes,
 // the app builds, starts and answers its health route against a real redis-server, verify-all is green and a
 // following add changes nothing. A conflicting edit stops the upgrade; with markers, verify-all is red.
 import fs from 'node:fs';
+import { execa } from 'execa';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -22,10 +24,10 @@ import {
   type App,
 } from '../helpers.js';
 
-const OLD = '.rapidkit/vendor/redis/1.0.0';
-
 interface Case {
-  fw: 'fastapi' | 'nestjs' | 'fastify';
+  fw: 'fastapi' | 'nestjs' | 'fastify' | 'express' | 'node' | 'python';
+  /** The version the fixture was installed at (test/fixtures/redis-<from>/<fw>). */
+  from: '1.0.0' | '1.1.0';
   wrapper: string;
   /** What the user adds to the wrapper, and where (the end, or after a line gen leaves alone). */
   mine: string;
@@ -41,6 +43,7 @@ interface Case {
 const CASES: Case[] = [
   {
     fw: 'fastapi',
+    from: '1.0.0',
     wrapper: 'app/redis_cache.py',
     mine: '\n\ndef cache_owner() -> str:\n    return "team-shop"\n',
     host: 'main.py',
@@ -50,6 +53,7 @@ const CASES: Case[] = [
   },
   {
     fw: 'nestjs',
+    from: '1.0.0',
     wrapper: 'src/redis/index.ts',
     mine: "\nexport const CACHE_OWNER = 'team-shop';\n",
     host: 'src/app.module.ts',
@@ -59,6 +63,7 @@ const CASES: Case[] = [
   },
   {
     fw: 'fastify',
+    from: '1.0.0',
     wrapper: 'src/plugins/redis.ts',
     mine: "export const CACHE_OWNER = 'team-shop';\n",
     // not at the end: gen 1.1.0 appends a declaration block there, so an addition at the end meets it (a conflict)
@@ -68,14 +73,44 @@ const CASES: Case[] = [
     blockLine: '  // ours: the cache plugin comes first',
     pin: 'export const VENDOR_VERSION = "1.0.0";',
   },
+  {
+    fw: 'express',
+    from: '1.1.0',
+    wrapper: 'src/redis.ts',
+    mine: "\nexport const CACHE_OWNER = 'team-shop';\n",
+    host: 'src/app.ts',
+    endMarker: '  // <<< gen:redis:express_use <<<',
+    blockLine: '  // ours: the cache middleware comes first',
+    pin: 'export const VENDOR_VERSION = "1.1.0";',
+  },
+  {
+    fw: 'node',
+    from: '1.1.0',
+    wrapper: 'src/redis.ts',
+    mine: "\nexport const CACHE_OWNER = 'team-shop';\n",
+    host: 'docker-compose.yml',
+    endMarker: '  # <<< gen:redis:compose_service <<<',
+    blockLine: '  # ours: pinned by the platform team',
+    pin: 'export const VENDOR_VERSION = "1.1.0";',
+  },
+  {
+    fw: 'python',
+    from: '1.1.0',
+    wrapper: 'redis_cache.py',
+    mine: '\n\ndef cache_owner() -> str:\n    return "team-shop"\n',
+    host: 'docker-compose.yml',
+    endMarker: '  # <<< gen:redis:compose_service <<<',
+    blockLine: '  # ours: pinned by the platform team',
+    pin: 'VENDOR_VERSION = "1.1.0"',
+  },
 ];
 
 const made: string[] = [];
 removeAfterSuccess(() => made);
 
-function installedAt100(fw: string, label: string): string {
+function installedAt(c: Case, label: string): string {
   const dir = tempDir(label);
-  fs.cpSync(path.join(REPO, 'test/fixtures/redis-1.0.0', fw), dir, { recursive: true });
+  fs.cpSync(path.join(REPO, `test/fixtures/redis-${c.from}`, c.fw), dir, { recursive: true });
   made.push(dir);
   return dir;
 }
@@ -105,12 +140,12 @@ afterAll(async () => {
   await server?.cleanup();
 });
 
-describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
+describe.each(CASES)('$fw at redis $from, edited, upgraded', (c) => {
   let dir: string;
   let report: Record<string, any>;
 
   beforeAll(async () => {
-    dir = installedAt100(c.fw, `upgrade-${c.fw}`);
+    dir = installedAt(c, `upgrade-${c.fw}`);
     userEdits(dir, c);
     const r = await runGen(['upgrade', 'module', 'redis', '--project', dir, '--yes', '--json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -118,14 +153,14 @@ describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
   }, 120_000);
 
   test('the edits are kept, the pin moved, the old snapshot is gone', () => {
-    expect(report).toMatchObject({ from: '1.0.0', to: REDIS_VERSION, applied: true });
+    expect(report).toMatchObject({ from: c.from, to: REDIS_VERSION, applied: true });
     expect(report.summary.conflict).toBe(0);
     const wrapper = fs.readFileSync(path.join(dir, c.wrapper), 'utf8');
     expect(c.after ? wrapper.includes(c.after + c.mine) : wrapper.endsWith(c.mine)).toBe(true);
     expect(wrapper).toContain(`"${REDIS_VERSION}"`);
-    expect(wrapper).not.toContain('"1.0.0"');
+    expect(wrapper).not.toContain(`"${c.from}"`);
     expect(fs.readFileSync(path.join(dir, c.host), 'utf8')).toContain(`${c.blockLine}\n${c.endMarker}`);
-    expect(fs.existsSync(path.join(dir, OLD))).toBe(false);
+    expect(fs.existsSync(path.join(dir, `.rapidkit/vendor/redis/${c.from}`))).toBe(false);
     expect(fs.existsSync(path.join(dir, REDIS_SNAP, '_gen.json'))).toBe(true);
     expect(report.changelog.map((e: { version: string }) => e.version)).toContain(REDIS_VERSION);
   });
@@ -142,6 +177,28 @@ describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
 
   test('the app builds, starts and answers its health route against a real redis-server', async () => {
     const env = { REDIS_URL: server.url };
+    if (c.fw === 'python' || c.fw === 'node') {
+      // plain projects have no server: their script uses the cache and prints what health says
+      if (c.fw === 'node') tsc(dir);
+      const run = await execa(c.fw === 'python' ? '/usr/bin/python3' : process.execPath, [c.fw === 'python' ? 'job.py' : 'dist/job.js'], {
+        cwd: dir,
+        env: { ...env, PYTHONDONTWRITEBYTECODE: '1' },
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(run.exitCode, String(run.stdout) + String(run.stderr)).toBe(0);
+      const out = JSON.parse(
+        String(run.stdout)
+          .split('\n')
+          .find((l) => l.startsWith('{'))!,
+      );
+      expect(out.first).toEqual({ customer: 7, total: 42 });
+      expect(c.fw === 'python' ? out.health.slice(0, 2) : out.health).toMatchObject(
+        c.fw === 'python' ? [200, 'ok'] : { status: 'ok', version: REDIS_VERSION },
+      );
+      expect(out.metadata).toMatchObject({ version: REDIS_VERSION });
+      return;
+    }
     let app: App;
     if (c.fw === 'fastapi') {
       app = await startServer('/usr/bin/python3', ['main.py'], { cwd: dir, env: { ...env, PYTHONDONTWRITEBYTECODE: '1' } });
@@ -160,13 +217,13 @@ describe.each(CASES)('$fw at redis 1.0.0, edited, upgraded', (c) => {
   }, 120_000);
 });
 
-describe.each(CASES)('$fw at redis 1.0.0: an edit where gen changes the file', (c) => {
+describe.each(CASES)('$fw at redis $from: an edit where gen changes the file', (c) => {
   const conflicted = (label: string) => {
-    const dir = installedAt100(c.fw, label);
+    const dir = installedAt(c, label);
     userEdits(dir, c);
     editFile(dir, c.wrapper, (t) => {
       expect(t).toContain(c.pin);
-      return t.replace(c.pin, `${c.pin} ${c.fw === 'fastapi' ? '#' : '//'} pinned by us`);
+      return t.replace(c.pin, `${c.pin} ${c.wrapper.endsWith('.py') ? '#' : '//'} pinned by us`);
     });
     return dir;
   };
