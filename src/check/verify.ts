@@ -11,12 +11,20 @@ import type { Check, VerifyReport } from './reports.js';
 
 // Only light modules are imported up front: hashing starts before the lock is parsed and the engine is loaded.
 
+/** A verify-all whose lock has been read and whose vendored files are being hashed (see `beginVerify`). */
+export interface StartedVerify {
+  projectDir: string;
+  text: string;
+  split: ReturnType<typeof splitFileBlocks>;
+  early: string[];
+  jobs: HashJob[];
+}
+
 /**
- * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
- * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
- * snapshot is absent; (3) drift — the module re-rendered in memory from the lock's options against the lock.
+ * The first step of verify-all, split off so the command can take it before the heavy modules load: reads the lock
+ * and starts hashing the vendored paths its file lines name (hashing runs while the rest is loaded and parsed).
  */
-export async function verifyProject(projectDir: string, strict: boolean): Promise<VerifyReport> {
+export function beginVerify(projectDir: string): StartedVerify {
   let text: string;
   try {
     text = fs.readFileSync(path.join(projectDir, LOCK_PATH), 'utf8');
@@ -27,14 +35,32 @@ export async function verifyProject(projectDir: string, strict: boolean): Promis
       hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots.",
     });
   }
-  // 1. the vendored paths come straight from the lock's file lines: hashing runs while the rest is parsed
+  // the vendored paths come straight from the lock's file lines
   const split = splitFileBlocks(text);
   const early = split.blocks.flatMap(vendorPaths);
-  const jobs: HashJob[] = [startHashing(early, projectDir)];
+  return { projectDir, text, split, early, jobs: [startHashing(early, projectDir)] };
+}
+
+/** Stops the hashing of a verify-all begun but not run (an error before `verifyProject`). */
+export function cancelVerify(started: StartedVerify): void {
+  for (const j of started.jobs) j.cancel();
+}
+
+/**
+ * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
+ * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
+ * snapshot is absent; (3) drift — the module re-rendered in memory from the lock's options against the lock.
+ */
+export async function verifyProject(
+  projectDir: string,
+  strict: boolean,
+  started: StartedVerify = beginVerify(projectDir),
+): Promise<VerifyReport> {
+  const { text, split, early, jobs } = started;
   try {
     return await verifyWith(projectDir, strict, text, split, early, jobs);
   } finally {
-    for (const j of jobs) j.cancel();
+    cancelVerify(started);
   }
 }
 
