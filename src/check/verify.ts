@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile } from '../engine/render.js';
-import { hashFileSync, startHashing, type HashJob } from './hash.js';
+import { folderNames, hashFileSync, startHashing, type FolderNames, type HashJob } from './hash.js';
 import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
 import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import type { LoadedModule } from '../module/load.js';
@@ -38,7 +38,7 @@ export function beginVerify(projectDir: string): StartedVerify {
   // the vendored paths come straight from the lock's file lines
   const split = splitFileBlocks(text);
   const early = split.blocks.flatMap(vendorPaths);
-  return { projectDir, text, split, early, jobs: [startHashing(early, projectDir)] };
+  return { projectDir, text, split, early, jobs: [startHashing(early, projectDir, { listFolders: true })] };
 }
 
 /** Stops the hashing of a verify-all begun but not run (an error before `verifyProject`). */
@@ -70,7 +70,6 @@ interface ModuleRun {
   checks: Check[];
   latest: string | null;
   regenerated: Map<string, DesiredFile> | null;
-  onDisk: Listing | null;
 }
 
 async function verifyWith(
@@ -197,14 +196,12 @@ async function verifyWith(
       }
     }
 
-    // every file below the snapshot, to find files that are not in the lock
-    const onDisk = fs.existsSync(path.join(projectDir, snap)) ? listSnapshot(path.join(projectDir, snap), snap, entry.files) : null;
     const others = otherSnapshots(projectDir, name, entry.version);
     if (others.length > 0)
       info.push(
         `${name}: ${others.map((v) => snapshotOf(name, v)).join(', ')} not covered by the lock (verify checks ${entry.version}); remove it once no wrapper pins it`,
       );
-    runs.push({ name, entry, checks, onDisk, latest: regen.latest, regenerated: regen.regenerated });
+    runs.push({ name, entry, checks, latest: regen.latest, regenerated: regen.regenerated });
   }
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
@@ -243,6 +240,14 @@ async function verifyWith(
   const sourceHashes = new Map<string, string | null>();
   if (sourceJob) (await sourceJob.finish()).forEach((h, i) => sourceHashes.set(sourceList[i]!, h));
   const lateHashes = lateJob ? await lateJob.finish() : [];
+  // every folder below each snapshot, to find files that are not in the lock: mostly read by the hashing worker
+  const listed = jobs[0]!.folders();
+  const onDisk = new Map<ModuleRun, Listing | null>();
+  for (const run of runs) {
+    const snap = snapshotOf(run.name, run.entry.version);
+    const abs = path.join(projectDir, snap);
+    onDisk.set(run, fs.existsSync(abs) ? listSnapshot(abs, snap, run.entry.files, listed) : null);
+  }
 
   const modules: VerifyReport['modules'] = [];
   const all: Check[] = [];
@@ -326,7 +331,8 @@ async function verifyWith(
           });
       }
     }
-    if (run.onDisk === null) {
+    const listing = onDisk.get(run)!;
+    if (listing === null) {
       integrity.push({
         module: name,
         path: snap,
@@ -339,7 +345,7 @@ async function verifyWith(
         fails: true,
       });
     } else {
-      for (const rel of run.onDisk.notFolders) {
+      for (const rel of listing.notFolders) {
         const p = rel ? `${snap}/${rel}` : snap;
         integrity.push({
           module: name,
@@ -353,7 +359,7 @@ async function verifyWith(
           fails: true,
         });
       }
-      for (const rel of extraEntries(run.onDisk, snap, entry.files, suspect)) {
+      for (const rel of extraEntries(listing, snap, entry.files, suspect)) {
         const p = `${snap}/${rel}`;
         integrity.push({
           module: name,
@@ -417,7 +423,7 @@ function folderBelow(p: string, snap: string): string | null {
 /** The folders of a snapshot as read from disk, before anything is compared (see `listSnapshot`). */
 interface Listing {
   /** folder (relative to the snapshot, '' = its top) → the names in it, for every folder the lock implies */
-  read: Map<string, string[]>;
+  read: Map<string, { count: number; joined: string }>;
   /** entries each folder must hold: its files in the lock plus its sub-folders */
   expected: Map<string, number>;
   /** folders the lock implies that are not real folders on disk (a link, a file), or are gone */
@@ -425,10 +431,11 @@ interface Listing {
 }
 
 /**
- * Reads every folder a snapshot's lock entries imply (names only: one lstat and one readdir per folder, no stat
- * per file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list.
+ * Every folder a snapshot's lock entries imply (names only: one lstat and one readdir per folder, no stat per
+ * file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list. `listed` holds
+ * the folders the hashing worker has read already (by project path); any other is read here.
  */
-function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): Listing {
+function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, listed: Map<string, FolderNames> | null): Listing {
   const expected = new Map<string, number>([['', 0]]);
   for (const p of files.keys()) {
     let d = folderBelow(p, snap);
@@ -443,18 +450,24 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): L
       expected.set(d, (known ?? 0) + 1);
     }
   }
-  const read = new Map<string, string[]>();
+  const read = new Map<string, { count: number; joined: string }>();
   const notFolders: string[] = [];
   for (const rel of expected.keys()) {
-    const abs = rel === '' ? dir : `${dir}/${rel}`;
-    // a folder of the snapshot must be a real folder: a link would let files outside the snapshot pass as its own
-    let real = false;
-    try {
-      real = fs.lstatSync(abs).isDirectory();
-    } catch {
-      /* gone */
+    let names = listed?.get(rel === '' ? snap : `${snap}/${rel}`);
+    if (names === undefined) {
+      const abs = rel === '' ? dir : `${dir}/${rel}`;
+      // a folder of the snapshot must be a real folder: a link would let files outside the snapshot pass as its own
+      names = null;
+      try {
+        if (fs.lstatSync(abs).isDirectory()) {
+          const list = fs.readdirSync(abs);
+          names = { count: list.length, joined: list.join('\0') };
+        }
+      } catch {
+        /* gone */
+      }
     }
-    if (real) read.set(rel, fs.readdirSync(abs));
+    if (names) read.set(rel, names);
     else notFolders.push(rel);
   }
   // a folder below one that is not a real folder was read through it: not the snapshot's
@@ -471,9 +484,9 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): L
  */
 function extraEntries(listing: Listing, snap: string, files: Map<string, unknown>, suspect: Set<string>): string[] {
   const out: string[] = [];
-  for (const [rel, names] of listing.read) {
-    if (names.length === listing.expected.get(rel) && !suspect.has(rel)) continue;
-    for (const name of names) {
+  for (const [rel, folder] of listing.read) {
+    if (folder.count === listing.expected.get(rel) && !suspect.has(rel)) continue;
+    for (const name of folderNames(folder)) {
       // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
       if (isCacheEntry(name)) continue;
       const r = rel ? `${rel}/${name}` : name;
@@ -502,7 +515,7 @@ async function regenerate(
   entry: ModuleEntry,
   info: string[],
 ): Promise<Pick<ModuleRun, 'latest' | 'regenerated'> & { pin?: string }> {
-  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles }] = await Promise.all([
+  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFileMap }] = await Promise.all([
     import('../module/load.js'),
     import('../engine/options.js'),
     import('../module/state.js'),
@@ -540,8 +553,6 @@ async function regenerate(
   const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
   const digests = state.digests?.[entry.version];
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
-  const files = renderModuleFiles(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
-  const regenerated = new Map<string, DesiredFile>();
-  for (const f of files) regenerated.set(f.path, f);
+  const regenerated = renderModuleFileMap(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
   return { latest, regenerated, pin: mod.def.wrapper_pin };
 }

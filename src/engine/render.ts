@@ -88,6 +88,16 @@ const EMPTY = Buffer.alloc(0);
  * files, so verify can regenerate it from the lock and compare.
  */
 export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, how: RenderHow = {}): DesiredFile[] {
+  return [...renderModuleFileMap(mod, frameworkId, opts, how).values()];
+}
+
+/** `renderModuleFiles` by project path (verify looks each lock line up in it: no second 10,000-entry map). */
+export function renderModuleFileMap(
+  mod: LoadedModule,
+  frameworkId: string,
+  opts: ResolvedOptions,
+  how: RenderHow = {},
+): Map<string, DesiredFile> {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
@@ -160,7 +170,7 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
   }
   const manifest = { module: mod.def.name, version: mod.def.version, framework: frameworkId, options: recordedOptions(opts) };
   add({ path: `${snap}/${MANIFEST}`, kind: 'vendor', content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n') });
-  return [...out.values()];
+  return out;
 }
 
 /** The sha256 of a rendered file: known (released verbatim file), or of its content; null when only `source` is. */
