@@ -47,28 +47,7 @@ export function markedBlock(text: string, file: string, module: string, id: stri
   return e < 0 ? null : lines.slice(s, e + 1).join('\n');
 }
 
-const CLASSES = ['vendor', 'wrapper', 'snippet'] as const;
-/** A line's target: not starting with a space, no line terminator after its first character (`\r`: a CRLF lock). */
-const TARGET = /^[^ ][^\r\u2028\u2029]*$/;
-
-/**
- * One `<sha256>  <class>  <path>` line cut into its three parts (null when it is not in that shape): by position,
- * not by a capturing regular expression, which for 10,000 lines allocated a match array and three strings each.
- */
-function cutLine(line: string): [hash: string, cls: FileEntry['class'], target: string] | null {
-  if (line.length < 64 + 2 + 6 + 2 + 1 || line.charCodeAt(64) !== 32 || line.charCodeAt(65) !== 32) return null;
-  for (let i = 0; i < 64; i++) {
-    const c = line.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return null; // 0-9 a-f
-  }
-  for (const cls of CLASSES) {
-    if (!line.startsWith(cls, 66) || !line.startsWith('  ', 66 + cls.length)) continue;
-    const target = line.slice(68 + cls.length);
-    if (!TARGET.test(target)) return null;
-    return [line.slice(0, 64), cls, target];
-  }
-  return null;
-}
+const LINE = /^([0-9a-f]{64})  (vendor|wrapper|snippet)  ([^ ].*)$/;
 
 /** The entries of a `files` text, and whether the text is canonical (what `filesText` would write for them). */
 function filesFromText(text: string, where: string): { files: Map<string, FileEntry>; canonical: boolean } {
@@ -92,9 +71,11 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
       if (i !== lines.length - 1) canonical = false;
       continue;
     }
-    const m = cutLine(line);
+    const m = LINE.exec(line);
     if (!m) bad(i, "expected '<sha256>  <vendor|wrapper|snippet>  <path>'");
-    const [hash, cls, target] = m!;
+    const hash = m![1]!;
+    const cls = m![2] as FileEntry['class'];
+    const target = m![3]!;
     // the classes differ in their first letter, so this is the order of `<class>  <target>`
     if (canonical && (cls < prevClass || (cls === prevClass && !(prevTarget < target)))) canonical = false;
     prevClass = cls;
