@@ -122,8 +122,12 @@ export function renderModuleFileMap(
     const toDir = path.posix.normalize(entry.to);
     const outPrefix = `${snap}/${toDir === '.' ? '' : `${toDir}/`}`;
     let files: string[];
+    // released: the recorded keys of these files, looked up as they are (a key built again by concatenation is a
+    // new string to hash and find, 10,000 times)
+    let keys: string[] | null = null;
     if (released) {
-      files = released.filter((k) => k.startsWith(keyPrefix)).map((k) => k.slice(keyPrefix.length));
+      keys = released.filter((k) => k.startsWith(keyPrefix));
+      files = keys.map((k) => k.slice(keyPrefix.length));
     } else {
       if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
         const built = mod.def.build?.outputs.includes(entry.from);
@@ -142,7 +146,8 @@ export function renderModuleFileMap(
       }
       files = listFiles(from);
     }
-    for (const rel of files) {
+    for (let j = 0; j < files.length; j++) {
+      const rel = files[j]!;
       if (rel.endsWith('.hbs')) {
         const outRel = path.posix.join(entry.to, rel.slice(0, -4));
         const projectPath = `${snap}/${outRel}`;
@@ -153,7 +158,7 @@ export function renderModuleFileMap(
         );
         add({ path: projectPath, kind: 'vendor', content: Buffer.from(content) });
       } else if (how.digests) {
-        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, sha256: how.digests[keyPrefix + rel]! });
+        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, sha256: how.digests[keys![j]!]! });
       } else if (how.verbatim === 'reference') {
         add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, source: path.join(from, rel) });
       } else {
