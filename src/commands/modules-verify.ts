@@ -5,16 +5,6 @@ import { recoverProject } from './recover.js';
 import { beginVerify, cancelVerify, verifyProject, type StartedVerify } from '../check/verify.js';
 import { ExitError } from '../errors.js';
 
-// zod is loaded inside the action, after the lock's files have started hashing (verify-all is CI's hot path)
-const optionsSchema = async () => {
-  const z = await import('zod');
-  return z.object({
-    project: z.string().default('.'),
-    strict: z.boolean().default(false),
-    json: z.boolean().default(false),
-  });
-};
-
 export function define(cmd: Command): void {
   cmd
     .option('-p, --project <dir>', 'the project folder', '.')
@@ -39,7 +29,7 @@ export async function verifyCommand(raw: Record<string, unknown>): Promise<void>
   }
   let opts;
   try {
-    opts = parseOptions(await optionsSchema(), raw);
+    opts = parseOptions((await import('./modules-verify-options.js')).optionsSchema, raw);
   } catch (err) {
     if (started) cancelVerify(started);
     throw err;
