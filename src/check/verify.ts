@@ -11,6 +11,22 @@ import type { Check, VerifyReport } from './reports.js';
 
 // Only light modules are imported up front: hashing starts before the lock is parsed and the engine is loaded.
 
+/**
+ * The modules verify-all loads after hashing has started, requested together and once (by `beginVerify`): the
+ * loader reads their files off this thread meanwhile, instead of one wait per `import()` on the way.
+ */
+let modules: ReturnType<typeof loadVerifyModules> | null = null;
+const loadVerifyModules = () =>
+  Promise.all([
+    import('../lock/read.js'),
+    import('../util/sha256.js'),
+    import('../engine/render.js'),
+    import('../module/load.js'),
+    import('../engine/options.js'),
+    import('../module/state.js'),
+  ]);
+const verifyModules = () => (modules ??= loadVerifyModules());
+
 /** A verify-all whose lock has been read and whose vendored files are being hashed (see `beginVerify`). */
 export interface StartedVerify {
   projectDir: string;
@@ -38,7 +54,9 @@ export function beginVerify(projectDir: string): StartedVerify {
   // the vendored paths come straight from the lock's file lines
   const split = splitFileBlocks(text);
   const early = split.blocks.flatMap(vendorPaths);
-  return { projectDir, text, split, early, jobs: [startHashing(early, projectDir, { listFolders: true })] };
+  const jobs = [startHashing(early, projectDir, { listFolders: true })];
+  verifyModules().catch(() => {}); // (a failure surfaces where verify awaits them)
+  return { projectDir, text, split, early, jobs };
 }
 
 /** Stops the hashing of a verify-all begun but not run (an error before `verifyProject`). */
@@ -80,11 +98,7 @@ async function verifyWith(
   early: string[],
   jobs: HashJob[],
 ): Promise<VerifyReport> {
-  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await Promise.all([
-    import('../lock/read.js'),
-    import('../util/sha256.js'),
-    import('../engine/render.js'),
-  ]);
+  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await verifyModules();
   const canonical = new Map<string, string>();
   const lock = parseLock(text, split, canonical);
   const info: string[] = [];
@@ -515,12 +529,7 @@ async function regenerate(
   entry: ModuleEntry,
   info: string[],
 ): Promise<Pick<ModuleRun, 'latest' | 'regenerated'> & { pin?: string }> {
-  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFileMap }] = await Promise.all([
-    import('../module/load.js'),
-    import('../engine/options.js'),
-    import('../module/state.js'),
-    import('../engine/render.js'),
-  ]);
+  const [, , { renderModuleFileMap }, { loadModule }, { resolveOptions, setsFromRecorded }, { readState }] = await verifyModules();
   let mod: LoadedModule;
   try {
     mod = loadModule(name);
