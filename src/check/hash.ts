@@ -128,19 +128,30 @@ export function listFolders(files: string[], base: string): Array<[string, Folde
   for (const f of files) {
     for (let d = f.slice(0, Math.max(0, f.lastIndexOf('/'))); d !== '' && !seen.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
       seen.add(d);
-      let names: FolderNames = null;
       try {
-        if (fs.lstatSync(prefix + d).isDirectory()) {
-          const list = fs.readdirSync(prefix + d);
-          names = { count: list.length, joined: list.join('\0') };
-        }
+        out.push([d, readFolder(prefix + d)]);
       } catch {
-        /* gone */
+        // a folder that cannot be read is left out: the calling thread reads it again and fails as it always did
       }
-      out.push([d, names]);
     }
   }
   return out;
+}
+
+/**
+ * The names in one folder, joined (see `FolderNames`); null when it is not a real folder (a link would let files
+ * outside the snapshot pass as its own) or is gone. A real folder that cannot be read throws.
+ */
+export function readFolder(abs: string): FolderNames {
+  let real = false;
+  try {
+    real = fs.lstatSync(abs).isDirectory();
+  } catch {
+    /* gone */
+  }
+  if (!real) return null;
+  const list = fs.readdirSync(abs);
+  return { count: list.length, joined: list.join('\0') };
 }
 
 export interface HashJob {

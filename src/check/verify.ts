@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile } from '../engine/render.js';
-import { folderNames, hashFileSync, startHashing, type FolderNames, type HashJob } from './hash.js';
+import { folderNames, hashFileSync, readFolder, startHashing, type FolderNames, type HashJob } from './hash.js';
 import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
 import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import type { LoadedModule } from '../module/load.js';
@@ -468,19 +468,8 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, li
   const notFolders: string[] = [];
   for (const rel of expected.keys()) {
     let names = listed?.get(rel === '' ? snap : `${snap}/${rel}`);
-    if (names === undefined) {
-      const abs = rel === '' ? dir : `${dir}/${rel}`;
-      // a folder of the snapshot must be a real folder: a link would let files outside the snapshot pass as its own
-      names = null;
-      try {
-        if (fs.lstatSync(abs).isDirectory()) {
-          const list = fs.readdirSync(abs);
-          names = { count: list.length, joined: list.join('\0') };
-        }
-      } catch {
-        /* gone */
-      }
-    }
+    // a folder of the snapshot must be a real folder (readFolder): a link would let outside files pass as its own
+    if (names === undefined) names = readFolder(rel === '' ? dir : `${dir}/${rel}`);
     if (names) read.set(rel, names);
     else notFolders.push(rel);
   }
