@@ -1,8 +1,10 @@
-// A hashing worker thread (started by ./hash.ts): waits for one job, hashes chunks of it alongside the other threads.
+// A hashing worker thread (started by ./hash.ts): waits for one job, hashes chunks of it alongside the other threads,
+// then, when asked, lists the folders of its files (verify's search for files the lock does not list).
 import { parentPort } from 'node:worker_threads';
-import { hashChunks, type WorkerJob } from './hash.js';
+import { hashChunks, listFolders, type WorkerJob } from './hash.js';
 
 parentPort!.once('message', (job: WorkerJob) => {
-  hashChunks(job);
-  parentPort!.postMessage('done');
+  const files = job.list.split('\0');
+  hashChunks(job, files);
+  parentPort!.postMessage(job.listFolders ? { folders: listFolders(files, job.base) } : {});
 });

@@ -103,11 +103,65 @@ export interface WorkerJob {
   status: SharedArrayBuffer;
   chunk: number;
   flags: number;
+  /** This worker also lists the folders of the files once no chunk is left (see `listFolders`). */
+  listFolders: boolean;
+}
+
+/**
+ * A folder as read from disk: its names joined by NUL and how many there are; null when it is not a real folder
+ * (a link, a file, gone). Joined, so that the listing crosses to the calling thread as a few hundred strings.
+ */
+export type FolderNames = { count: number; joined: string } | null;
+
+/** The names in one folder, as `readdirSync` gives them. */
+export const folderNames = (f: { count: number; joined: string }): string[] => (f.count === 0 ? [] : f.joined.split('\0'));
+
+/**
+ * Reads every folder holding one of `files` and every folder above it below `base` (one lstat and one readdir
+ * each, names only), keyed by its path relative to `base`: what verify needs to find files the lock does not list,
+ * read on a worker thread that has finished its share of the hashing.
+ */
+export function listFolders(files: string[], base: string): Array<[string, FolderNames]> {
+  const prefix = base === '' ? '' : `${base}/`;
+  const seen = new Set<string>();
+  const out: Array<[string, FolderNames]> = [];
+  for (const f of files) {
+    for (let d = f.slice(0, Math.max(0, f.lastIndexOf('/'))); d !== '' && !seen.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
+      seen.add(d);
+      try {
+        out.push([d, readFolder(prefix + d)]);
+      } catch {
+        // a folder that cannot be read is left out: the calling thread reads it again and fails as it always did
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The names in one folder, joined (see `FolderNames`); null when it is not a real folder (a link would let files
+ * outside the snapshot pass as its own) or is gone. A real folder that cannot be read throws.
+ */
+export function readFolder(abs: string): FolderNames {
+  let real = false;
+  try {
+    real = fs.lstatSync(abs).isDirectory();
+  } catch {
+    /* gone */
+  }
+  if (!real) return null;
+  const list = fs.readdirSync(abs);
+  return { count: list.length, joined: list.join('\0') };
 }
 
 export interface HashJob {
   /** Hashes what the workers have not taken yet on this thread too, waits for them; sha256 hex or null per file. */
   finish(): Promise<Array<string | null>>;
+  /**
+   * After `finish()`: the folders a worker read (see `listFolders`), by path relative to the job's base; null when
+   * no worker did (a small job is hashed on the calling thread alone).
+   */
+  folders(): Map<string, FolderNames> | null;
   /** Stops the workers (after an error elsewhere). */
   cancel(): void;
 }
@@ -116,9 +170,9 @@ export interface HashJob {
  * Starts hashing `files` (absolute paths, or relative to the absolute folder `base`): one worker thread per core
  * but one, taking chunks from a shared counter; the calling thread joins in when it calls `finish()`, so all cores
  * are busy and nobody waits on a fixed split. The list goes over as one string, digests land in shared memory
- * (no per-file messages).
+ * (no per-file messages). With `listFolders`, a worker then reads the files' folders too (`folders()`).
  */
-export function startHashing(files: string[], base = ''): HashJob {
+export function startHashing(files: string[], base = '', opts: { listFolders?: boolean } = {}): HashJob {
   const n = files.length;
   const prefix = base === '' ? '' : `${base}/`;
   const flags = READ_FLAGS;
@@ -128,6 +182,7 @@ export function startHashing(files: string[], base = ''): HashJob {
         const buf = Buffer.allocUnsafe(BUF);
         return files.map((f) => digestFile(prefix + f, buf, flags)?.toString('hex') ?? null);
       },
+      folders: () => null,
       cancel: () => {},
     };
   }
@@ -138,15 +193,19 @@ export function startHashing(files: string[], base = ''): HashJob {
   const done: Array<Promise<void>> = [];
   let cancelled = false;
   const list = files.join('\0');
+  let folders: Map<string, FolderNames> | null = null;
   for (let w = 0; w < Math.max(1, cores() - 1); w++) {
     const worker = warm.pop() ?? spawn();
     worker.ref();
-    const job: WorkerJob = { list, base, next, digests, status, chunk: CHUNK, flags };
+    const job: WorkerJob = { list, base, next, digests, status, chunk: CHUNK, flags, listFolders: w === 0 && opts.listFolders === true };
     worker.postMessage(job);
     workers.push(worker);
     done.push(
       new Promise((resolve, reject) => {
-        worker.once('message', () => resolve());
+        worker.once('message', (m: { folders?: Array<[string, FolderNames]> }) => {
+          if (m.folders) folders = new Map(m.folders);
+          resolve();
+        });
         worker.once('error', reject);
         worker.once('exit', (code) => (code === 0 || cancelled ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
       }),
@@ -176,6 +235,7 @@ export function startHashing(files: string[], base = ''): HashJob {
       for (let i = 0; i < n; i++) result[i] = state[i] === 1 ? hex.slice(i * 64, i * 64 + 64) : null;
       return result;
     },
+    folders: () => folders,
     cancel() {
       cancelled = true;
       for (const w of workers) void w.terminate();

@@ -1,5 +1,5 @@
 /** The documented `--json` reports of `modules verify-all`, `modules vet` and `modules lock` (docs/lock.md). */
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { LOCK_PATH } from '../util/paths.js';
 
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/);

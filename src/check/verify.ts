@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile } from '../engine/render.js';
-import { hashFileSync, startHashing, type HashJob } from './hash.js';
+import { folderNames, hashFileSync, readFolder, startHashing, type FolderNames, type HashJob } from './hash.js';
 import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
 import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, PRISTINE_SNIPPETS, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import { hasConflictMarkers } from '../lock/markers.js';
@@ -13,11 +13,35 @@ import type { Check, VerifyReport } from './reports.js';
 // Only light modules are imported up front: hashing starts before the lock is parsed and the engine is loaded.
 
 /**
- * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
- * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
- * snapshot is absent; (3) drift — the module re-rendered in memory from the lock's options against the lock.
+ * The modules verify-all loads after hashing has started, requested together and once (by `beginVerify`): the
+ * loader reads their files off this thread meanwhile, instead of one wait per `import()` on the way.
  */
-export async function verifyProject(projectDir: string, strict: boolean): Promise<VerifyReport> {
+let modules: ReturnType<typeof loadVerifyModules> | null = null;
+const loadVerifyModules = () =>
+  Promise.all([
+    import('../lock/read.js'),
+    import('../util/sha256.js'),
+    import('../engine/render.js'),
+    import('../module/load.js'),
+    import('../engine/options.js'),
+    import('../module/state.js'),
+  ]);
+const verifyModules = () => (modules ??= loadVerifyModules());
+
+/** A verify-all whose lock has been read and whose vendored files are being hashed (see `beginVerify`). */
+export interface StartedVerify {
+  projectDir: string;
+  text: string;
+  split: ReturnType<typeof splitFileBlocks>;
+  early: string[];
+  jobs: HashJob[];
+}
+
+/**
+ * The first step of verify-all, split off so the command can take it before the heavy modules load: reads the lock
+ * and starts hashing the vendored paths its file lines name (hashing runs while the rest is loaded and parsed).
+ */
+export function beginVerify(projectDir: string): StartedVerify {
   let text: string;
   try {
     text = fs.readFileSync(path.join(projectDir, LOCK_PATH), 'utf8');
@@ -28,14 +52,34 @@ export async function verifyProject(projectDir: string, strict: boolean): Promis
       hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots.",
     });
   }
-  // 1. the vendored paths come straight from the lock's file lines: hashing runs while the rest is parsed
+  // the vendored paths come straight from the lock's file lines
   const split = splitFileBlocks(text);
   const early = split.blocks.flatMap(vendorPaths);
-  const jobs: HashJob[] = [startHashing(early, projectDir)];
+  const jobs = [startHashing(early, projectDir, { listFolders: true })];
+  verifyModules().catch(() => {}); // (a failure surfaces where verify awaits them)
+  return { projectDir, text, split, early, jobs };
+}
+
+/** Stops the hashing of a verify-all begun but not run (an error before `verifyProject`). */
+export function cancelVerify(started: StartedVerify): void {
+  for (const j of started.jobs) j.cancel();
+}
+
+/**
+ * verify-all: (1) integrity — every vendored file re-hashed against the lock, missing and extra files;
+ * (2) user-owned files — edited wrappers/snippet blocks (allowed unless strict), wrappers pinning a version whose
+ * snapshot is absent; (3) drift — the module re-rendered in memory from the lock's options against the lock.
+ */
+export async function verifyProject(
+  projectDir: string,
+  strict: boolean,
+  started: StartedVerify = beginVerify(projectDir),
+): Promise<VerifyReport> {
+  const { text, split, early, jobs } = started;
   try {
     return await verifyWith(projectDir, strict, text, split, early, jobs);
   } finally {
-    for (const j of jobs) j.cancel();
+    cancelVerify(started);
   }
 }
 
@@ -45,7 +89,6 @@ interface ModuleRun {
   checks: Check[];
   latest: string | null;
   regenerated: Map<string, DesiredFile> | null;
-  onDisk: Listing | null;
 }
 
 async function verifyWith(
@@ -56,11 +99,7 @@ async function verifyWith(
   early: string[],
   jobs: HashJob[],
 ): Promise<VerifyReport> {
-  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await Promise.all([
-    import('../lock/read.js'),
-    import('../util/sha256.js'),
-    import('../engine/render.js'),
-  ]);
+  const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await verifyModules();
   const canonical = new Map<string, string>();
   const lock = parseLock(text, split, canonical);
   const info: string[] = [];
@@ -192,14 +231,12 @@ async function verifyWith(
       }
     }
 
-    // every file below the snapshot, to find files that are not in the lock
-    const onDisk = fs.existsSync(path.join(projectDir, snap)) ? listSnapshot(path.join(projectDir, snap), snap, entry.files) : null;
     const others = otherSnapshots(projectDir, name, entry.version);
     if (others.length > 0)
       info.push(
         `${name}: ${others.map((v) => snapshotOf(name, v)).join(', ')} not covered by the lock (verify checks ${entry.version}); remove it once no wrapper pins it`,
       );
-    runs.push({ name, entry, checks, onDisk, latest: regen.latest, regenerated: regen.regenerated });
+    runs.push({ name, entry, checks, latest: regen.latest, regenerated: regen.regenerated });
   }
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
@@ -238,6 +275,14 @@ async function verifyWith(
   const sourceHashes = new Map<string, string | null>();
   if (sourceJob) (await sourceJob.finish()).forEach((h, i) => sourceHashes.set(sourceList[i]!, h));
   const lateHashes = lateJob ? await lateJob.finish() : [];
+  // every folder below each snapshot, to find files that are not in the lock: mostly read by the hashing worker
+  const listed = jobs[0]!.folders();
+  const onDisk = new Map<ModuleRun, Listing | null>();
+  for (const run of runs) {
+    const snap = snapshotOf(run.name, run.entry.version);
+    const abs = path.join(projectDir, snap);
+    onDisk.set(run, fs.existsSync(abs) ? listSnapshot(abs, snap, run.entry.files, listed) : null);
+  }
 
   const modules: VerifyReport['modules'] = [];
   const all: Check[] = [];
@@ -321,7 +366,8 @@ async function verifyWith(
           });
       }
     }
-    if (run.onDisk === null) {
+    const listing = onDisk.get(run)!;
+    if (listing === null) {
       integrity.push({
         module: name,
         path: snap,
@@ -334,7 +380,7 @@ async function verifyWith(
         fails: true,
       });
     } else {
-      for (const rel of run.onDisk.notFolders) {
+      for (const rel of listing.notFolders) {
         const p = rel ? `${snap}/${rel}` : snap;
         integrity.push({
           module: name,
@@ -348,7 +394,7 @@ async function verifyWith(
           fails: true,
         });
       }
-      for (const rel of extraEntries(run.onDisk, snap, entry.files, suspect)) {
+      for (const rel of extraEntries(listing, snap, entry.files, suspect)) {
         const p = `${snap}/${rel}`;
         integrity.push({
           module: name,
@@ -412,7 +458,7 @@ function folderBelow(p: string, snap: string): string | null {
 /** The folders of a snapshot as read from disk, before anything is compared (see `listSnapshot`). */
 interface Listing {
   /** folder (relative to the snapshot, '' = its top) → the names in it, for every folder the lock implies */
-  read: Map<string, string[]>;
+  read: Map<string, { count: number; joined: string }>;
   /** entries each folder must hold: its files in the lock plus its sub-folders */
   expected: Map<string, number>;
   /** folders the lock implies that are not real folders on disk (a link, a file), or are gone */
@@ -420,10 +466,11 @@ interface Listing {
 }
 
 /**
- * Reads every folder a snapshot's lock entries imply (names only: one lstat and one readdir per folder, no stat
- * per file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list.
+ * Every folder a snapshot's lock entries imply (names only: one lstat and one readdir per folder, no stat per
+ * file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list. `listed` holds
+ * the folders the hashing worker has read already (by project path); any other is read here.
  */
-function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): Listing {
+function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, listed: Map<string, FolderNames> | null): Listing {
   const expected = new Map<string, number>([['', 0]]);
   for (const p of files.keys()) {
     let d = folderBelow(p, snap);
@@ -438,18 +485,13 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): L
       expected.set(d, (known ?? 0) + 1);
     }
   }
-  const read = new Map<string, string[]>();
+  const read = new Map<string, { count: number; joined: string }>();
   const notFolders: string[] = [];
   for (const rel of expected.keys()) {
-    const abs = rel === '' ? dir : `${dir}/${rel}`;
-    // a folder of the snapshot must be a real folder: a link would let files outside the snapshot pass as its own
-    let real = false;
-    try {
-      real = fs.lstatSync(abs).isDirectory();
-    } catch {
-      /* gone */
-    }
-    if (real) read.set(rel, fs.readdirSync(abs));
+    let names = listed?.get(rel === '' ? snap : `${snap}/${rel}`);
+    // a folder of the snapshot must be a real folder (readFolder): a link would let outside files pass as its own
+    if (names === undefined) names = readFolder(rel === '' ? dir : `${dir}/${rel}`);
+    if (names) read.set(rel, names);
     else notFolders.push(rel);
   }
   // a folder below one that is not a real folder was read through it: not the snapshot's
@@ -466,9 +508,9 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): L
  */
 function extraEntries(listing: Listing, snap: string, files: Map<string, unknown>, suspect: Set<string>): string[] {
   const out: string[] = [];
-  for (const [rel, names] of listing.read) {
-    if (names.length === listing.expected.get(rel) && !suspect.has(rel)) continue;
-    for (const name of names) {
+  for (const [rel, folder] of listing.read) {
+    if (folder.count === listing.expected.get(rel) && !suspect.has(rel)) continue;
+    for (const name of folderNames(folder)) {
       // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
       if (isCacheEntry(name)) continue;
       const r = rel ? `${rel}/${name}` : name;
@@ -497,13 +539,7 @@ async function regenerate(
   entry: ModuleEntry,
   info: string[],
 ): Promise<Pick<ModuleRun, 'latest' | 'regenerated'> & { pin?: string }> {
-  const [{ loadModule }, { resolveOptions, setsFromRecorded }, { readState }, { renderModuleFiles, withoutPristineSnippets }] =
-    await Promise.all([
-      import('../module/load.js'),
-      import('../engine/options.js'),
-      import('../module/state.js'),
-      import('../engine/render.js'),
-    ]);
+  const [, , { renderModuleFileMap }, { loadModule }, { resolveOptions, setsFromRecorded }, { readState }] = await verifyModules();
   let mod: LoadedModule;
   try {
     mod = loadModule(name);
@@ -536,10 +572,11 @@ async function regenerate(
   const options = resolveOptions({ def: mod.def, projectDir, sets: setsFromRecorded(entry.options), env: {} });
   const digests = state.digests?.[entry.version];
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
-  const rendered = renderModuleFiles(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
+  const regenerated = renderModuleFileMap(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
   // a snapshot written before gen kept pristine snippet blocks has none, and its lock lists none
-  const keepsBlocks = [...entry.files.keys()].some((p) => p.includes(`/${PRISTINE_SNIPPETS}/`));
-  const regenerated = new Map<string, DesiredFile>();
-  for (const f of keepsBlocks ? rendered : withoutPristineSnippets(rendered)) regenerated.set(f.path, f);
+  const blocks = `${snapshotOf(name, entry.version)}/${PRISTINE_SNIPPETS}/`;
+  let keepsBlocks = false;
+  for (const p of entry.files.keys()) if (p.startsWith(blocks)) keepsBlocks = true;
+  if (!keepsBlocks) for (const p of [...regenerated.keys()]) if (p.startsWith(blocks)) regenerated.delete(p);
   return { latest, regenerated, pin: mod.def.wrapper_pin };
 }

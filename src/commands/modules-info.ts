@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { parseOptions } from './options.js';
 import { loadModule } from '../module/load.js';
 import { readState } from '../module/state.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { relock } from '../engine/relock.js';
 import { LOCK_PATH } from '../util/paths.js';
 import { parseOptions } from './options.js';

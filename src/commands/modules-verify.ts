@@ -1,16 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import * as z from 'zod';
 import { parseOptions } from './options.js';
 import { recoverProject } from './recover.js';
-import { verifyProject } from '../check/verify.js';
+import { beginVerify, cancelVerify, verifyProject, type StartedVerify } from '../check/verify.js';
 import { ExitError } from '../errors.js';
-
-const optionsSchema = z.object({
-  project: z.string().default('.'),
-  strict: z.boolean().default(false),
-  json: z.boolean().default(false),
-});
 
 export function define(cmd: Command): void {
   cmd
@@ -21,9 +14,29 @@ export function define(cmd: Command): void {
 }
 
 export async function verifyCommand(raw: Record<string, unknown>): Promise<void> {
-  const opts = parseOptions(optionsSchema, raw);
-  recoverProject(opts.project);
-  const report = await verifyProject(path.resolve(opts.project), opts.strict);
+  // The project commander parsed is recovered and its lock's files start hashing before zod loads to validate the
+  // options; the errors still come in the order of the plain sequence (options, then project, then lock), because
+  // a failed early start is rethrown only after the options have been validated.
+  let started: StartedVerify | null = null;
+  let failed: { err: unknown } | null = null;
+  if (typeof raw.project === 'string') {
+    try {
+      recoverProject(raw.project);
+      started = beginVerify(path.resolve(raw.project));
+    } catch (err) {
+      failed = { err };
+    }
+  }
+  let opts;
+  try {
+    opts = parseOptions((await import('./modules-verify-options.js')).optionsSchema, raw);
+  } catch (err) {
+    if (started) cancelVerify(started);
+    throw err;
+  }
+  if (failed) throw failed.err;
+  if (!started) recoverProject(opts.project);
+  const report = await verifyProject(path.resolve(opts.project), opts.strict, started ?? undefined);
   if (opts.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else {
     const out: string[] = [];

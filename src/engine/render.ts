@@ -88,6 +88,16 @@ const EMPTY = Buffer.alloc(0);
  * files, so verify can regenerate it from the lock and compare.
  */
 export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, how: RenderHow = {}): DesiredFile[] {
+  return [...renderModuleFileMap(mod, frameworkId, opts, how).values()];
+}
+
+/** `renderModuleFiles` by project path (verify looks each lock line up in it: no second 10,000-entry map). */
+export function renderModuleFileMap(
+  mod: LoadedModule,
+  frameworkId: string,
+  opts: ResolvedOptions,
+  how: RenderHow = {},
+): Map<string, DesiredFile> {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
@@ -112,8 +122,12 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
     const toDir = path.posix.normalize(entry.to);
     const outPrefix = `${snap}/${toDir === '.' ? '' : `${toDir}/`}`;
     let files: string[];
+    // released: the recorded keys of these files, looked up as they are (a key built again by concatenation is a
+    // new string to hash and find, 10,000 times)
+    let keys: string[] | null = null;
     if (released) {
-      files = released.filter((k) => k.startsWith(keyPrefix)).map((k) => k.slice(keyPrefix.length));
+      keys = released.filter((k) => k.startsWith(keyPrefix));
+      files = keys.map((k) => k.slice(keyPrefix.length));
     } else {
       if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
         const built = mod.def.build?.outputs.includes(entry.from);
@@ -132,7 +146,8 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
       }
       files = listFiles(from);
     }
-    for (const rel of files) {
+    for (let j = 0; j < files.length; j++) {
+      const rel = files[j]!;
       if (rel.endsWith('.hbs')) {
         const outRel = path.posix.join(entry.to, rel.slice(0, -4));
         const projectPath = `${snap}/${outRel}`;
@@ -143,7 +158,7 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
         );
         add({ path: projectPath, kind: 'vendor', content: Buffer.from(content) });
       } else if (how.digests) {
-        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, sha256: how.digests[keyPrefix + rel]! });
+        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, sha256: how.digests[keys![j]!]! });
       } else if (how.verbatim === 'reference') {
         add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, source: path.join(from, rel) });
       } else {
@@ -165,7 +180,7 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
   }
   const manifest = { module: mod.def.name, version: mod.def.version, framework: frameworkId, options: recordedOptions(opts) };
   add({ path: `${snap}/${MANIFEST}`, kind: 'vendor', content: Buffer.from(JSON.stringify(manifest, null, 2) + '\n') });
-  return [...out.values()];
+  return out;
 }
 
 /** What one snippet's template renders (its block body before injection), with the secrets the snippet may hold. */

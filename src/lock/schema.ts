@@ -1,5 +1,5 @@
 /** The lock format (docs/lock.md) as zod schemas: what `parseLock` accepts and returns. */
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits');
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>');

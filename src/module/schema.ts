@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 
 const semverString = z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'a semantic version like 1.2.3');
 /** Module, framework and catalogue entry names. */
