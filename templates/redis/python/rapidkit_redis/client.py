@@ -456,6 +456,17 @@ class _Base:
         return payload
 
 
+def _sentinel_clients(client: Any) -> List[Any]:
+    """The connections a Sentinel master_for client keeps to the sentinels: redis-py does not close them with it."""
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    return list(getattr(manager, "sentinels", None) or [])
+
+
+def _pool_exhausted() -> BaseException:
+    cls = getattr(rexc, "MaxConnectionsError", None) or rexc.ConnectionError
+    return cast(BaseException, cls("No connection available: all connections busy"))
+
+
 def _pipeline(c: Any) -> Any:
     """A non-transactional pipeline; redis-py's cluster pipeline (never MULTI) groups its commands per node."""
     return c.pipeline() if hasattr(c, "get_primaries") else c.pipeline(transaction=False)
@@ -502,6 +513,7 @@ class AsyncRedisClient(_Base):
         self._probe_client: Any = None
         self._probe_loop: Optional[asyncio.AbstractEventLoop] = None
         self._probe_task: "Optional[asyncio.Future[Optional[str]]]" = None
+        self._gate: Optional[asyncio.Semaphore] = None
 
     @property
     def client(self) -> "aioredis.Redis":
@@ -511,6 +523,7 @@ class AsyncRedisClient(_Base):
             if self._client is not None:
                 _abandon(self._client)  # its loop is gone or another one: free the server-side connections
             self._client, self._loop, self._rate_script = _client(self.settings, None, True, True), loop, None
+            self._gate = None
         elif self._loop is None:
             self._loop = loop
         return self._client
@@ -524,7 +537,10 @@ class AsyncRedisClient(_Base):
             # Bounded by redis-py's own socket/connect timeouts, pool wait and retry count (settings.deadline):
             # a slow call is abandoned by closing its connection, never by cancelling it mid-reply, which can
             # leave a pooled connection one reply behind on older redis-py versions.
-            result = await fn(self.client)
+            if self.settings.mode == "standalone":
+                result = await fn(self.client)
+            else:
+                result = await self._gated(fn)
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
@@ -544,6 +560,22 @@ class AsyncRedisClient(_Base):
             self.metrics.observe(perf_counter() - started)
         self.breaker.success()
         return True, result
+
+    async def _gated(self, fn: Callable[["aioredis.Redis"], Awaitable[Any]]) -> Any:
+        """Cluster and Sentinel modes: redis-py's pools there (per node / SentinelConnectionPool) fail at once when full; like the standalone blocking pool, a
+        burst waits up to the connect timeout for one of REDIS_MAX_CONNECTIONS calls in flight to finish."""
+        client = self.client
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.settings.max_connections)
+        gate = self._gate
+        try:
+            await asyncio.wait_for(gate.acquire(), self.settings.connect_timeout)
+        except asyncio.TimeoutError:
+            raise _pool_exhausted() from None
+        try:
+            return await fn(client)
+        finally:
+            gate.release()
 
     async def connect(self) -> bool:
         """PING now (the lifespan calls it when REDIS_PRECONNECT is on). Never raises."""
@@ -839,7 +871,8 @@ class AsyncRedisClient(_Base):
                 await node.connection_pool.disconnect()
             except Exception:
                 pass
-        for c in (client if self._owned else None, probe):
+        owned = client if self._owned else None
+        for c in (owned, probe, *_sentinel_clients(owned)):
             if c is None:
                 continue
             closer = getattr(c, "aclose", None) or c.close
@@ -860,10 +893,12 @@ class SyncRedisClient(_Base):
         self._inflight: Dict[str, "_Flight"] = {}
         self._rate_script: Any = None
         self._probe_client: Optional["redis.Redis"] = None
+        self._gate = threading.BoundedSemaphore(self.settings.max_connections)  # cluster/sentinel: see _gated
         _SYNC_CLIENTS.add(self)  # weakly: one fork hook for all clients (see _after_fork_in_child)
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
+        self._gate = threading.BoundedSemaphore(self.settings.max_connections)
         self._inflight = {}
         self.breaker.reset_after_fork()
 
@@ -881,7 +916,15 @@ class SyncRedisClient(_Base):
             return False, None
         started = perf_counter()
         try:
-            result = fn(self.client)
+            if self.settings.mode == "standalone":
+                result = fn(self.client)
+            elif not self._gate.acquire(timeout=self.settings.connect_timeout):  # a burst waits, like the blocking pool
+                raise _pool_exhausted()
+            else:
+                try:
+                    result = fn(self.client)
+                finally:
+                    self._gate.release()
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
@@ -1153,7 +1196,7 @@ class SyncRedisClient(_Base):
                 node.connection_pool.disconnect()
             except Exception:
                 pass
-        for c in (client, probe):
+        for c in (client, probe, *_sentinel_clients(client)):
             if c is not None:
                 try:
                     c.close()

@@ -156,7 +156,9 @@ class RedisSettings:
         parts["password"] = parts["password"] or _get(env, "REDIS_PASSWORD")
         use_tls = parts.pop("tls") or _bool(env, "REDIS_TLS", False)  # a rediss:// URL (env or baked) also means TLS
         topology = _topology(env)
-        if topology["mode"] == "cluster":
+        if topology:
+            unix_socket_path = None  # the nodes are host:port entries
+        if topology.get("mode") == "cluster":
             parts["db"] = 0  # the URL's db is ignored in cluster mode (Redis Cluster has only db 0; REDIS_DB checked)
         return cls(
             **parts,
