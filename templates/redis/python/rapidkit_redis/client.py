@@ -69,11 +69,24 @@ HEALTH_TIMEOUT = 0.4  # the probe's own bound, so /health answers within 500 ms 
 _CLUSTER_UNREACHABLE = re.compile(r"cannot be connected|reachable node|not covered|TTL exhausted|Too many connections", re.IGNORECASE)
 
 
+def _cluster_internals(exc: BaseException) -> bool:
+    """A lookup error raised inside redis-py's cluster code itself: redis-py 4.3's asyncio cluster raises KeyError
+    from get_node_from_slot while its slot map is empty (no node reachable). The cache API never lets a caller cause
+    one there (keys are checked first), so it means the cluster cannot serve: fail open."""
+    if not isinstance(exc, (KeyError, IndexError, AttributeError)):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_code.co_filename if tb is not None else ""
+    return "redis" in where and os.path.basename(where) == "cluster.py"
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that mean Redis is unreachable, slow or not serving (fail open); False for caller errors."""
     if isinstance(exc, INFRA_ERRORS):
         return True
-    if isinstance(exc, getattr(rexc, "SlotNotCoveredError", ())):
+    if isinstance(exc, getattr(rexc, "SlotNotCoveredError", ())) or _cluster_internals(exc):
         return True
     cluster_errors = tuple(e for e in (getattr(rexc, "RedisClusterException", None), getattr(rexc, "ClusterError", None)) if e)
     if type(exc) in cluster_errors:  # their subclasses are specific (CROSSSLOT, ...); the plain ones only by text
@@ -544,7 +557,7 @@ class AsyncRedisClient(_Base):
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
-        except rexc.RedisError as exc:
+        except Exception as exc:  # noqa: BLE001 (sorted below: outage, caller error, or raised as is)
             if is_unavailable(exc):  # LOADING, BUSY, READONLY, OOM, WRONGPASS, CLUSTERDOWN, ...: not serving now
                 self._failed(exc)
                 return False, None
@@ -928,7 +941,7 @@ class SyncRedisClient(_Base):
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
-        except rexc.RedisError as exc:
+        except Exception as exc:  # noqa: BLE001 (sorted below: outage, caller error, or raised as is)
             if is_unavailable(exc):  # LOADING, BUSY, READONLY, OOM, WRONGPASS, CLUSTERDOWN, ...: not serving now
                 self._failed(exc)
                 return False, None
