@@ -30,12 +30,12 @@ import redis.asyncio as aioredis
 from redis import backoff as _backoff
 from redis import exceptions as rexc
 
+from . import topology
 from ._defaults import MODULE, VERSION
 from .breaker import CircuitBreaker
 from .config import RedisSettings, process_env
 from .metrics import Metrics
 from .serialization import TTL, dumps, escape_glob, loads, pick_ttl, ttl_arguments
-from . import topology
 
 logger = logging.getLogger("rapidkit.redis")
 
@@ -575,8 +575,9 @@ class AsyncRedisClient(_Base):
         return True, result
 
     async def _gated(self, fn: Callable[["aioredis.Redis"], Awaitable[Any]]) -> Any:
-        """Cluster and Sentinel modes: redis-py's pools there (per node / SentinelConnectionPool) fail at once when full; like the standalone blocking pool, a
-        burst waits up to the connect timeout for one of REDIS_MAX_CONNECTIONS calls in flight to finish."""
+        """Cluster and Sentinel modes: redis-py's pools there (per node, SentinelConnectionPool) fail at once when full;
+        like the standalone blocking pool, a burst waits up to the connect timeout for one of REDIS_MAX_CONNECTIONS
+        calls in flight to finish."""
         client = self.client
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.settings.max_connections)
@@ -682,7 +683,7 @@ class AsyncRedisClient(_Base):
             pipe = _pipeline(c)
             for full, data in items:
                 pipe.set(full, data, **args)
-            return await pipe.execute()
+            return cast(List[Any], await pipe.execute())
 
         ok, res = await self._call(run)
         return bool(ok and all(res))
@@ -1044,7 +1045,7 @@ class SyncRedisClient(_Base):
             pipe = _pipeline(c)
             for full, data in items:
                 pipe.set(full, data, **args)
-            return pipe.execute()
+            return cast(List[Any], pipe.execute())
 
         ok, res = self._call(run)
         return bool(ok and all(res))

@@ -22,7 +22,7 @@ class Metrics:
         self.errors = 0
         self.fallbacks = 0
         self.mode = "standalone"
-        self.gauges: Dict[str, float] = {}  # cluster/sentinel figures from the last health check
+        self.gauges: Dict[str, int] = {}  # cluster/sentinel figures from the last health check
         self.latency_sum = 0.0
         self.latency_count = 0
         self._samples: Deque[float] = deque(maxlen=window)
@@ -73,6 +73,6 @@ class Metrics:
             f'{PREFIX}_mode{{mode="{self.mode}"}} 1',
         ]
         for name, value in self.gauges.items():
-            lines += [f"# HELP {PREFIX}_{name} {_GAUGE_HELP[name]}", f"# TYPE {PREFIX}_{name} gauge", f"{PREFIX}_{name} {value:g}"]
+            lines += [f"# HELP {PREFIX}_{name} {_GAUGE_HELP[name]}", f"# TYPE {PREFIX}_{name} gauge", f"{PREFIX}_{name} {value}"]
         return "\n".join(lines) + "\n"
 

@@ -38,7 +38,9 @@ def _tls_kwargs(settings: RedisSettings) -> Dict[str, Any]:
     )
 
 
-def cluster_client(settings: RedisSettings, max_connections: int, decode_responses: bool, asyncio_api: bool, retry_cls: type, backoff: Any) -> Any:
+def cluster_client(
+    settings: RedisSettings, max_connections: int, decode_responses: bool, asyncio_api: bool, retry_cls: type, backoff: Any
+) -> Any:
     """redis-py's RedisCluster (sync or asyncio) on the configured seed nodes. A refused node, CLUSTERDOWN or
     TRYAGAIN make redis-py refresh its slot map and try again a bounded number of times (REDIS_RETRIES)."""
     if asyncio_api:
@@ -55,7 +57,7 @@ def cluster_client(settings: RedisSettings, max_connections: int, decode_respons
         from redis.cluster import RedisCluster as SyncRedisCluster
 
         cls = SyncRedisCluster
-        seeds = [SyncClusterNode(h, p) for h, p in settings.cluster_nodes]
+        seeds = [SyncClusterNode(h, p) for h, p in settings.cluster_nodes]  # type: ignore[no-untyped-call,unused-ignore]
         SSLConnection = None  # type: ignore[assignment,misc]
     params = inspect.signature(cls.__init__).parameters
     kwargs: Dict[str, Any] = dict(
@@ -86,7 +88,9 @@ def cluster_client(settings: RedisSettings, max_connections: int, decode_respons
     return cls(**kwargs)
 
 
-def sentinel_client(settings: RedisSettings, decode_responses: bool, asyncio_api: bool, connection_kwargs: Dict[str, Any], max_connections: int) -> Any:
+def sentinel_client(
+    settings: RedisSettings, decode_responses: bool, asyncio_api: bool, connection_kwargs: Dict[str, Any], max_connections: int
+) -> Any:
     """redis-py's Sentinel(...).master_for(name): each new connection asks the sentinels where the master is now, and
     a connection to a demoted master is dropped, so the client follows a failover without a restart."""
     if asyncio_api:
@@ -154,8 +158,9 @@ def cluster_verdict(
 ) -> Tuple[Optional[str], Dict[str, Any]]:
     """The cluster block of the health payload and the failure detail (None when the cache can serve)."""
     if view is None:
-        block = {"state": None, "slots_covered": 0, "slots_total": SLOTS_TOTAL, "masters_reachable": 0, "masters_total": 0, "masters": []}
-        return "no cluster node answered: " + "; ".join(errors[:3]), block
+        empty: Dict[str, Any] = {"state": None, "slots_covered": 0, "slots_total": SLOTS_TOTAL}
+        empty.update(masters_reachable=0, masters_total=0, masters=[])
+        return "no cluster node answered: " + "; ".join(errors[:3]), empty
     info, masters = view
     state = info.get("cluster_state") or None
     covered = int(info.get("cluster_slots_ok") or 0)
@@ -163,7 +168,7 @@ def cluster_verdict(
     for m in masters:
         ok, latency, _ = pings.get(m["address"], (False, None, "not probed"))
         listed.append({"address": m["address"], "ok": ok, "latency_ms": latency})
-    block = {
+    block: Dict[str, Any] = {
         "state": state,
         "slots_covered": covered,
         "slots_total": SLOTS_TOTAL,
@@ -180,12 +185,14 @@ def cluster_verdict(
         down = [m for m in masters if m["slots"] > 0 and not pings.get(m["address"], (False, None, ""))[0]]
         if down:
             m = down[0]
-            detail = f"master {m['address']} owning {m['slots']} slots is unreachable ({pings.get(m['address'], (False, None, '?'))[2]}); its replica has not taken over yet"
+            why = pings.get(m["address"], (False, None, "?"))[2]
+            detail = f"master {m['address']} owning {m['slots']} slots is unreachable ({why}); its replica has not taken over yet"
     return detail, block
 
 
 def sentinel_block(settings: RedisSettings, master: Optional[str], reachable: int) -> Dict[str, Any]:
-    return {"master_name": settings.sentinel_master, "master": master, "sentinels_reachable": reachable, "sentinels_total": len(settings.sentinels)}
+    total = len(settings.sentinels)
+    return {"master_name": settings.sentinel_master, "master": master, "sentinels_reachable": reachable, "sentinels_total": total}
 
 
 def node_settings(settings: RedisSettings, host: str, port: int, *, sentinel: bool = False) -> RedisSettings:
@@ -243,7 +250,19 @@ def _split(addr: str) -> Tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-async def probe_cluster_async(prober: Prober, describe: Callable[[BaseException, RedisSettings], str]) -> Tuple[Optional[str], Dict[str, Any]]:
+Describe = Callable[[BaseException, RedisSettings], str]
+Verdict = Tuple[Optional[str], Dict[str, Any]]
+
+
+def _errors(prober: Prober, seeds: List[Tuple[str, int]], replies: Sequence[Any], describe: Describe) -> List[str]:
+    out = []
+    for (h, p), r in zip(seeds, replies, strict=False):
+        if isinstance(r, BaseException):
+            out.append(f"{address(h, p)}: {describe(r, node_settings(prober.settings, h, p))}")
+    return out
+
+
+async def probe_cluster_async(prober: Prober, describe: Describe) -> Verdict:
     async def view_of(host: str, port: int) -> Tuple[Dict[str, str], List[Dict[str, Any]]]:
         c = prober.client(host, port)
         info = parse_cluster_info(await c.execute_command("CLUSTER", "INFO"))
@@ -251,9 +270,8 @@ async def probe_cluster_async(prober: Prober, describe: Callable[[BaseException,
 
     seeds = list(prober.known)
     replies = await asyncio.gather(*[view_of(h, p) for h, p in seeds], return_exceptions=True)
-    errors = [f"{address(h, p)}: {describe(r, node_settings(prober.settings, h, p))}" for (h, p), r in zip(seeds, replies) if isinstance(r, BaseException)]
-    views = [r for r in replies if not isinstance(r, BaseException)]
-    view = _best(views)  # type: ignore[arg-type]
+    errors = _errors(prober, seeds, replies, describe)
+    view = _best([r for r in replies if not isinstance(r, BaseException)])
     pings: Dict[str, Tuple[bool, Optional[float], str]] = {}
     if view is not None:
         prober.learn(view[1])
@@ -268,11 +286,11 @@ async def probe_cluster_async(prober: Prober, describe: Callable[[BaseException,
                 return False, None, describe(exc, node_settings(prober.settings, host, port))
 
         addrs = [m["address"] for m in view[1]]
-        pings = dict(zip(addrs, await asyncio.gather(*[ping(a) for a in addrs])))
+        pings = dict(zip(addrs, await asyncio.gather(*[ping(a) for a in addrs]), strict=False))
     return cluster_verdict(view, pings, errors)
 
 
-def probe_cluster_sync(prober: Prober, describe: Callable[[BaseException, RedisSettings], str]) -> Tuple[Optional[str], Dict[str, Any]]:
+def probe_cluster_sync(prober: Prober, describe: Describe) -> Verdict:
     def view_of(pair: Tuple[str, int]) -> Any:
         try:
             c = prober.client(*pair)
@@ -293,13 +311,13 @@ def probe_cluster_sync(prober: Prober, describe: Callable[[BaseException, RedisS
     seeds = list(prober.known)
     with ThreadPoolExecutor(max_workers=min(16, max(1, len(seeds)))) as pool:
         replies = list(pool.map(view_of, seeds))
-        errors = [f"{address(h, p)}: {describe(r, node_settings(prober.settings, h, p))}" for (h, p), r in zip(seeds, replies) if isinstance(r, BaseException)]
+        errors = _errors(prober, seeds, replies, describe)
         view = _best([r for r in replies if not isinstance(r, BaseException)])
         pings: Dict[str, Tuple[bool, Optional[float], str]] = {}
         if view is not None:
             prober.learn(view[1])
             addrs = [m["address"] for m in view[1]]
-            pings = dict(zip(addrs, pool.map(ping, addrs)))
+            pings = dict(zip(addrs, pool.map(ping, addrs), strict=False))
     return cluster_verdict(view, pings, errors)
 
 
@@ -316,13 +334,12 @@ def _master_reply(reply: Any) -> Optional[Tuple[str, int]]:
     return None
 
 
-async def probe_sentinel_async(
-    prober: Prober, describe: Callable[[BaseException, RedisSettings], str], health_key: str
-) -> Tuple[Optional[str], Dict[str, Any]]:
+async def probe_sentinel_async(prober: Prober, describe: Describe, health_key: str) -> Verdict:
     s = prober.settings
 
     async def ask(pair: Tuple[str, int]) -> Any:
-        return _master_reply(await prober.client(*pair, sentinel=True).execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.sentinel_master))
+        reply = await prober.client(*pair, sentinel=True).execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.sentinel_master)
+        return _master_reply(reply)
 
     replies = await asyncio.gather(*[ask(p) for p in s.sentinels], return_exceptions=True)
     detail, master = _sentinel_verdict(s, replies, describe)
@@ -337,14 +354,13 @@ async def probe_sentinel_async(
     return detail, sentinel_block(s, address(*master) if master else None, reachable)
 
 
-def probe_sentinel_sync(
-    prober: Prober, describe: Callable[[BaseException, RedisSettings], str], health_key: str
-) -> Tuple[Optional[str], Dict[str, Any]]:
+def probe_sentinel_sync(prober: Prober, describe: Describe, health_key: str) -> Verdict:
     s = prober.settings
 
     def ask(pair: Tuple[str, int]) -> Any:
         try:
-            return _master_reply(prober.client(*pair, sentinel=True).execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.sentinel_master))
+            reply = prober.client(*pair, sentinel=True).execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", s.sentinel_master)
+            return _master_reply(reply)
         except Exception as exc:
             return exc
 
@@ -362,12 +378,14 @@ def probe_sentinel_sync(
     return detail, sentinel_block(s, address(*master) if master else None, reachable)
 
 
-def _sentinel_verdict(
-    s: RedisSettings, replies: List[Any], describe: Callable[[BaseException, RedisSettings], str]
-) -> Tuple[Optional[str], Optional[Tuple[str, int]]]:
+def _sentinel_verdict(s: RedisSettings, replies: List[Any], describe: Describe) -> Tuple[Optional[str], Optional[Tuple[str, int]]]:
     answers = [r for r in replies if r is not None and not isinstance(r, BaseException)]
     if not answers:
-        errors = [f"{address(*p)}: {describe(r, node_settings(s, *p, sentinel=True))}" for p, r in zip(s.sentinels, replies) if isinstance(r, BaseException)]
+        errors = [
+            f"{address(*p)}: {describe(r, node_settings(s, *p, sentinel=True))}"
+            for p, r in zip(s.sentinels, replies, strict=False)
+            if isinstance(r, BaseException)
+        ]
         if errors:
             return "no sentinel answered: " + "; ".join(errors[:3]), None
         return f"no sentinel knows a master named {s.sentinel_master!r} (REDIS_SENTINEL_MASTER)", None
