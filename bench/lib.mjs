@@ -59,3 +59,58 @@ export function generated(fw) {
   if (r.status !== 0) throw new Error(`gen add failed: ${r.stdout}${r.stderr}`);
   return dest;
 }
+
+/** A Redis Cluster of `masters` masters (no replicas) on loopback: `seeds` is the REDIS_CLUSTER_NODES value. */
+export async function startCluster(masters = 3) {
+  const nodes = [];
+  for (let i = 0; i < masters; i++) {
+    let port;
+    do port = 20000 + Math.floor(Math.random() * 30000);
+    while (!(await portFree(port)) || !(await portFree(port + 10000)));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-bench-cluster-'));
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const proc = spawn('redis-server', [...args, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'], { stdio: 'ignore' });
+    nodes.push({ port, dir, proc });
+  }
+  for (const n of nodes) await waitPort(n.port);
+  const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
+  const r = spawnSync('redis-cli', ['--cluster', 'create', ...seeds, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`redis-cli --cluster create failed: ${r.stdout}${r.stderr}`);
+  for (let i = 0; i < 200; i++) {
+    const ok = nodes.every((n) =>
+      /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout),
+    );
+    if (ok) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return {
+    seeds: seeds.join(','),
+    stop: () => {
+      for (const n of nodes) {
+        n.proc.kill('SIGTERM');
+        fs.rmSync(n.dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function waitPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const c = net
+        .connect(port, '127.0.0.1')
+        .once('connect', () => (c.destroy(), r(true)))
+        .once('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -168,8 +168,10 @@ def test_failover_under_load_through_uvicorn(tmp_path):
         f"hits_resumed_after_promotion={(resumed - promoted_at) if resumed else float('nan'):.2f}s "
         f"hits_resumed_after_kill={(resumed - killed_at) if resumed else float('nan'):.2f}s"
     )
-    assert len(results) > LOOPS * 20 and before > 0
+    if bad or "Traceback" in log:
+        print("non-2xx:", bad[:10], "\napp log:\n", log[-6000:])
     assert bad == [], bad[:5]
+    assert len(results) > LOOPS * 20 and before > 0
     assert "Traceback" not in log and "Exception" not in log, log[-3000:]
     assert resumed is not None and resumed - promoted_at <= 5.0
     assert results[-1][0] >= 20.0

@@ -69,17 +69,22 @@ HEALTH_TIMEOUT = 0.4  # the probe's own bound, so /health answers within 500 ms 
 _CLUSTER_UNREACHABLE = re.compile(r"cannot be connected|reachable node|not covered|TTL exhausted|Too many connections", re.IGNORECASE)
 
 
+_REDIS_PACKAGE = os.path.dirname(os.path.abspath(redis.__file__)) + os.sep
+
+
 def _cluster_internals(exc: BaseException) -> bool:
-    """A lookup error raised inside redis-py's cluster code itself: redis-py 4.3's asyncio cluster raises KeyError
-    from get_node_from_slot while its slot map is empty (no node reachable). The cache API never lets a caller cause
-    one there (keys are checked first), so it means the cluster cannot serve: fail open."""
+    """A lookup or attribute error raised inside redis-py itself while its topology changes under it: redis-py 4.3's
+    asyncio cluster raises KeyError from get_node_from_slot while its slot map is empty (no node reachable), 8.x's
+    asyncio connection AttributeError ('NoneType' ... 'writelines') when a node's connection is dropped by a
+    concurrent slot-map refresh. The cache API never lets a caller cause one there (keys and values are checked
+    and encoded first), so it means the deployment cannot serve now: fail open."""
     if not isinstance(exc, (KeyError, IndexError, AttributeError)):
         return False
     tb = exc.__traceback__
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
-    where = tb.tb_frame.f_code.co_filename if tb is not None else ""
-    return "redis" in where and os.path.basename(where) == "cluster.py"
+    where = os.path.abspath(tb.tb_frame.f_code.co_filename) if tb is not None else ""
+    return where.startswith(_REDIS_PACKAGE)
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -527,6 +532,7 @@ class AsyncRedisClient(_Base):
         self._probe_loop: Optional[asyncio.AbstractEventLoop] = None
         self._probe_task: "Optional[asyncio.Future[Optional[str]]]" = None
         self._gate: Optional[asyncio.Semaphore] = None
+        self._ready: Any = None  # the cluster client whose slot map is built
 
     @property
     def client(self) -> "aioredis.Redis":
@@ -581,11 +587,19 @@ class AsyncRedisClient(_Base):
         client = self.client
         if self._gate is None:
             self._gate = asyncio.Semaphore(self.settings.max_connections)
+        if self._ready is not client and self.settings.mode == "cluster":
+            # redis-py's asyncio cluster builds its slot map on first use; concurrent first calls racing that build
+            # broke connections under one another (8.x): every call waits for it (redis-py serializes it)
+            await client.initialize()  # pyright: ignore[reportAttributeAccessIssue]
+            self._ready = client
         gate = self._gate
-        try:
-            await asyncio.wait_for(gate.acquire(), self.settings.connect_timeout)
-        except asyncio.TimeoutError:
-            raise _pool_exhausted() from None
+        if not gate.locked():  # a free slot: acquired without suspending (no timer, no task)
+            await gate.acquire()
+        else:
+            try:
+                await asyncio.wait_for(gate.acquire(), self.settings.connect_timeout)
+            except asyncio.TimeoutError:
+                raise _pool_exhausted() from None
         try:
             return await fn(client)
         finally:

@@ -25,6 +25,7 @@ def address(host: str, port: int) -> str:
 
 
 def _major() -> int:
+    """redis-py's major version."""
     match = re.match(r"([0-9]+)", str(getattr(redis, "__version__", "0")))
     return int(match.group(1)) if match else 0
 
@@ -51,12 +52,14 @@ def cluster_client(
         from redis.asyncio.connection import SSLConnection
 
         cls: Any = RedisCluster
+        node_cls: Any = ClusterNode
         seeds: List[Any] = [ClusterNode(h, p) for h, p in settings.cluster_nodes]
     else:
         from redis.cluster import ClusterNode as SyncClusterNode
         from redis.cluster import RedisCluster as SyncRedisCluster
 
         cls = SyncRedisCluster
+        node_cls = SyncClusterNode
         seeds = [SyncClusterNode(h, p) for h, p in settings.cluster_nodes]  # type: ignore[no-untyped-call,unused-ignore]
         SSLConnection = None  # type: ignore[assignment,misc]
     params = inspect.signature(cls.__init__).parameters
@@ -85,7 +88,13 @@ def cluster_client(
                 kwargs["ssl_check_hostname"] = settings.tls_check_hostname
         else:  # redis-py 4.3/4.4 asyncio cluster: no ssl flag, the connection class instead
             kwargs["connection_class"] = SSLConnection
-    return cls(**kwargs)
+    client = cls(**kwargs)
+    if asyncio_api and _major() < 5:
+        # redis-py 4.3/4.4's asyncio cluster asks the startup nodes for the slot map without the client's connection
+        # settings (no username/password/TLS: NOAUTH); 5.0 rebuilds them the same way, with the client's settings.
+        manager = client.nodes_manager
+        manager.startup_nodes = {n.name: node_cls(n.host, n.port, **client.connection_kwargs) for n in manager.startup_nodes.values()}
+    return client
 
 
 def sentinel_client(
