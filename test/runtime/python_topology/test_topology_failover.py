@@ -150,6 +150,12 @@ def test_failover_under_load_through_uvicorn(tmp_path):
                 break
             time.sleep(0.05)
         [t.join() for t in threads]
+        # after the failover the health route is 200 and shows it: the dead master listed as not ok / the new master
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/api/health/module/redis")
+        r = conn.getresponse()
+        health = (r.status, json.loads(r.read()))
+        conn.close()
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -169,9 +175,20 @@ def test_failover_under_load_through_uvicorn(tmp_path):
         f"hits_resumed_after_kill={(resumed - killed_at) if resumed else float('nan'):.2f}s"
     )
     if bad or "Traceback" in log:
-        print("non-2xx:", bad[:10], "\napp log:\n", log[-6000:])
+        print("non-2xx:", bad[:10], "\napp log:\n", log[-6000:]); (tmp_path / "app.log").write_text(log); print("LOG", tmp_path / "app.log")
     assert bad == [], bad[:5]
     assert len(results) > LOOPS * 20 and before > 0
     assert "Traceback" not in log and "Exception" not in log, log[-3000:]
     assert resumed is not None and resumed - promoted_at <= 5.0
+    status, payload = health
+    assert status == 200 and payload["status"] == "ok" and payload["mode"] == MODE, payload
+    if MODE == "cluster":
+        cl = payload["cluster"]
+        dead = [m for m in cl["masters"] if m["address"].endswith(f":{victim_port}")]
+        assert cl["state"] == "ok" and cl["slots_covered"] == 16384, cl
+        assert dead and dead[0]["ok"] is False and dead[0]["latency_ms"] is None, cl
+        assert cl["masters_reachable"] == cl["masters_total"] - 1 == 3, cl
+    else:
+        assert payload["sentinel"]["master"] is not None and not payload["sentinel"]["master"].endswith(f":{victim_port}")
+        assert payload["sentinel"]["sentinels_reachable"] == 3
     assert results[-1][0] >= 20.0

@@ -73,18 +73,22 @@ _REDIS_PACKAGE = os.path.dirname(os.path.abspath(redis.__file__)) + os.sep
 
 
 def _cluster_internals(exc: BaseException) -> bool:
-    """A lookup or attribute error raised inside redis-py itself while its topology changes under it: redis-py 4.3's
+    """An error raised inside redis-py's cluster or Sentinel code while the topology changes under it: redis-py 4.3's
     asyncio cluster raises KeyError from get_node_from_slot while its slot map is empty (no node reachable), 8.x's
-    asyncio connection AttributeError ('NoneType' ... 'writelines') when a node's connection is dropped by a
-    concurrent slot-map refresh. The cache API never lets a caller cause one there (keys and values are checked
-    and encoded first), so it means the deployment cannot serve now: fail open."""
-    if not isinstance(exc, (KeyError, IndexError, AttributeError)):
+    AttributeError ('NoneType' ... 'writelines') when a node's connection is dropped by a concurrent slot-map
+    refresh, a ValueError ("I/O operation on closed file") on a connection closed under a call. The cache API never
+    lets a caller cause one there (keys and values are checked and encoded first): the deployment cannot serve now."""
+    if isinstance(exc, ValueError) and "closed" not in str(exc):
+        return False
+    if not isinstance(exc, (KeyError, IndexError, AttributeError, ValueError)):
         return False
     tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
+    while tb is not None:
+        where = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if where.startswith(_REDIS_PACKAGE) and os.path.basename(where) in ("cluster.py", "sentinel.py"):
+            return True
         tb = tb.tb_next
-    where = os.path.abspath(tb.tb_frame.f_code.co_filename) if tb is not None else ""
-    return where.startswith(_REDIS_PACKAGE)
+    return False
 
 
 def is_unavailable(exc: BaseException) -> bool:
