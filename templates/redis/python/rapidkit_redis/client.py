@@ -674,11 +674,8 @@ class AsyncRedisClient(_Base):
         async def run(c: Any) -> List[Any]:
             if not cluster:
                 return cast(List[Any], await c.mget(full))
-            groups = _slot_groups(c, full)  # cluster: one MGET per slot, pipelined per node (redis-py groups them)
-            pipe = c.pipeline()
-            for idx in groups:
-                pipe.execute_command("MGET", *[full[i] for i in idx])  # the named mget is blocked in cluster pipelines
-            return _ungroup(groups, await pipe.execute(), len(full))
+            # cluster: redis-py's mget_nonatomic, one MGET per slot (batched per node), values in the caller's order
+            return cast(List[Any], await c.mget_nonatomic(full))
 
         ok, values = await self._call(run)
         if not ok:
@@ -1037,11 +1034,7 @@ class SyncRedisClient(_Base):
         def run(c: Any) -> List[Any]:
             if not cluster:
                 return cast(List[Any], c.mget(full))
-            groups = _slot_groups(c, full)
-            pipe = c.pipeline()
-            for idx in groups:
-                pipe.execute_command("MGET", *[full[i] for i in idx])  # the named mget is blocked in cluster pipelines
-            return _ungroup(groups, pipe.execute(), len(full))
+            return cast(List[Any], c.mget_nonatomic(full))
 
         ok, values = self._call(run)
         if not ok:
