@@ -502,15 +502,6 @@ def _slot_groups(c: Any, keys: List[str]) -> List[List[int]]:
     return list(groups.values())
 
 
-def _ungroup(groups: List[List[int]], replies: List[Any], size: int) -> List[Any]:
-    """Per-slot MGET replies back in the caller's order."""
-    out: List[Any] = [None] * size
-    for idx, values in zip(groups, replies, strict=False):
-        for i, value in zip(idx, values, strict=False):
-            out[i] = value
-    return out
-
-
 def _scan_reply(res: Any) -> Tuple[int, List[str]]:
     cursor, found = res[0], res[1]
     return int(cursor), [k.decode() if isinstance(k, bytes) else k for k in found]
