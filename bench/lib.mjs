@@ -60,77 +60,32 @@ export function generated(fw) {
   return dest;
 }
 
-/**
- * A loopback Redis Cluster of `masters` masters without replicas (redis-cli --cluster create), for the cluster
- * figures: `seeds` is the REDIS_CLUSTER_NODES value. stop() kills every node and removes their folders.
- */
+/** A Redis Cluster of `masters` masters (no replicas) on loopback: `seeds` is the REDIS_CLUSTER_NODES value. */
 export async function startCluster(masters = 3) {
   const nodes = [];
-  const taken = new Set();
-  while (nodes.length < masters) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    if (taken.has(port) || taken.has(port + 10000) || taken.has(port - 10000)) continue;
-    const free = async (p) =>
-      new Promise((r) => {
-        const s = net.createServer();
-        s.once('error', () => r(false));
-        s.listen(p, '127.0.0.1', () => s.close(() => r(true)));
-      });
-    if (!(await free(port)) || !(await free(port + 10000))) continue;
-    taken.add(port);
+  for (let i = 0; i < masters; i++) {
+    let port;
+    do port = 20000 + Math.floor(Math.random() * 30000);
+    while (!(await portFree(port)) || !(await portFree(port + 10000)));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-bench-cluster-'));
-    const proc = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        'nodes.conf',
-      ],
-      { stdio: 'ignore' },
-    );
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const proc = spawn('redis-server', [...args, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'], { stdio: 'ignore' });
     nodes.push({ port, dir, proc });
   }
-  for (const n of nodes) {
-    for (let i = 0; i < 200; i++) {
-      const ok = await new Promise((r) => {
-        const c = net
-          .connect(n.port, '127.0.0.1')
-          .once('connect', () => (c.destroy(), r(true)))
-          .once('error', () => r(false));
-      });
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  const create = spawnSync(
-    'redis-cli',
-    ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+  for (const n of nodes) await waitPort(n.port);
+  const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
+  const r = spawnSync('redis-cli', ['--cluster', 'create', ...seeds, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`redis-cli --cluster create failed: ${r.stdout}${r.stderr}`);
   for (let i = 0; i < 200; i++) {
     const ok = nodes.every((n) =>
       /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout),
     );
     if (ok) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((res) => setTimeout(res, 100));
   }
   return {
     ports: nodes.map((n) => n.port),
-    seeds: nodes.map((n) => `127.0.0.1:${n.port}`).join(','),
+    seeds: seeds.join(','),
     stop: () => {
       for (const n of nodes) {
         n.proc.kill('SIGTERM');
@@ -138,4 +93,25 @@ export async function startCluster(masters = 3) {
       }
     },
   };
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function waitPort(port) {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((r) => {
+      const c = net
+        .connect(port, '127.0.0.1')
+        .once('connect', () => (c.destroy(), r(true)))
+        .once('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

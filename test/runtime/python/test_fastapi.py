@@ -54,7 +54,8 @@ def test_health_route_answers_503_fast_when_redis_is_unreachable(runtime, prefix
         assert r.status_code == 503 and time.monotonic() - t0 < 3.0
         body = r.json()
         assert body["status"] == "fail" and body["module"] == "redis" and body["detail"]
-        assert set(body) == {"status", "module", "version", "detail", "connection", "breaker", "checked_at"}
+        assert set(body) == {"status", "module", "version", "mode", "detail", "connection", "breaker", "checked_at"}
+        assert body["mode"] == "standalone"  # every payload names its mode (topology contract, issue #12)
 
 
 def route_paths(routes):

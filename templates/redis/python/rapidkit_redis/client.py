@@ -30,6 +30,7 @@ import redis.asyncio as aioredis
 from redis import backoff as _backoff
 from redis import exceptions as rexc
 
+from . import topology
 from ._defaults import MODULE, VERSION
 from .breaker import CircuitBreaker
 from .config import RedisSettings, process_env
@@ -64,10 +65,41 @@ HEALTH_KEY = "rapidkit:health"
 HEALTH_TIMEOUT = 0.4  # the probe's own bound, so /health answers within 500 ms (Kubernetes' probe timeout is 1 s)
 
 
+# redis-py's cluster client says "no node reachable" or "slot without a master" with its own exception types
+_CLUSTER_UNREACHABLE = re.compile(r"cannot be connected|reachable node|not covered|TTL exhausted|Too many connections", re.IGNORECASE)
+
+
+_REDIS_PACKAGE = os.path.dirname(os.path.abspath(redis.__file__)) + os.sep
+
+
+def _cluster_internals(exc: BaseException) -> bool:
+    """An error raised inside redis-py's cluster or Sentinel code while the topology changes under it: redis-py 4.3's
+    asyncio cluster raises KeyError from get_node_from_slot while its slot map is empty (no node reachable), 8.x's
+    AttributeError ('NoneType' ... 'writelines') when a node's connection is dropped by a concurrent slot-map
+    refresh, a ValueError ("I/O operation on closed file") on a connection closed under a call. The cache API never
+    lets a caller cause one there (keys and values are checked and encoded first): the deployment cannot serve now."""
+    if isinstance(exc, ValueError) and "closed" not in str(exc):
+        return False
+    if not isinstance(exc, (KeyError, IndexError, AttributeError, ValueError)):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        where = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if where.startswith(_REDIS_PACKAGE) and os.path.basename(where) in ("cluster.py", "sentinel.py"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True for errors that mean Redis is unreachable, slow or not serving (fail open); False for caller errors."""
     if isinstance(exc, INFRA_ERRORS):
         return True
+    if isinstance(exc, getattr(rexc, "SlotNotCoveredError", ())) or _cluster_internals(exc):
+        return True
+    cluster_errors = tuple(e for e in (getattr(rexc, "RedisClusterException", None), getattr(rexc, "ClusterError", None)) if e)
+    if type(exc) in cluster_errors:  # their subclasses are specific (CROSSSLOT, ...); the plain ones only by text
+        return bool(_CLUSTER_UNREACHABLE.search(str(exc)))
     return isinstance(exc, rexc.ResponseError) and bool(_NOT_SERVING.match(_reply(exc)))
 
 
@@ -85,6 +117,7 @@ def describe(exc: BaseException, settings: RedisSettings) -> str:
     """A clear one-line reason, secret-free: redis-py's text where it says something, the root cause where it
     does not ("Error 1 connecting", "Error -3 connecting", an empty TimeoutError)."""
     text = _reply(exc)
+    where = settings.endpoint
     root: Optional[BaseException] = None
     cause = exc.__cause__ or exc.__context__
     while cause is not None:
@@ -94,22 +127,24 @@ def describe(exc: BaseException, settings: RedisSettings) -> str:
     if isinstance(root, socket.gaierror):
         text = f"cannot resolve host {settings.host!r}: {root.strerror or root}"
     elif isinstance(root, ssl.SSLError):
-        text = f"TLS handshake with {settings.host}:{settings.port} failed: {getattr(root, 'verify_message', None) or root.reason or root}"
+        text = f"TLS handshake with {where} failed: {getattr(root, 'verify_message', None) or root.reason or root}"
     elif isinstance(root, ConnectionRefusedError):
-        text = f"connection refused by {settings.host}:{settings.port}"
+        text = f"connection refused by {where}"
     elif text.startswith("No connection available") or isinstance(exc, getattr(rexc, "MaxConnectionsError", ())):
         text = f"connection pool exhausted: all {settings.max_connections} connections busy for {settings.connect_timeout:g} s"
     elif isinstance(exc, (rexc.TimeoutError, asyncio.TimeoutError, socket.timeout)) and (not text or text.lower().startswith("timeout")):
         if "connecting" in text.lower():
-            text = f"no connection to {settings.host}:{settings.port} within {settings.connect_timeout:g} s ({text})"
+            text = f"no connection to {where} within {settings.connect_timeout:g} s ({text})"
         else:
-            text = f"no reply from {settings.host}:{settings.port} within {settings.socket_timeout:g} s" + (f" ({text})" if text else "")
+            text = f"no reply from {where} within {settings.socket_timeout:g} s" + (f" ({text})" if text else "")
     elif root is not None and str(root) not in text:
         text = f"{text} ({type(root).__name__}: {root})" if text else f"{type(root).__name__}: {root}"
     if not text:
         text = "no detail given by the client library"
     if settings.password:
         text = text.replace(settings.password, "***")
+    if settings.sentinel_password:
+        text = text.replace(settings.sentinel_password, "***")
     return f"{type(exc).__name__}: {text}"[:300]
 
 RATE_LIMIT_LUA = """
@@ -119,6 +154,8 @@ local pttl = redis.call('PTTL', KEYS[1])
 if pttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); pttl = tonumber(ARGV[1]) end
 return {current, pttl}
 """
+
+RATE_LIMIT_SHA = hashlib.sha1(RATE_LIMIT_LUA.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
 
 # Full-jitter exponential backoff where redis-py has it (5.x+), equal jitter on older versions.
 _Backoff = getattr(_backoff, "ExponentialWithJitterBackoff", None) or _backoff.EqualJitterBackoff
@@ -136,6 +173,8 @@ FEATURES = [
     "metrics.prometheus",
     "fastapi.dependency",
     "fastapi.health",
+    "redis.cluster",
+    "redis.sentinel",
 ]
 
 
@@ -217,7 +256,13 @@ def _client(settings: RedisSettings, max_connections: Optional[int], decode_resp
         from redis.retry import Retry  # type: ignore[assignment]
 
         client_cls = redis.Redis
+    if settings.mode == "cluster":  # redis-py's own cluster client: slots, MOVED/ASK, failover
+        backoff = _Backoff(cap=max(settings.backoff * 8, 0.001), base=settings.backoff)
+        return topology.cluster_client(settings, max_connections or settings.max_connections, decode_responses, asyncio_api, Retry, backoff)
     retry = _retry(settings, Retry)
+    if settings.mode == "sentinel":  # redis-py's Sentinel: every new connection goes to the master the sentinels name
+        kwargs = _connection_kwargs(settings, decode_responses, retry, SSLConnection, UnixDomainSocketConnection)
+        return topology.sentinel_client(settings, decode_responses, asyncio_api, kwargs, max_connections or settings.max_connections)
     pool = BlockingConnectionPool(
         max_connections=max_connections or settings.max_connections,
         timeout=settings.connect_timeout,  # pyright: ignore[reportArgumentType]  # seconds; a float is fine
@@ -297,7 +342,8 @@ def get_redis_metadata(settings: Optional[RedisSettings] = None) -> Dict[str, An
         "module": MODULE,
         "version": VERSION,
         "url": s.url,
-        "connection": {"host": s.host, "port": s.port, "db": s.db, "use_tls": s.use_tls},
+        "mode": s.mode,
+        "connection": _connection_block(s),
         "retry": {"preconnect": s.preconnect, "attempts": s.retries, "backoff_base": s.backoff},
         "cache_ttl": s.cache_ttl,
         "key_prefix": s.key_prefix,
@@ -305,6 +351,16 @@ def get_redis_metadata(settings: Optional[RedisSettings] = None) -> Dict[str, An
         "breaker": {"threshold": s.breaker_threshold, "reset_timeout": s.breaker_reset_timeout},
         "features": list(FEATURES),
     }
+
+
+def _connection_block(s: RedisSettings) -> Dict[str, Any]:
+    """Where the cache connects, per mode (docs/modules/redis/health.md). Never a secret."""
+    if s.mode == "cluster":
+        return {"mode": "cluster", "nodes": [topology.address(h, p) for h, p in s.cluster_nodes], "use_tls": s.use_tls}
+    if s.mode == "sentinel":
+        sentinels = [topology.address(h, p) for h, p in s.sentinels]
+        return {"mode": "sentinel", "sentinels": sentinels, "master_name": s.sentinel_master, "db": s.db, "use_tls": s.use_tls}
+    return {"host": s.host, "port": s.port, "db": s.db, "use_tls": s.use_tls}
 
 
 def _key_text(value: Any) -> str:
@@ -330,6 +386,9 @@ class _Base:
         self.prefix = self.settings.key_prefix
         self.breaker = CircuitBreaker(self.settings.breaker_threshold, self.settings.breaker_reset_timeout, self.settings.deadline)
         self.metrics = Metrics()
+        self.metrics.mode = self.settings.mode
+        self._topology: Optional[Dict[str, Any]] = None  # the cluster/sentinel block of the last health check
+        self._prober: Optional[topology.Prober] = None
         self._last_warning = 0.0
         self._last_error = ""
         # the health probe's own client: one connection, no retries, short timeouts; never the cache's pool
@@ -365,6 +424,23 @@ class _Base:
     def _probe_failed(self, exc: BaseException) -> str:
         return describe(exc, self._probe_settings)
 
+    def _unknown_topology(self) -> Dict[str, Any]:
+        """The cluster/sentinel block before any probe answered (e.g. health answered from the open breaker)."""
+        if self.settings.mode == "cluster":
+            return topology.cluster_verdict(None, {}, [])[1]
+        return topology.sentinel_block(self.settings, None, 0)
+
+    def _topology_seen(self, block: Dict[str, Any]) -> None:
+        self._topology = block
+        if self.settings.mode == "cluster":
+            self.metrics.gauges = {
+                "cluster_masters_reachable": block["masters_reachable"],
+                "cluster_masters_total": block["masters_total"],
+                "cluster_slots_covered": block["slots_covered"],
+            }
+        else:
+            self.metrics.gauges = {"sentinels_reachable": block["sentinels_reachable"]}
+
     def _count(self, found: bool) -> None:
         if found:
             self.metrics.hits += 1
@@ -387,17 +463,48 @@ class _Base:
             "status": "ok" if ok else "fail",
             "module": MODULE,
             "version": VERSION,
+            "mode": self.settings.mode,
         }
         if ok:
             payload["latency"] = {"ping_ms": round((perf_counter() - started) * 1000, 3)}
             payload["pool"] = pool_stats(raw, self.settings.max_connections)
         else:
             payload["detail"] = detail
-        s = self.settings
-        payload["connection"] = {"host": s.host, "port": s.port, "db": s.db, "use_tls": s.use_tls}
+        payload["connection"] = _connection_block(self.settings)
+        if self.settings.mode != "standalone":
+            payload[self.settings.mode] = self._topology or self._unknown_topology()
         payload["breaker"] = self.breaker.snapshot()
         payload["checked_at"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return payload
+
+
+def _sentinel_clients(client: Any) -> List[Any]:
+    """The connections a Sentinel master_for client keeps to the sentinels: redis-py does not close them with it."""
+    manager = getattr(getattr(client, "connection_pool", None), "sentinel_manager", None)
+    return list(getattr(manager, "sentinels", None) or [])
+
+
+def _pool_exhausted() -> BaseException:
+    cls = getattr(rexc, "MaxConnectionsError", None) or rexc.ConnectionError
+    return cast(BaseException, cls("No connection available: all connections busy"))
+
+
+def _pipeline(c: Any) -> Any:
+    """A non-transactional pipeline; redis-py's cluster pipeline (never MULTI) groups its commands per node."""
+    return c.pipeline() if hasattr(c, "get_primaries") else c.pipeline(transaction=False)
+
+
+def _slot_groups(c: Any, keys: List[str]) -> List[List[int]]:
+    """Indexes of `keys` grouped by hash slot, in first-seen order (multi-key commands need one slot)."""
+    groups: Dict[int, List[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(int(c.keyslot(key)), []).append(i)
+    return list(groups.values())
+
+
+def _scan_reply(res: Any) -> Tuple[int, List[str]]:
+    cursor, found = res[0], res[1]
+    return int(cursor), [k.decode() if isinstance(k, bytes) else k for k in found]
 
 
 def _cancelling() -> bool:
@@ -419,6 +526,8 @@ class AsyncRedisClient(_Base):
         self._probe_client: Any = None
         self._probe_loop: Optional[asyncio.AbstractEventLoop] = None
         self._probe_task: "Optional[asyncio.Future[Optional[str]]]" = None
+        self._gate: Optional[asyncio.Semaphore] = None
+        self._ready: Any = None  # the cluster client whose slot map is built
 
     @property
     def client(self) -> "aioredis.Redis":
@@ -428,6 +537,7 @@ class AsyncRedisClient(_Base):
             if self._client is not None:
                 _abandon(self._client)  # its loop is gone or another one: free the server-side connections
             self._client, self._loop, self._rate_script = _client(self.settings, None, True, True), loop, None
+            self._gate = None
         elif self._loop is None:
             self._loop = loop
         return self._client
@@ -441,14 +551,20 @@ class AsyncRedisClient(_Base):
             # Bounded by redis-py's own socket/connect timeouts, pool wait and retry count (settings.deadline):
             # a slow call is abandoned by closing its connection, never by cancelling it mid-reply, which can
             # leave a pooled connection one reply behind on older redis-py versions.
-            result = await fn(self.client)
+            if self.settings.mode == "standalone":
+                result = await fn(self.client)
+            else:
+                result = await self._gated(fn)
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
-        except rexc.ResponseError as exc:
-            if is_unavailable(exc):  # LOADING, BUSY, READONLY, OOM, WRONGPASS, ...: not serving now
+        except Exception as exc:  # noqa: BLE001 (sorted below: outage, caller error, or raised as is)
+            if is_unavailable(exc):  # LOADING, BUSY, READONLY, OOM, WRONGPASS, CLUSTERDOWN, ...: not serving now
                 self._failed(exc)
                 return False, None
+            if not isinstance(exc, rexc.ResponseError):
+                self.breaker.release()
+                raise
             self.breaker.success()  # Redis answered: the caller's mistake (WRONGTYPE, NOPERM, ...), not an outage
             raise
         except BaseException:  # cancelled, or a caller error before Redis answered: no verdict on Redis
@@ -458,6 +574,31 @@ class AsyncRedisClient(_Base):
             self.metrics.observe(perf_counter() - started)
         self.breaker.success()
         return True, result
+
+    async def _gated(self, fn: Callable[["aioredis.Redis"], Awaitable[Any]]) -> Any:
+        """Cluster and Sentinel modes: redis-py's pools there (per node, SentinelConnectionPool) fail at once when full;
+        like the standalone blocking pool, a burst waits up to the connect timeout for one of REDIS_MAX_CONNECTIONS
+        calls in flight to finish."""
+        client = self.client
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.settings.max_connections)
+        if self._ready is not client and self.settings.mode == "cluster":
+            # redis-py's asyncio cluster builds its slot map on first use; concurrent first calls racing that build
+            # broke connections under one another (8.x): every call waits for it (redis-py serializes it)
+            await client.initialize()  # pyright: ignore[reportAttributeAccessIssue]
+            self._ready = client
+        gate = self._gate
+        if not gate.locked():  # a free slot: acquired without suspending (no timer, no task)
+            await gate.acquire()
+        else:
+            try:
+                await asyncio.wait_for(gate.acquire(), self.settings.connect_timeout)
+            except asyncio.TimeoutError:
+                raise _pool_exhausted() from None
+        try:
+            return await fn(client)
+        finally:
+            gate.release()
 
     async def connect(self) -> bool:
         """PING now (the lifespan calls it when REDIS_PRECONNECT is on). Never raises."""
@@ -519,7 +660,15 @@ class AsyncRedisClient(_Base):
         if not names:
             return {}
         full = [self._key(k) for k in names]
-        ok, values = await self._call(lambda c: c.mget(full))
+        cluster = self.settings.mode == "cluster"
+
+        async def run(c: Any) -> List[Any]:
+            if not cluster:
+                return cast(List[Any], await c.mget(full))
+            # cluster: redis-py's mget_nonatomic, one MGET per slot (batched per node), values in the caller's order
+            return cast(List[Any], await c.mget_nonatomic(full))
+
+        ok, values = await self._call(run)
         if not ok:
             return {}
         out = {}
@@ -537,10 +686,10 @@ class AsyncRedisClient(_Base):
         items = [(self._key(k), dumps(v)) for k, v in mapping.items()]
 
         async def run(c: "aioredis.Redis") -> List[Any]:
-            pipe = c.pipeline(transaction=False)
+            pipe = _pipeline(c)
             for full, data in items:
                 pipe.set(full, data, **args)
-            return await pipe.execute()
+            return cast(List[Any], await pipe.execute())
 
         ok, res = await self._call(run)
         return bool(ok and all(res))
@@ -548,6 +697,8 @@ class AsyncRedisClient(_Base):
     async def delete_pattern(self, pattern: str) -> int:
         """SCAN (never KEYS) within the key prefix, UNLINK in batches. Returns how many keys were removed."""
         match = escape_glob(self.prefix) + pattern
+        if self.settings.mode == "cluster":
+            return await self._delete_pattern_cluster(match)
         removed, cursor = 0, 0
         while True:
             ok, res = await self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))  # noqa: B023 (called at once)
@@ -562,6 +713,40 @@ class AsyncRedisClient(_Base):
                 removed += int(n)
             if int(cursor) == 0:
                 return removed
+
+    async def _delete_pattern_cluster(self, match: str) -> int:
+        """SCAN on every master (each holds its own slots), UNLINK per slot pipelined per node; summed. A master
+        that fails half-way is skipped (fail open): the others are still cleaned."""
+
+        async def primaries(c: Any) -> List[Any]:
+            await c.initialize()
+            return list(c.get_primaries())
+
+        ok, nodes = await self._call(primaries)
+        removed = 0
+        for node in nodes if ok else []:
+            cursor = 0
+            while True:
+                ok, res = await self._call(lambda c: node.execute_command("SCAN", cursor, "MATCH", match, "COUNT", SCAN_COUNT))  # noqa: B023
+                if not ok:
+                    break
+                cursor, found = _scan_reply(res)
+                for i in range(0, len(found), UNLINK_BATCH):
+                    batch = found[i : i + UNLINK_BATCH]
+
+                    async def unlink(c: Any) -> int:
+                        groups = _slot_groups(c, batch)  # noqa: B023 (called at once)
+                        pipe = c.pipeline()
+                        for idx in groups:
+                            pipe.execute_command("UNLINK", *[batch[j] for j in idx])  # noqa: B023
+                        return sum(int(n) for n in await pipe.execute())
+
+                    ok, n = await self._call(unlink)
+                    if ok:
+                        removed += int(n)
+                if cursor == 0:
+                    break
+        return removed
 
     async def get_or_set(self, key: str, loader: Callable[[], Any], ttl: TTL = None) -> Any:
         """Cache-aside with in-process single-flight: concurrent callers of a cold key share one loader run."""
@@ -627,6 +812,11 @@ class AsyncRedisClient(_Base):
         full, window_ms = self._key(f"ratelimit:{key}"), max(1, int(window * 1000))
 
         async def run(c: "aioredis.Redis") -> Any:
+            if self.settings.mode == "cluster":  # redis-py 4.x's asyncio cluster has no register_script
+                try:
+                    return await c.evalsha(RATE_LIMIT_SHA, 1, full, window_ms)
+                except rexc.NoScriptError:  # a node that never saw it (or a promoted replica after a restart)
+                    return await c.eval(RATE_LIMIT_LUA, 1, full, window_ms)
             if self._rate_script is None:
                 self._rate_script = c.register_script(RATE_LIMIT_LUA)
             return await self._rate_script(keys=[full], args=[window_ms])
@@ -657,6 +847,8 @@ class AsyncRedisClient(_Base):
 
     async def _probe(self) -> Optional[str]:
         loop = asyncio.get_running_loop()
+        if self.settings.mode != "standalone":
+            return await self._probe_topology(loop)
         if self._probe_client is None or self._probe_loop is not loop:
             if self._probe_client is not None:
                 _abandon(self._probe_client)
@@ -673,10 +865,34 @@ class AsyncRedisClient(_Base):
                 pass
             return self._probe_failed(exc)
 
+    async def _probe_topology(self, loop: asyncio.AbstractEventLoop) -> Optional[str]:
+        """Cluster: CLUSTER INFO/NODES from the nodes, PING every master, concurrently. Sentinel: ask every
+        sentinel for the master, then PING + write on it. One-node probe clients, per-node timeouts."""
+        if self._prober is None or self._probe_loop is not loop:
+            for old in self._prober.forget() if self._prober is not None else []:
+                _abandon(old)
+            self._prober, self._probe_loop = topology.Prober(self.settings, lambda s: _client(s, 2, True, True)), loop
+        prober = self._prober
+        try:
+            if self.settings.mode == "cluster":
+                detail, block = await topology.probe_cluster_async(prober, describe)
+            else:
+                detail, block = await topology.probe_sentinel_async(prober, describe, self.prefix + HEALTH_KEY)
+        except Exception as exc:  # never raises: an unexpected reply shape is a failed probe, not a crash
+            return self._probe_failed(exc)
+        self._topology_seen(block)
+        return detail
+
     async def close(self) -> None:
         client, self._client = self._client, None
         probe, self._probe_client = self._probe_client, None
-        for c in (client if self._owned else None, probe):
+        for node in self._prober.forget() if self._prober is not None else []:
+            try:
+                await node.connection_pool.disconnect()
+            except Exception:
+                pass
+        owned = client if self._owned else None
+        for c in (owned, probe, *_sentinel_clients(owned)):
             if c is None:
                 continue
             closer = getattr(c, "aclose", None) or c.close
@@ -697,10 +913,12 @@ class SyncRedisClient(_Base):
         self._inflight: Dict[str, "_Flight"] = {}
         self._rate_script: Any = None
         self._probe_client: Optional["redis.Redis"] = None
+        self._gate = threading.BoundedSemaphore(self.settings.max_connections)  # cluster/sentinel: see _gated
         _SYNC_CLIENTS.add(self)  # weakly: one fork hook for all clients (see _after_fork_in_child)
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
+        self._gate = threading.BoundedSemaphore(self.settings.max_connections)
         self._inflight = {}
         self.breaker.reset_after_fork()
 
@@ -718,15 +936,26 @@ class SyncRedisClient(_Base):
             return False, None
         started = perf_counter()
         try:
-            result = fn(self.client)
+            if self.settings.mode == "standalone":
+                result = fn(self.client)
+            elif not self._gate.acquire(timeout=self.settings.connect_timeout):  # a burst waits, like the blocking pool
+                raise _pool_exhausted()
+            else:
+                try:
+                    result = fn(self.client)
+                finally:
+                    self._gate.release()
         except INFRA_ERRORS as exc:
             self._failed(exc)
             return False, None
-        except rexc.ResponseError as exc:
-            if is_unavailable(exc):
+        except Exception as exc:  # noqa: BLE001 (sorted below: outage, caller error, or raised as is)
+            if is_unavailable(exc):  # LOADING, BUSY, READONLY, OOM, WRONGPASS, CLUSTERDOWN, ...: not serving now
                 self._failed(exc)
                 return False, None
-            self.breaker.success()
+            if not isinstance(exc, rexc.ResponseError):
+                self.breaker.release()
+                raise
+            self.breaker.success()  # Redis answered: the caller's mistake (WRONGTYPE, NOPERM, ...), not an outage
             raise
         except BaseException:
             self.breaker.release()
@@ -791,7 +1020,14 @@ class SyncRedisClient(_Base):
         if not names:
             return {}
         full = [self._key(k) for k in names]
-        ok, values = self._call(lambda c: c.mget(full))
+        cluster = self.settings.mode == "cluster"
+
+        def run(c: Any) -> List[Any]:
+            if not cluster:
+                return cast(List[Any], c.mget(full))
+            return cast(List[Any], c.mget_nonatomic(full))
+
+        ok, values = self._call(run)
         if not ok:
             return {}
         out = {}
@@ -808,16 +1044,18 @@ class SyncRedisClient(_Base):
         items = [(self._key(k), dumps(v)) for k, v in mapping.items()]
 
         def run(c: "redis.Redis") -> List[Any]:
-            pipe = c.pipeline(transaction=False)
+            pipe = _pipeline(c)
             for full, data in items:
                 pipe.set(full, data, **args)
-            return pipe.execute()
+            return cast(List[Any], pipe.execute())
 
         ok, res = self._call(run)
         return bool(ok and all(res))
 
     def delete_pattern(self, pattern: str) -> int:
         match = escape_glob(self.prefix) + pattern
+        if self.settings.mode == "cluster":
+            return self._delete_pattern_cluster(match)
         removed, cursor = 0, 0
         while True:
             ok, res = self._call(lambda c: c.scan(cursor=cursor, match=match, count=SCAN_COUNT))  # noqa: B023 (called at once)
@@ -832,6 +1070,33 @@ class SyncRedisClient(_Base):
                 removed += int(n)
             if int(cursor) == 0:
                 return removed
+
+    def _delete_pattern_cluster(self, match: str) -> int:
+        ok, nodes = self._call(lambda c: list(cast(Any, c).get_primaries()))
+        removed = 0
+        for node in nodes if ok else []:
+            cursor = 0
+            while True:
+                ok, res = self._call(lambda c: node.redis_connection.execute_command("SCAN", cursor, "MATCH", match, "COUNT", SCAN_COUNT))  # noqa: B023
+                if not ok:
+                    break
+                cursor, found = _scan_reply(res)
+                for i in range(0, len(found), UNLINK_BATCH):
+                    batch = found[i : i + UNLINK_BATCH]
+
+                    def unlink(c: Any) -> int:
+                        groups = _slot_groups(c, batch)  # noqa: B023 (called at once)
+                        pipe = c.pipeline()
+                        for idx in groups:
+                            pipe.execute_command("UNLINK", *[batch[j] for j in idx])  # noqa: B023
+                        return sum(int(n) for n in pipe.execute())
+
+                    ok, n = self._call(unlink)
+                    if ok:
+                        removed += int(n)
+                if cursor == 0:
+                    break
+        return removed
 
     def get_or_set(self, key: str, loader: Callable[[], Any], ttl: TTL = None) -> Any:
         """Cache-aside with single-flight across threads of this process."""
@@ -882,6 +1147,11 @@ class SyncRedisClient(_Base):
         full, window_ms = self._key(f"ratelimit:{key}"), max(1, int(window * 1000))
 
         def run(c: "redis.Redis") -> Any:
+            if self.settings.mode == "cluster":
+                try:
+                    return c.evalsha(RATE_LIMIT_SHA, 1, full, window_ms)
+                except rexc.NoScriptError:
+                    return c.eval(RATE_LIMIT_LUA, 1, full, window_ms)
             if self._rate_script is None:
                 self._rate_script = c.register_script(RATE_LIMIT_LUA)
             return self._rate_script(keys=[full], args=[window_ms])
@@ -899,6 +1169,8 @@ class SyncRedisClient(_Base):
         detail = self._breaker_detail()
         if detail is not None:
             return self._health(False, started, detail, None)
+        if self.settings.mode != "standalone":
+            return self._health_topology(started)
         settings = self._probe_settings if not timeout else replace(self._probe_settings, socket_timeout=timeout, connect_timeout=timeout)
         with self._lock:
             probe = self._probe_client
@@ -917,10 +1189,30 @@ class SyncRedisClient(_Base):
             return self._health(False, started, describe(exc, settings), None)
         return self._health(True, started, None, self._client)
 
+    def _health_topology(self, started: float) -> Dict[str, Any]:
+        with self._lock:
+            if self._prober is None:
+                self._prober = topology.Prober(self.settings, lambda s: _client(s, 2, True, False))
+            prober = self._prober
+        try:
+            if self.settings.mode == "cluster":
+                detail, block = topology.probe_cluster_sync(prober, describe)
+            else:
+                detail, block = topology.probe_sentinel_sync(prober, describe, self.prefix + HEALTH_KEY)
+        except Exception as exc:
+            return self._health(False, started, self._probe_failed(exc), None)
+        self._topology_seen(block)
+        return self._health(detail is None, started, detail, self._client)
+
     def close(self) -> None:
         client, self._client = self._client, None
         probe, self._probe_client = self._probe_client, None
-        for c in (client, probe):
+        for node in self._prober.forget() if self._prober is not None else []:
+            try:
+                node.connection_pool.disconnect()
+            except Exception:
+                pass
+        for c in (client, probe, *_sentinel_clients(client)):
             if c is not None:
                 try:
                     c.close()

@@ -102,11 +102,28 @@ class RedisSettings:
     breaker_threshold: int = 5
     breaker_reset_timeout: float = 1.0
     unix_socket_path: Optional[str] = None
+    # topology (docs/modules/redis/topologies.md): "standalone", "cluster" (REDIS_CLUSTER_NODES) or "sentinel"
+    # (REDIS_SENTINELS + REDIS_SENTINEL_MASTER). The data-node settings above (auth, TLS, timeouts) apply to every node.
+    mode: str = "standalone"
+    cluster_nodes: Tuple[Tuple[str, int], ...] = ()
+    sentinels: Tuple[Tuple[str, int], ...] = ()
+    sentinel_master: Optional[str] = None
+    sentinel_username: Optional[str] = None
+    sentinel_password: Optional[str] = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         """The connection URL with the password masked: safe to log and to show."""
         return _compose(self, mask=True)
+
+    @property
+    def endpoint(self) -> str:
+        """Where the data lives, for messages: host:port, the cluster's seed nodes or the Sentinel master name."""
+        if self.mode == "cluster":
+            return "cluster " + ",".join(_address(h, p) for h, p in self.cluster_nodes)
+        if self.mode == "sentinel":
+            return f"Sentinel master {self.sentinel_master!r}"
+        return f"{self.host}:{self.port}"
 
     @property
     def deadline(self) -> float:
@@ -138,8 +155,14 @@ class RedisSettings:
             parts["username"] = _get(env, "REDIS_USERNAME") or parts["username"]
         parts["password"] = parts["password"] or _get(env, "REDIS_PASSWORD")
         use_tls = parts.pop("tls") or _bool(env, "REDIS_TLS", False)  # a rediss:// URL (env or baked) also means TLS
+        topology = _topology(env)
+        if topology:
+            unix_socket_path = None  # the nodes are host:port entries
+        if topology.get("mode") == "cluster":
+            parts["db"] = 0  # the URL's db is ignored in cluster mode (Redis Cluster has only db 0; REDIS_DB checked)
         return cls(
             **parts,
+            **topology,
             use_tls=use_tls,
             tls_ca_file=_file(env, "REDIS_TLS_CA_FILE"),
             tls_cert_file=_file(env, "REDIS_TLS_CERT_FILE"),
@@ -162,6 +185,51 @@ class RedisSettings:
             breaker_reset_timeout=_seconds(env, "REDIS_BREAKER_RESET_TIMEOUT", DEFAULTS["breaker_reset_timeout"], 0.01),
             unix_socket_path=unix_socket_path,
         )
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _addresses(env: Mapping[str, str], name: str) -> Tuple[Tuple[str, int], ...]:
+    """host:port,host:port (IPv6 as [::1]:port); every entry needs an explicit port."""
+    out = []
+    for entry in (_get(env, name) or "").split(","):
+        entry = entry.strip()
+        match = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]/,@]+)):([0-9]{1,5})", entry)
+        if match is None or not 1 <= int(match.group(3)) <= 65535:
+            raise ConfigError(f"{name}: expected host:port entries separated by commas (e.g. 10.0.0.1:6379,10.0.0.2:6379), got {entry!r}")
+        out.append((match.group(1) or match.group(2), int(match.group(3))))
+    return tuple(out)
+
+
+def _topology(env: Mapping[str, str]) -> Dict[str, Any]:
+    """REDIS_CLUSTER_NODES -> cluster, REDIS_SENTINELS + REDIS_SENTINEL_MASTER -> sentinel, neither -> standalone."""
+    cluster, sentinels, master = _get(env, "REDIS_CLUSTER_NODES"), _get(env, "REDIS_SENTINELS"), _get(env, "REDIS_SENTINEL_MASTER")
+    if cluster and sentinels:
+        raise ConfigError(
+            "REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: a deployment is either a cluster or a Sentinel set-up; unset one"
+        )
+    if cluster:
+        if master:
+            raise ConfigError("REDIS_SENTINEL_MASTER is set in cluster mode (REDIS_CLUSTER_NODES): unset it, or use REDIS_SENTINELS")
+        db = _int(env, ("REDIS_DB",), 0, 0)
+        if db != 0:
+            raise ConfigError(f"REDIS_DB: Redis Cluster has only database 0, got {db}; unset REDIS_DB or set it to 0")
+        return {"mode": "cluster", "cluster_nodes": _addresses(env, "REDIS_CLUSTER_NODES")}
+    if sentinels and not master:
+        raise ConfigError("REDIS_SENTINELS is set without REDIS_SENTINEL_MASTER: set it to the master name the sentinels monitor")
+    if master and not sentinels:
+        raise ConfigError("REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS: set it to the sentinels' host:port,host:port")
+    if sentinels:
+        return {
+            "mode": "sentinel",
+            "sentinels": _addresses(env, "REDIS_SENTINELS"),
+            "sentinel_master": master,
+            "sentinel_username": _get(env, "REDIS_SENTINEL_USERNAME"),
+            "sentinel_password": _get(env, "REDIS_SENTINEL_PASSWORD"),
+        }
+    return {}
 
 
 # URL query parameters the runtime honours (redis-py's names); any other one is refused, never ignored.
@@ -287,6 +355,10 @@ def _compose(s: RedisSettings, mask: bool) -> str:
     user = quote(s.username, safe="") if s.username else ""
     secret = ("***" if mask else quote(s.password, safe="")) if s.password else ""
     auth = f"{user}:{secret}@" if secret else (f"{user}@" if user else "")
+    if s.mode == "cluster":  # not a URL redis-py reads: a masked description of the configured seed nodes
+        return f"{scheme}+cluster://{auth}{','.join(_address(h, p) for h, p in s.cluster_nodes)}"
+    if s.mode == "sentinel":
+        return f"{scheme}+sentinel://{auth}{','.join(_address(h, p) for h, p in s.sentinels)}/{s.sentinel_master}/{s.db}"
     if s.unix_socket_path:
         return f"unix://{auth}{s.unix_socket_path}?db={s.db}"
     host = f"[{s.host}]" if ":" in s.host else s.host

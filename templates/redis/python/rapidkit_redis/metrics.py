@@ -7,6 +7,12 @@ from typing import Any, Deque, Dict
 from .breaker import STATE_CODES
 
 PREFIX = "rapidkit_redis"
+_GAUGE_HELP = {
+    "cluster_masters_reachable": "Cluster masters that answered PING at the last health check.",
+    "cluster_masters_total": "Cluster masters known at the last health check.",
+    "cluster_slots_covered": "Hash slots served (cluster_slots_ok) at the last health check.",
+    "sentinels_reachable": "Sentinels that answered at the last health check.",
+}
 
 
 class Metrics:
@@ -15,6 +21,8 @@ class Metrics:
         self.misses = 0
         self.errors = 0
         self.fallbacks = 0
+        self.mode = "standalone"
+        self.gauges: Dict[str, int] = {}  # cluster/sentinel figures from the last health check
         self.latency_sum = 0.0
         self.latency_count = 0
         self._samples: Deque[float] = deque(maxlen=window)
@@ -32,6 +40,7 @@ class Metrics:
 
     def snapshot(self) -> Dict[str, Any]:
         return {
+            "mode": self.mode,
             "hits": self.hits,
             "misses": self.misses,
             "errors": self.errors,
@@ -58,5 +67,12 @@ class Metrics:
         for q in (0.5, 0.9, 0.99):
             lines.append(f'{PREFIX}_operation_seconds{{quantile="{q}"}} {self.quantile(q):.6f}')
         lines += [f"{PREFIX}_operation_seconds_sum {self.latency_sum:.6f}", f"{PREFIX}_operation_seconds_count {self.latency_count}"]
+        lines += [
+            f"# HELP {PREFIX}_mode Deployment the cache talks to: standalone, cluster or sentinel.",
+            f"# TYPE {PREFIX}_mode gauge",
+            f'{PREFIX}_mode{{mode="{self.mode}"}} 1',
+        ]
+        for name, value in self.gauges.items():
+            lines += [f"# HELP {PREFIX}_{name} {_GAUGE_HELP[name]}", f"# TYPE {PREFIX}_{name} gauge", f"{PREFIX}_{name} {value}"]
         return "\n".join(lines) + "\n"
 
