@@ -15,23 +15,27 @@ import {
   type App,
 } from '../helpers.js';
 import { RedisCluster, RedisSentinels, cli, type TopologyAuth } from '../topology.js';
+import { crossLanguage } from './cross-language.js';
 
 // The Node runtime core (as gen vendors it) against a real Redis Cluster (3 masters + 3 replicas) and a real
-// Sentinel set-up (1 master + 1 replica + 3 sentinels) on loopback: the whole cache API, health, metrics,
-// configuration errors, failover with fail-open, and a generated Fastify app under load while its master dies.
+// Sentinel set-up (1 master + 1 replica + 3 sentinels) on loopback: the whole cache API, values shared with the
+// Python runtime, health, metrics, configuration errors, failover with fail-open, and a generated Fastify app
+// under load while its master dies.
 const Redis = requireCjs('ioredis');
 
 let fastify: string;
 let nest: string;
+let python: string;
 let runtime: any;
 const quiet = { warn: () => undefined };
 
 beforeAll(async () => {
   fastify = await generate('fastify', 'node-topology');
   nest = await generate('nestjs', 'node-topology-nest');
+  python = await generate('fastapi', 'node-topology-python');
   runtime = runtimeOf(fastify);
 }, 300_000);
-removeAfterSuccess(() => [fastify, nest]);
+removeAfterSuccess(() => [fastify, nest, python]);
 
 const AUTH: TopologyAuth = { username: 'cacheuser', password: `topo-${process.pid}-${Date.now()}` };
 const SENTINEL_PASSWORD = `sentinel-${process.pid}`;
@@ -75,6 +79,10 @@ async function scanAll(client: any, match: string): Promise<string[]> {
 
 /** The cache API suite of test/runtime/node.test.ts, in cluster or Sentinel mode. */
 function apiSuite(t: Target) {
+  test('cross-language: what the Python runtime writes Node reads, and back (keys, values, TTLs, rate-limit counters)', async () => {
+    await crossLanguage(runtime, python, t.env(), `gentest:xlang-${t.mode}${++seq}:`);
+  });
+
   test('get/set/delete/exists/incr/getMany/setMany across slots, caller order kept; caller errors throw, breaker closed', async () => {
     const { cache, prefix } = makeCache(t);
     expect(await cache.get('missing')).toBeNull();

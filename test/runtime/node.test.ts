@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { crossLanguage } from './cross-language.js';
 import {
   REPO,
   tempDir,
@@ -702,47 +703,5 @@ describe('TLS with an openssl-made CA', () => {
 test('cross-language: the Python runtime and the Node runtime share keys, values, TTLs and rate-limit counters', async () => {
   const py = await generate('fastapi', 'xlang');
   made.push(py);
-  const prefix = `gentest:xlang${process.pid}:`;
-  const env = { ...process.env, REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix, CACHE_TTL: '120' };
-  const script = `
-import json, sys
-from app.redis_cache import SyncRedisClient, RedisSettings
-v = json.load(open(${JSON.stringify(path.join(REPO, 'test/vectors/cache-contract.json'))}))
-c = SyncRedisClient(RedisSettings.from_env())
-if sys.argv[1] == "write":
-    for x in v["vectors"]:
-        assert c.set("py:" + x["key"], x["value"]) is True
-    assert c.set("py:ttl0", 1, 0) is True
-    print(json.dumps([c.rate_limit("shared", 5, 30).count for _ in range(3)]))
-else:
-    out = {x["name"]: c.get("node:" + x["key"]) for x in v["vectors"]}
-    out.update({"raw:" + x["name"]: c.get(x["key"]) for x in v["raw"]})
-    out["ttl"] = c.ttl("node:vec:string")
-    out["rate"] = c.rate_limit("shared", 5, 30).count
-    print(json.dumps(out, ensure_ascii=False))
-`;
-  const python = (mode: string) => execFileSync('/usr/bin/python3', ['-c', script, mode], { cwd: py, env }).toString();
-  expect(JSON.parse(python('write'))).toEqual([1, 2, 3]);
-
-  const cache = new runtime.RedisCache(runtime.settingsFromEnv({ REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix, CACHE_TTL: '120' }), {
-    logger: quiet,
-  });
-  for (const x of VECTORS.vectors) {
-    expect(await cache.get(`py:${x.key}`), x.name).toEqual(x.value);
-    expect(await cache.client.get(`${prefix}py:${x.key}`), x.name).toBe(x.stored);
-    expect(await cache.ttl(`py:${x.key}`)).toBeGreaterThan(100);
-    expect(await cache.set(`node:${x.key}`, x.value)).toBe(true);
-  }
-  expect(await cache.ttl('py:ttl0')).toBe(-1);
-  for (const x of VECTORS.raw) await cache.client.set(prefix + x.key, x.stored);
-  expect((await cache.rateLimit('shared', 5, 30)).count).toBe(4); // the same counter as Python's
-
-  const readBack = JSON.parse(python('read'));
-  for (const x of VECTORS.vectors) expect(readBack[x.name], x.name).toEqual(x.value);
-  for (const x of VECTORS.raw) expect(readBack[`raw:${x.name}`], x.name).toEqual(x.value);
-  expect(readBack.ttl).toBeGreaterThan(100);
-  expect(readBack.rate).toBe(5);
-
-  expect(await cache.deletePattern('py:*')).toBe(VECTORS.vectors.length + 1); // Node invalidates what Python wrote
-  await cache.close();
+  await crossLanguage(runtime, py, { REDIS_URL: server.url }, `gentest:xlang${process.pid}:`);
 }, 60_000);

@@ -155,8 +155,6 @@ if pttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); pttl = tonumber(ARGV[1
 return {current, pttl}
 """
 
-RATE_LIMIT_SHA = hashlib.sha1(RATE_LIMIT_LUA.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
-
 # Full-jitter exponential backoff where redis-py has it (5.x+), equal jitter on older versions.
 _Backoff = getattr(_backoff, "ExponentialWithJitterBackoff", None) or _backoff.EqualJitterBackoff
 
@@ -812,11 +810,11 @@ class AsyncRedisClient(_Base):
         full, window_ms = self._key(f"ratelimit:{key}"), max(1, int(window * 1000))
 
         async def run(c: "aioredis.Redis") -> Any:
-            if self.settings.mode == "cluster":  # redis-py 4.x's asyncio cluster has no register_script
-                try:
-                    return await c.evalsha(RATE_LIMIT_SHA, 1, full, window_ms)
-                except rexc.NoScriptError:  # a node that never saw it (or a promoted replica after a restart)
-                    return await c.eval(RATE_LIMIT_LUA, 1, full, window_ms)
+            if self.settings.mode == "cluster":
+                # EVAL, not EVALSHA: redis-py 4.x's asyncio cluster has no register_script, and a NOSCRIPT reply from
+                # a node that never saw the script (a promoted replica) is logged with a traceback by its cluster
+                # client. The server caches the script by its SHA either way.
+                return await c.eval(RATE_LIMIT_LUA, 1, full, window_ms)
             if self._rate_script is None:
                 self._rate_script = c.register_script(RATE_LIMIT_LUA)
             return await self._rate_script(keys=[full], args=[window_ms])
@@ -1147,11 +1145,8 @@ class SyncRedisClient(_Base):
         full, window_ms = self._key(f"ratelimit:{key}"), max(1, int(window * 1000))
 
         def run(c: "redis.Redis") -> Any:
-            if self.settings.mode == "cluster":
-                try:
-                    return c.evalsha(RATE_LIMIT_SHA, 1, full, window_ms)
-                except rexc.NoScriptError:
-                    return c.eval(RATE_LIMIT_LUA, 1, full, window_ms)
+            if self.settings.mode == "cluster":  # EVAL: see AsyncRedisClient.rate_limit
+                return c.eval(RATE_LIMIT_LUA, 1, full, window_ms)
             if self._rate_script is None:
                 self._rate_script = c.register_script(RATE_LIMIT_LUA)
             return self._rate_script(keys=[full], args=[window_ms])
