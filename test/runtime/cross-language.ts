@@ -22,6 +22,8 @@ if sys.argv[1] == "write":
         assert c.set("py:" + x["key"], x["value"]) is True
     assert c.set("py:ttl0", 1, 0) is True
     print(json.dumps([c.rate_limit("shared", 5, 30).count for _ in range(3)]))
+elif sys.argv[1] == "health":
+    print(json.dumps({"health": c.health_check(), "metadata": c.metadata()}))
 else:
     out = {x["name"]: c.get("node:" + x["key"]) for x in v["vectors"]}
     out.update({"raw:" + x["name"]: c.get(x["key"]) for x in v["raw"]})
@@ -61,7 +63,24 @@ c.close()
     expect(readBack.rate).toBe(5);
 
     expect(await cache.deletePattern('py:*')).toBe(VECTORS.vectors.length + 1); // Node invalidates what Python wrote
+
+    // one health payload and one metadata shape in both languages (the same keys, down to the nested ones)
+    const py = JSON.parse(python('health'));
+    expect(shape(await cache.healthCheck())).toEqual(shape(py.health));
+    expect(shape(runtime.getRedisMetadata(cache.settings))).toEqual(shape(py.metadata));
   } finally {
     await cache.close();
   }
+}
+
+/** The keys of a JSON value, recursively: values left out (a count one client cannot tell is null), a list described by its first element. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length === 0 ? [] : [shape(v[0])];
+  if (v !== null && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, x]) => [k, shape(x)]),
+    );
+  return 'value';
 }

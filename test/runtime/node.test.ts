@@ -502,6 +502,7 @@ test('metadata masks the password; configuration comes from the environment over
   expect(Object.keys(meta)).toEqual([
     'module',
     'version',
+    'mode',
     'url',
     'connection',
     'retry',

@@ -132,6 +132,8 @@ export interface HealthPayload {
 export interface RedisMetadata {
   module: string;
   version: string;
+  /** standalone, cluster or sentinel (as in the health payload) */
+  mode: RedisMode;
   url: string;
   /** in cluster/Sentinel mode it names the mode (`connection.mode`), as in the health payload */
   connection: HealthConnection;
@@ -149,6 +151,7 @@ export function getRedisMetadata(settings: RedisSettings = settingsFromEnv()): R
   return {
     module: MODULE,
     version: VERSION,
+    mode: modeOf(s),
     url: maskedUrl(s),
     connection: connectionOf(s),
     retry: { preconnect: s.preconnect, attempts: s.retries, backoff_base: s.backoff },
