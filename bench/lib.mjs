@@ -25,16 +25,7 @@ export async function startRedis() {
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: 'ignore',
   });
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((r) => {
-      const c = net
-        .connect(port, '127.0.0.1')
-        .once('connect', () => (c.destroy(), r(true)))
-        .once('error', () => r(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitPort(port);
   return {
     port,
     url: `redis://127.0.0.1:${port}/0`,
