@@ -52,12 +52,14 @@ export async function upgradeCommand(name: string, raw: Record<string, unknown>)
   }
   spin.stop();
 
-  let blocked = plan.files.some((f) => f.action === 'conflict');
+  // by default a conflict anywhere (a wrapper or a snippet block) writes nothing at all
+  const blocks = (p: UpgradePlan) => p.conflictMode === 'abort' && conflicted(p);
+  let blocked = blocks(plan);
   if (blocked && !preview && !opts.yes && isInteractive()) {
     printUpgrade(plan, { dryRun: true, applied: false });
     if (await confirm('Write the conflicting files with conflict markers to resolve them yourself?')) {
       plan = planUpgrade({ ...req, conflict: 'markers' });
-      blocked = plan.files.some((f) => f.action === 'conflict');
+      blocked = blocks(plan);
     }
   }
   if (opts.diff !== undefined) {

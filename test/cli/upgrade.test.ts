@@ -180,6 +180,29 @@ describe('gen upgrade module: conflicts are never silent', () => {
     expect(green.code, green.stdout).toBe(0);
   });
 
+  test('a snippet block edited where gen changes it: a block-level conflict, with markers inside the block; verify-all red', async () => {
+    const project = await installedAndEdited('up-block-conflict');
+    edit(project, 'README.md', (t) => t.replace('Greets with "hello" (5 retries).', 'Greets our customers.'));
+    expect(read(project, 'README.md')).toContain('Greets our customers.');
+    const before = snapshotTree(project);
+    const r = await upgradeJson(v2, project);
+    expect(r.code).toBe(1);
+    expect(r.report.applied).toBe(false);
+    expect(snapshotTree(project)).toEqual(before); // a conflict in a block stops the whole upgrade too
+    const block = (r.report.files as any[]).find((f) => f.path === 'README.md' && f.snippet === 'readme');
+    expect(block.status).toBe('conflict');
+    expect(block.hunks[0].yours).toContain('Greets our customers.');
+    const marked = await upgradeJson(v2, project, ['--conflict', 'markers']);
+    expect(marked.code).toBe(1);
+    const readme = read(project, 'README.md');
+    expect(readme).toMatch(
+      /<!-- >>> gen:tiny:readme >>> -->[\s\S]*<<<<<<< yours\nGreets our customers\.\n[\s\S]*>>>>>>> gen tiny 1\.1\.0\n[\s\S]*<!-- <<< gen:tiny:readme <<< -->/,
+    );
+    const red = await verifyJson(v2, project);
+    expect(red.code).toBe(1);
+    expect(red.report.problems.some((c) => c.path === 'README.md' && c.class === 'snippet' && c.status === 'conflict')).toBe(true);
+  });
+
   test('--force takes gen’s version of a conflicting file', async () => {
     const project = await conflicting('up-force');
     const r = await upgradeJson(v2, project, ['--force']);
