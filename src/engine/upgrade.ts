@@ -111,7 +111,15 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
       hint: `Upgrade to ${to} (leave out --to), or run the gen release that ships ${name} ${req.to}.`,
     });
   }
-  if (semver.valid(from) && semver.lt(to, from) && !req.force) {
+  if (!semver.valid(from)) {
+    throw new UsageError(`${LOCK_PATH}: modules.${name}.version '${from}' is not a version`, {
+      code: 'INVALID_LOCK',
+      file: LOCK_PATH,
+      field: `modules.${name}.version`,
+      hint: 'Regenerate the lock from the snapshot: gen modules lock --overwrite',
+    });
+  }
+  if (semver.lt(to, from) && !req.force) {
     throw new GenError(`${name} ${from} is installed and this catalogue has ${to}, an older version: refusing to downgrade`, {
       code: 'DOWNGRADE',
       exitCode: 1,

@@ -265,7 +265,7 @@ describe('gen upgrade module: preview and refusals', () => {
     expect(read(project, 'src/tiny-extra.js')).toContain('// ours');
   });
 
-  test('--to names a version this catalogue cannot render; not installed; bad --conflict: exit 2', async () => {
+  test('--to names a version this catalogue cannot render; not installed; bad --conflict; a lock version that is none: exit 2', async () => {
     const project = tinyProject('up-bad');
     const none = await upgradeJson(v2, project);
     expect(none.code).toBe(2);
@@ -278,5 +278,9 @@ describe('gen upgrade module: preview and refusals', () => {
     const mode = await upgradeJson(v2, project, ['--conflict', 'theirs']);
     expect(mode.code).toBe(2);
     expect(JSON.parse(mode.stdout)).toMatchObject({ field: '--conflict' });
+    edit(project, LOCK, (t) => t.replace('version: 1.0.0', 'version: banana'));
+    const lock = await upgradeJson(v2, project);
+    expect(lock.code).toBe(2);
+    expect(JSON.parse(lock.stdout)).toMatchObject({ code: 'INVALID_LOCK', field: 'modules.tiny.version' });
   });
 });
