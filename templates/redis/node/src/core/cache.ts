@@ -461,7 +461,14 @@ export class RedisCache {
     let text: string;
     if (isReplyError(err)) {
       text = `ReplyError: ${e.message}`;
-    } else if (last && !nested && last !== e && (this.client.status !== 'ready' || NOT_CONNECTED.test(e.message))) {
+    } else if (
+      last &&
+      !nested &&
+      last !== e &&
+      // not connected, or a call that timed out while connections fail (maxclients, a refused TLS handshake): the
+      // connection's error is the reason, the timeout its symptom (lastConnectionError is cleared by any success)
+      (this.client.status !== 'ready' || NOT_CONNECTED.test(e.message) || /timed out/i.test(e.message))
+    ) {
       return `${this.describe(last, true)} (not connected; ioredis ${this.client.status})`; // the reason, not the symptom
     } else if (NOT_CONNECTED.test(e.message) || e.name === 'MaxRetriesPerRequestError') {
       text = `ConnectionError: not connected to ${where} (ioredis ${this.client.status})`;
