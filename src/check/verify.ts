@@ -574,9 +574,10 @@ async function regenerate(
   // a released version: verbatim files are known by the digests recorded with it (no template is read)
   const regenerated = renderModuleFileMap(mod, entry.framework, options, digests ? { digests } : { verbatim: 'reference' });
   // a snapshot written before gen kept pristine snippet blocks has none, and its lock lists none
-  const blocks = `${snapshotOf(name, entry.version)}/${PRISTINE_SNIPPETS}/`;
-  let keepsBlocks = false;
-  for (const p of entry.files.keys()) if (p.startsWith(blocks)) keepsBlocks = true;
-  if (!keepsBlocks) for (const p of [...regenerated.keys()]) if (p.startsWith(blocks)) regenerated.delete(p);
+  // (looked up by snippet id: a handful of paths, not a scan of the lock's 10,000 lines)
+  const blocks = Object.keys(mod.def.snippets)
+    .map((id) => `${snapshotOf(name, entry.version)}/${PRISTINE_SNIPPETS}/${id}`)
+    .filter((p) => regenerated.has(p));
+  if (!blocks.some((p) => entry.files.has(p))) for (const p of blocks) regenerated.delete(p);
   return { latest, regenerated, pin: mod.def.wrapper_pin };
 }

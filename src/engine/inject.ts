@@ -113,6 +113,15 @@ export function blockBody(content: string, target: string, module: string, id: s
 }
 
 /**
+ * True when a host file, its blocks taken out, holds nothing but blank lines and the section headers gen's snippets
+ * write (`services:`): gen created it, and it goes with the last block (remove, and upgrade dropping a block).
+ */
+export function onlyGenHeaders(text: string, snippets: Record<string, SnippetDef>): boolean {
+  const headers = new Set(Object.values(snippets).flatMap((s) => (s.header ? [s.header.trim()] : [])));
+  return text.split(/\r?\n/).every((l) => l.trim() === '' || headers.has(l.trim()));
+}
+
+/**
  * The file without one snippet's marked block: the inverse of injectSnippet. The blank line an append put before
  * the block goes with it. Null when the block is not there.
  */

@@ -189,7 +189,7 @@ export function planAdd(req: AddRequest): AddPlan {
 }
 
 /** The recorded additions package.json still declares with the range gen wrote (read from the planned file). */
-function stillDeclared(recorded: Record<string, string> | undefined, files: DesiredFile[]): Record<string, string> {
+export function stillDeclared(recorded: Record<string, string> | undefined, files: DesiredFile[]): Record<string, string> {
   const pkg = files.find((f) => f.path === 'package.json');
   if (!recorded || !pkg) return {};
   let deps: Record<string, unknown> = {};

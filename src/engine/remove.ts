@@ -9,7 +9,7 @@ import { LOCK_PATH, VENDOR_ROOT } from '../util/paths.js';
 import { sha256 } from '../util/sha256.js';
 import { readOrNull, type PlannedFile } from './classify.js';
 import { resolveTargets } from './contain.js';
-import { injectSnippet, removeSnippet } from './inject.js';
+import { injectSnippet, onlyGenHeaders, removeSnippet } from './inject.js';
 import { resolveOptions } from './options.js';
 import { removeDependencies } from './project-edits.js';
 import { baseContext, isActive, renderSnippet } from './render.js';
@@ -159,10 +159,9 @@ export function planRemove(req: RemoveRequest): RemovePlan {
   }
 
   // host files: written back without the blocks; a file left with nothing but gen's own section headers goes
-  const headers = new Set(Object.values(mod?.def.snippets ?? {}).flatMap((s) => (s.header ? [s.header.trim()] : [])));
   for (const [p, t] of texts) {
     const previous = read(p)!;
-    const empty = t.split(/\r?\n/).every((l) => l.trim() === '' || headers.has(l.trim()));
+    const empty = onlyGenHeaders(t, mod?.def.snippets ?? {});
     if (empty) {
       del(p, 'snippet', previous);
       items.push({ path: p, kind: 'snippet', status: 'removed', reason: 'nothing but gen blocks was left in it' });

@@ -12,10 +12,10 @@ import { Redactor } from '../util/redact.js';
 import { sha256 } from '../util/sha256.js';
 import { classify, readOrNull, type PlannedFile } from './classify.js';
 import { resolveTargets } from './contain.js';
-import { blockBody, injectSnippet, removeSnippet, withMissingKeys } from './inject.js';
+import { injectSnippet, onlyGenHeaders, removeSnippet, withMissingKeys } from './inject.js';
 import { buildModuleEntry } from './lock-entry.js';
 import { merge3, type ConflictHunk } from './merge.js';
-import { prepare, installedEntry } from './pipeline.js';
+import { installedEntry, prepare, stillDeclared } from './pipeline.js';
 import type { ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ExistingBlock, type ManualStep, type SnippetConflict } from './project-edits.js';
 import { baseContext, renderModuleFiles, renderSnippet, type DesiredFile } from './render.js';
@@ -187,7 +187,7 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
     return e?.class === 'snippet' ? e.blocks[id] : undefined;
   };
   const touched = new Set<string>();
-  const existingBlock = (b: ExistingBlock): string | null => {
+  const chooseBlock = (b: ExistingBlock): string | null => {
     touched.add(`${b.target}#${b.id}`);
     const item = (status: UpgradeStatus, reason?: string, hunks?: ConflictHunk[]) =>
       items.push({ path: b.target, kind: 'snippet', snippet: b.id, status, ...(reason ? { reason } : {}), ...(hunks ? { hunks } : {}) });
@@ -245,6 +245,13 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
       return block !== null && sha256(block) === hash ? trimEnd(candidate) : null;
     }
   };
+  // whether some block is not gen's new rendering (merged, kept, marked, .env): the lock then needs gen's own
+  let diverged = false;
+  const existingBlock = (b: ExistingBlock): string | null => {
+    const chosen = chooseBlock(b);
+    if (chosen !== b.rendered) diverged = true;
+    return chosen;
+  };
   const edits = renderProjectEdits(mod, framework, options, projectDir, { existingBlock });
   plan.manual = edits.manual;
   plan.snippetConflicts = edits.conflicts;
@@ -291,17 +298,10 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
     }
   }
   // a host file left with nothing but gen's section headers goes, as with remove
-  const headers = new Set(Object.values(mod.def.snippets).flatMap((sd) => (sd.header ? [sd.header.trim()] : [])));
   const userDeletes: PlannedFile[] = [];
   for (const target of emptied) {
     const f = projectFiles.get(target)!;
-    if (
-      !f.content
-        .toString('utf8')
-        .split(/\r?\n/)
-        .every((l) => l.trim() === '' || headers.has(l.trim()))
-    )
-      continue;
+    if (!onlyGenHeaders(f.content.toString('utf8'), mod.def.snippets)) continue;
     edits.files.splice(edits.files.indexOf(f), 1);
     const previous = read(target);
     if (previous !== null) userDeletes.push({ path: target, kind: 'snippet', action: 'delete', content: null, previous });
@@ -309,12 +309,9 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
   }
 
   // the lock records gen's renderings (a merged block is yours; verify reports it as edited, as for wrappers)
-  const pure = renderProjectEdits(mod, framework, options, projectDir);
-  const carried = Object.fromEntries(Object.entries(installed.dependencies ?? {}));
-  const entry: ModuleEntry = {
-    ...buildModuleEntry({ mod, framework, options, desired: [...rendered, ...pure.files], templatesHash }),
-  };
-  const dependencies = { ...carried, ...edits.addedDependencies };
+  const forLock = diverged ? renderProjectEdits(mod, framework, options, projectDir).files : edits.files;
+  const entry: ModuleEntry = buildModuleEntry({ mod, framework, options, desired: [...rendered, ...forLock], templatesHash });
+  const dependencies = { ...stillDeclared(installed.dependencies, edits.files), ...edits.addedDependencies };
   if (Object.keys(dependencies).length > 0) entry.dependencies = dependencies;
   const lockFile: DesiredFile = { path: LOCK_PATH, kind: 'lock', content: Buffer.from(renderLock(withModule(lock, name, entry))) };
 
