@@ -92,6 +92,19 @@ describe('gen remove module on the fixture module', () => {
     expect(fs.existsSync(path.join(defaults, '.env'))).toBe(false);
   });
 
+  test('a module this catalogue does not have: removed all the same, its .env block left and said so', async () => {
+    const project = tinyProject('rm-unknown');
+    await addTiny(cat, project);
+    // the repository's own catalogue has no tiny
+    const r = await runGen(['remove', 'module', 'tiny', '--project', project, '--json', '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.warnings).toEqual([expect.stringContaining('.env blocks are left as they are')]);
+    expect(fs.existsSync(path.join(project, 'src/tiny.js'))).toBe(false);
+    expect(fs.existsSync(path.join(project, '.rapidkit'))).toBe(false);
+    expect(fs.readFileSync(path.join(project, '.env'), 'utf8')).toContain('gen:tiny:env');
+  });
+
   test('--dry-run writes nothing; a module that is not installed is exit 2', async () => {
     const project = tinyProject('rm-dry');
     const none = await removeJson(project);

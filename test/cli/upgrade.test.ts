@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LOCK, addTiny, gen, snapshotTree, tinyCatalogue, tinyProject, verifyJson } from '../helpers.js';
+import { LOCK, addTiny, gen, runGen, snapshotTree, tinyCatalogue, tinyProject, verifyJson } from '../helpers.js';
 
 // gen upgrade module on the fixture catalogue in two versions: tiny 1.0.0 (test/fixtures/catalogue) and tiny 1.1.0
 // (test/fixtures/catalogue-v2: a changed and a dropped vendor file, a new wrapper, a changed and a new snippet, a new
@@ -278,6 +278,10 @@ describe('gen upgrade module: preview and refusals', () => {
     const mode = await upgradeJson(v2, project, ['--conflict', 'theirs']);
     expect(mode.code).toBe(2);
     expect(JSON.parse(mode.stdout)).toMatchObject({ field: '--conflict' });
+    // a module the catalogue does not have (the repository's own catalogue has no tiny)
+    const unknown = await runGen(['upgrade', 'module', 'tiny', '--project', project, '--json']);
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ code: 'UNKNOWN_MODULE' });
     edit(project, LOCK, (t) => t.replace('version: 1.0.0', 'version: banana'));
     const lock = await upgradeJson(v2, project);
     expect(lock.code).toBe(2);

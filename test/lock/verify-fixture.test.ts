@@ -372,6 +372,37 @@ describe('verify-all', () => {
     expect((await verifyJson(cat, project)).code).toBe(0);
   });
 
+  test('a snapshot written before gen kept pristine snippet blocks (and its lock) verifies, and re-locks, as it is', async () => {
+    const cat = await tinyCatalogue();
+    const project = tinyProject();
+    await addTiny(cat, project);
+    // what an older gen wrote: no _pristine/_snippets folder, no lock line for it
+    const blocks = `${TINY_SNAP}/_pristine/_snippets`;
+    fs.rmSync(path.join(project, blocks), { recursive: true });
+    const lock = readLock(project)!.modules.tiny!;
+    const files = new Map([...lock.files].filter(([p]) => !p.startsWith(`${blocks}/`)));
+    const lockFile = path.join(project, LOCK);
+    const text = fs
+      .readFileSync(lockFile, 'utf8')
+      .split('\n')
+      .filter((l) => !l.includes(`${blocks}/`))
+      .join('\n')
+      .replace(lock.digest, aggregateDigest(files));
+    fs.writeFileSync(lockFile, text);
+    const v = await verifyJson(cat, project);
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.report.problems).toEqual([]);
+    const relock = await gen(cat, ['modules', 'lock', '--project', project, '--overwrite']);
+    expect(relock.code, relock.stderr).toBe(0);
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(text);
+    // the folder back without a lock line for it: an extra folder, as any other
+    fs.mkdirSync(path.join(project, blocks));
+    fs.writeFileSync(path.join(project, blocks, 'readme'), 'x');
+    const extra = await verifyJson(cat, project);
+    expect(extra.code).toBe(1);
+    expect(extra.report.problems.map((p) => [p.path, p.status])).toEqual([[blocks, 'extra']]);
+  });
+
   test('a newer version in the catalogue is information, not a failure', async () => {
     const cat = await tinyCatalogue();
     const project = tinyProject();
