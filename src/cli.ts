@@ -57,7 +57,9 @@ function invoked(argv: string[]): CommandEntry | undefined {
  * its arguments, options and action; the others stay one-line entries that load nothing.
  */
 export async function buildProgram(argv: string[]): Promise<Command> {
-  const { Command } = await import('commander');
+  const target = invoked(argv);
+  // commander and the invoked command's chunk load together (the loader reads both files at once)
+  const [{ Command }, command] = await Promise.all([import('commander'), target?.load()]);
   const program = new Command('gen')
     .description('Install production modules into application projects: vendored, hash-locked, verifiable.')
     .version(generatorVersion(), '-v, --version')
@@ -65,7 +67,6 @@ export async function buildProgram(argv: string[]): Promise<Command> {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(redactUrls(s)) });
   const groups = new Map<string, Command>();
-  const target = invoked(argv);
   for (const entry of COMMANDS) {
     const [first, second] = entry.path;
     let parent = program;
@@ -78,7 +79,7 @@ export async function buildProgram(argv: string[]): Promise<Command> {
       parent = group;
     }
     const cmd = parent.command(second ?? first).description(entry.description);
-    if (entry === target) (await entry.load()).define(cmd);
+    if (entry === target) command!.define(cmd);
   }
   return program;
 }

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { lockVendorPaths } from '../lock/scan.js';
 
 /** Below this many files, hashing on the calling thread is cheaper than starting a worker. */
 const INLINE_BELOW = 256;
@@ -53,7 +54,7 @@ export function digestFile(abs: string, buf: Buffer, flags: number): Buffer | nu
  * Takes chunks of `job`'s files from its shared counter until none is left, writing each digest (or a failure) into
  * its shared memory: what every worker and the calling thread run, side by side.
  */
-export function hashChunks(job: WorkerJob, files: string[] = job.list.split('\0')): void {
+export function hashChunks(job: HashShare, files: string[]): void {
   const prefix = job.base === '' ? '' : `${job.base}/`;
   const counter = new Int32Array(job.next);
   const out = Buffer.from(job.digests);
@@ -93,18 +94,59 @@ export function prewarmHashing(): void {
   }
 }
 
-/** Hashing of many files, started at once and running while the caller does other work. */
-/** The job a worker receives (one message, before or after it booted). */
-export interface WorkerJob {
-  list: string;
+/** What each thread taking part in a job hashes with: the shared counter and where digests and statuses land. */
+export interface HashShare {
   base: string;
-  next: SharedArrayBuffer;
-  digests: SharedArrayBuffer;
-  status: SharedArrayBuffer;
+  next: ArrayBufferLike;
+  digests: ArrayBufferLike;
+  status: ArrayBufferLike;
   chunk: number;
   flags: number;
+}
+
+/** The job a worker receives (one message, before or after it booted). */
+export interface WorkerJob extends HashShare {
+  list: string;
   /** This worker also lists the folders of the files once no chunk is left (see `listFolders`). */
   listFolders: boolean;
+}
+
+/** A job whose files the worker reads from a lock itself (see `startHashingLock`). */
+export interface LockJob {
+  lock: string;
+  base: string;
+  chunk: number;
+  flags: number;
+  listFolders: boolean;
+}
+
+/** What a worker given a `LockJob` answers first: the files it found (joined by NUL) and the memory they hash into. */
+export interface LockShare extends HashShare {
+  list: string;
+}
+
+/**
+ * A worker's side of a `LockJob`: the lock's vendored paths (none when it cannot be read: the calling thread, which
+ * read it too, then finds every file missing from the list and hashes them itself), then the usual hashing.
+ */
+export function lockShare(job: LockJob): { share: LockShare; files: string[] } {
+  let files: string[] = [];
+  try {
+    files = lockVendorPaths(fs.readFileSync(job.lock, 'utf8'));
+  } catch {
+    /* see above */
+  }
+  const n = files.length;
+  const share = {
+    base: job.base,
+    next: new SharedArrayBuffer(4),
+    digests: new SharedArrayBuffer(n * 32),
+    status: new SharedArrayBuffer(n),
+    chunk: job.chunk,
+    flags: job.flags,
+    list: files.join('\0'),
+  };
+  return { share, files };
 }
 
 /**
@@ -154,9 +196,34 @@ export function readFolder(abs: string): FolderNames {
   return { count: list.length, joined: list.join('\0') };
 }
 
+/**
+ * The digests of a job's files, by index. Held as one hex string: `is` compares a recorded digest in place, so a
+ * 10,000-file check makes no string per file (only a file that differs is ever cut out, by `get`).
+ */
+export interface Digests {
+  readonly length: number;
+  /** sha256 hex of file `i`; null when it is missing or not a regular file. */
+  get(i: number): string | null;
+  /** Whether file `i` hashed to `hex` (64 lower-case hex digits). */
+  is(i: number, hex: string): boolean;
+}
+
+/** `Digests` over `n` raw digests laid end to end (32 bytes each) and a status per file (1 = hashed). */
+function digestsOf(raw: Buffer, state: Uint8Array, n: number): Digests {
+  // one hex conversion for all: 10,000 small ones cost more
+  const hex = raw.toString('hex', 0, n * 32);
+  return {
+    length: n,
+    get: (i) => (state[i] === 1 ? hex.slice(i * 64, i * 64 + 64) : null),
+    is: (i, want) => state[i] === 1 && want.length === 64 && hex.startsWith(want, i * 64),
+  };
+}
+
 export interface HashJob {
-  /** Hashes what the workers have not taken yet on this thread too, waits for them; sha256 hex or null per file. */
-  finish(): Promise<Array<string | null>>;
+  /** The files, in the order of the digests (for a lock's job, as the worker read them from it). */
+  files(): Promise<string[]>;
+  /** Hashes what the workers have not taken yet on this thread too, waits for them. */
+  finish(): Promise<Digests>;
   /**
    * After `finish()`: the folders a worker read (see `listFolders`), by path relative to the job's base; null when
    * no worker did (a small job is hashed on the calling thread alone).
@@ -174,21 +241,22 @@ export interface HashJob {
  */
 export function startHashing(files: string[], base = '', opts: { listFolders?: boolean } = {}): HashJob {
   const n = files.length;
-  const prefix = base === '' ? '' : `${base}/`;
-  const flags = READ_FLAGS;
-  if (n < INLINE_BELOW) {
+  const inline = n < INLINE_BELOW;
+  // the calling thread's share: the same loop as a worker's, over shared memory when workers take part
+  const memory = (size: number) => (inline ? new ArrayBuffer(size) : new SharedArrayBuffer(size));
+  const own = { base, next: memory(4), digests: memory(n * 32), status: memory(n), chunk: CHUNK, flags: READ_FLAGS };
+  const digests = () => digestsOf(Buffer.from(own.digests), new Uint8Array(own.status), n);
+  if (inline) {
     return {
+      files: async () => files,
       finish: async () => {
-        const buf = Buffer.allocUnsafe(BUF);
-        return files.map((f) => digestFile(prefix + f, buf, flags)?.toString('hex') ?? null);
+        hashChunks(own, files);
+        return digests();
       },
       folders: () => null,
       cancel: () => {},
     };
   }
-  const next = new SharedArrayBuffer(4);
-  const digests = new SharedArrayBuffer(n * 32);
-  const status = new SharedArrayBuffer(n);
   const workers: Worker[] = [];
   const done: Array<Promise<void>> = [];
   let cancelled = false;
@@ -197,7 +265,7 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
   for (let w = 0; w < Math.max(1, cores() - 1); w++) {
     const worker = warm.pop() ?? spawn();
     worker.ref();
-    const job: WorkerJob = { list, base, next, digests, status, chunk: CHUNK, flags, listFolders: w === 0 && opts.listFolders === true };
+    const job: WorkerJob = { ...own, list, listFolders: w === 0 && opts.listFolders === true };
     worker.postMessage(job);
     workers.push(worker);
     done.push(
@@ -213,27 +281,76 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
     done[done.length - 1]!.catch(() => {}); // reported by finish(); never an unhandled rejection
   }
   return {
+    files: async () => files,
     async finish() {
-      const counter = new Int32Array(next);
-      const out = Buffer.from(digests);
-      const state = new Uint8Array(status);
-      const buf = Buffer.allocUnsafe(BUF);
-      const chunks = Math.ceil(n / CHUNK);
-      for (let c; (c = Atomics.add(counter, 0, 1)) < chunks;) {
-        for (let i = c * CHUNK, end = Math.min(n, (c + 1) * CHUNK); i < end; i++) {
-          const d = digestFile(prefix + files[i]!, buf, flags);
-          if (d) {
-            d.copy(out, i * 32);
-            state[i] = 1;
-          } else state[i] = 2;
-        }
-      }
+      hashChunks(own, files);
       await Promise.all(done);
-      // one hex string cut into slices: 10,000 small conversions cost more
-      const hex = out.toString('hex');
-      const result = new Array<string | null>(n);
-      for (let i = 0; i < n; i++) result[i] = state[i] === 1 ? hex.slice(i * 64, i * 64 + 64) : null;
-      return result;
+      return digests();
+    },
+    folders: () => folders,
+    cancel() {
+      cancelled = true;
+      for (const w of workers) void w.terminate();
+    },
+  };
+}
+
+/**
+ * Hands a lock to a warm worker (see `prewarmHashing`), which reads its vendored paths and starts hashing them at
+ * once: the calling thread neither cuts the lock's 10,000 lines for it nor waits for that before going on. Any other
+ * warm worker joins once the list is known; this thread joins in `finish()`. Null when no worker is warm (the
+ * caller lists the files and uses `startHashing`).
+ */
+export function startHashingLock(lockFile: string, base: string, opts: { listFolders?: boolean } = {}): HashJob | null {
+  const first = warm.pop();
+  if (!first) return null;
+  const workers = [first];
+  let cancelled = false;
+  let folders: Map<string, FolderNames> | null = null;
+  let shareReady: (v: { files: string[]; share: LockShare }) => void;
+  const shared = new Promise<{ files: string[]; share: LockShare }>((resolve) => (shareReady = resolve));
+  const watch = (worker: Worker, onAnswer?: (m: LockShare) => void): Promise<void> => {
+    const done = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: LockShare | { folders?: Array<[string, FolderNames]> }) => {
+        if ('list' in m && onAnswer) return onAnswer(m);
+        if ('folders' in m && m.folders) folders = new Map(m.folders);
+        resolve();
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 || cancelled ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
+    });
+    done.catch(() => {}); // reported by finish(); never an unhandled rejection
+    return done;
+  };
+  const done = [
+    watch(first, (share) => {
+      const files = share.list === '' ? [] : share.list.split('\0');
+      // the other warm workers take part in the same job as soon as its files are known
+      for (let w = files.length > 0 ? warm.pop() : undefined; w !== undefined; w = warm.pop()) {
+        w.ref();
+        workers.push(w);
+        done.push(watch(w));
+        w.postMessage({ ...share, listFolders: false } satisfies WorkerJob);
+      }
+      shareReady({ files, share });
+    }),
+  ];
+  first.ref();
+  first.postMessage({ lock: lockFile, base, chunk: CHUNK, flags: READ_FLAGS, listFolders: opts.listFolders === true } satisfies LockJob);
+  const failed = Promise.race(done).then(
+    () => new Promise<never>(() => {}), // a worker that ended is not a failure until finish() looks
+    (err: unknown) => Promise.reject(err),
+  );
+  failed.catch(() => {});
+  // the files arrive in the worker's first answer; a worker that fails before it gives that failure instead
+  const answer = () => Promise.race([shared, failed]);
+  return {
+    files: async () => (await answer()).files,
+    async finish() {
+      const { files, share } = await answer();
+      hashChunks(share, files);
+      await Promise.all(done);
+      return digestsOf(Buffer.from(share.digests), new Uint8Array(share.status), files.length);
     },
     folders: () => folders,
     cancel() {

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile } from '../engine/render.js';
-import { folderNames, hashFileSync, readFolder, startHashing, type FolderNames, type HashJob } from './hash.js';
-import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
+import { folderNames, hashFileSync, readFolder, startHashing, startHashingLock, type FolderNames, type HashJob } from './hash.js';
+import { lockVendorPaths, splitFileBlocks } from '../lock/scan.js';
 import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, PRISTINE_SNIPPETS, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import { hasConflictMarkers } from '../lock/markers.js';
 import type { LoadedModule } from '../module/load.js';
@@ -32,8 +32,6 @@ const verifyModules = () => (modules ??= loadVerifyModules());
 export interface StartedVerify {
   projectDir: string;
   text: string;
-  split: ReturnType<typeof splitFileBlocks>;
-  early: string[];
   jobs: HashJob[];
 }
 
@@ -52,12 +50,13 @@ export function beginVerify(projectDir: string): StartedVerify {
       hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots.",
     });
   }
-  // the vendored paths come straight from the lock's file lines
-  const split = splitFileBlocks(text);
-  const early = split.blocks.flatMap(vendorPaths);
-  const jobs = [startHashing(early, projectDir, { listFolders: true })];
+  // the vendored paths come straight from the lock's file lines: cut by the worker the CLI started early (it reads
+  // the lock too and starts hashing while this thread loads the rest), else here
+  const job =
+    startHashingLock(path.join(projectDir, LOCK_PATH), projectDir, { listFolders: true }) ??
+    startHashing(lockVendorPaths(text), projectDir, { listFolders: true });
   verifyModules().catch(() => {}); // (a failure surfaces where verify awaits them)
-  return { projectDir, text, split, early, jobs };
+  return { projectDir, text, jobs: [job] };
 }
 
 /** Stops the hashing of a verify-all begun but not run (an error before `verifyProject`). */
@@ -75,9 +74,9 @@ export async function verifyProject(
   strict: boolean,
   started: StartedVerify = beginVerify(projectDir),
 ): Promise<VerifyReport> {
-  const { text, split, early, jobs } = started;
+  const { text, jobs } = started;
   try {
-    return await verifyWith(projectDir, strict, text, split, early, jobs);
+    return await verifyWith(projectDir, strict, text, jobs);
   } finally {
     cancelVerify(started);
   }
@@ -91,17 +90,10 @@ interface ModuleRun {
   regenerated: Map<string, DesiredFile> | null;
 }
 
-async function verifyWith(
-  projectDir: string,
-  strict: boolean,
-  text: string,
-  split: ReturnType<typeof splitFileBlocks>,
-  early: string[],
-  jobs: HashJob[],
-): Promise<VerifyReport> {
+async function verifyWith(projectDir: string, strict: boolean, text: string, jobs: HashJob[]): Promise<VerifyReport> {
   const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await verifyModules();
   const canonical = new Map<string, string>();
-  const lock = parseLock(text, split, canonical);
+  const lock = parseLock(text, splitFileBlocks(text), canonical);
   const info: string[] = [];
   const runs: ModuleRun[] = [];
 
@@ -139,9 +131,11 @@ async function verifyWith(
     const regen = await regenerate(projectDir, name, entry, info);
     // how this module's wrappers name the version they load (module data); unknown when the catalogue lacks it
     const pin = regen.pin === undefined ? null : new RegExp(regen.pin);
-    // user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pins must be vendored
-    for (const [p, e] of entry.files) {
-      if (e.class === 'vendor') continue;
+    // user-owned files: wrappers and snippet blocks may be edited (allowed unless --strict); pins must be vendored.
+    // (Map.forEach over the lock's entries, here and below: a for-of makes an entry and a result object per file,
+    // 10,000 short-lived objects a loop in code that runs once, unoptimized.)
+    entry.files.forEach((e, p) => {
+      if (e.class === 'vendor') return;
       const fileText = readUserFile(path.join(projectDir, p));
       if (e.class === 'wrapper') {
         if (fileText === null) {
@@ -154,7 +148,7 @@ async function verifyWith(
             message: `${name}: wrapper ${p} is missing`,
             remedy: restore,
           });
-          continue;
+          return;
         }
         if (hasConflictMarkers(fileText))
           push({
@@ -229,7 +223,7 @@ async function verifyWith(
             });
         }
       }
-    }
+    });
 
     const others = otherSnapshots(projectDir, name, entry.version);
     if (others.length > 0)
@@ -241,11 +235,12 @@ async function verifyWith(
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
   const sources = new Set<string>();
-  for (const r of runs) for (const f of r.regenerated?.values() ?? []) if (f.source !== undefined) sources.add(f.source);
+  for (const r of runs) r.regenerated?.forEach((f) => f.source !== undefined && sources.add(f.source));
   const sourceList = [...sources];
   const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
   // where each vendored file's digest lands: its index in `early` (the lock's own order, so a cursor finds it),
   // else, for a lock that did not take the fast path (hand-edited layout), in a second job
+  const early = await jobs[0]!.files();
   let lookup: Map<string, number> | null = null;
   let k = 0;
   const late: string[] = [];
@@ -253,7 +248,7 @@ async function verifyWith(
   for (const r of runs) {
     const at = new Int32Array(r.entry.files.size);
     let i = 0;
-    for (const [p, e] of r.entry.files) {
+    r.entry.files.forEach((e, p) => {
       if (e.class === 'vendor') {
         if (early[k] === p) at[i] = k++;
         else {
@@ -264,7 +259,7 @@ async function verifyWith(
         }
       }
       i++;
-    }
+    });
     slots.set(r, at);
   }
   const lateJob = late.length > 0 ? startHashing(late, projectDir) : null;
@@ -273,8 +268,11 @@ async function verifyWith(
   // 3. this thread joins the hashing, then compares
   const earlyHashes = await jobs[0]!.finish();
   const sourceHashes = new Map<string, string | null>();
-  if (sourceJob) (await sourceJob.finish()).forEach((h, i) => sourceHashes.set(sourceList[i]!, h));
-  const lateHashes = lateJob ? await lateJob.finish() : [];
+  if (sourceJob) {
+    const d = await sourceJob.finish();
+    for (let i = 0; i < sourceList.length; i++) sourceHashes.set(sourceList[i]!, d.get(i));
+  }
+  const lateHashes = lateJob ? await lateJob.finish() : null;
   // every folder below each snapshot, to find files that are not in the lock: mostly read by the hashing worker
   const listed = jobs[0]!.folders();
   const onDisk = new Map<ModuleRun, Listing | null>();
@@ -300,12 +298,15 @@ async function verifyWith(
     const at = slots.get(run)!;
     const suspect = new Set<string>(); // snapshot folders where a listed file is not a regular file
     let i = -1;
-    for (const [p, e] of entry.files) {
+    entry.files.forEach((e, p) => {
       i++;
-      if (e.class === 'snippet') continue;
-      if (e.class === 'vendor') {
-        const slot = at[i]!;
-        const actual = slot >= 0 ? earlyHashes[slot]! : lateHashes[-slot - 1]!;
+      if (e.class === 'snippet') return;
+      // a digest is compared where it lies; only one that differs becomes a string of its own
+      const slot = e.class === 'vendor' ? at[i]! : 0;
+      const hashes = slot >= 0 ? earlyHashes : lateHashes!;
+      const index = slot >= 0 ? slot : -slot - 1;
+      if (e.class === 'vendor' && !hashes.is(index, e.sha256)) {
+        const actual = hashes.get(index);
         if (actual === null) suspect.add(folderBelow(p, snap) ?? '');
         if (actual === null)
           integrity.push({
@@ -349,7 +350,7 @@ async function verifyWith(
             fails: true,
           });
       }
-    }
+    });
     if (regenerated && regenerated.size !== found) {
       for (const [p, r] of regenerated) {
         if (!entry.files.has(p))
@@ -472,11 +473,21 @@ interface Listing {
  */
 function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, listed: Map<string, FolderNames> | null): Listing {
   const expected = new Map<string, number>([['', 0]]);
-  for (const p of files.keys()) {
+  // the lock lists a folder's files one after another: counted by run, each folder's path cut out once
+  let run: { prefix: string; folder: string; count: number } | null = null;
+  const close = () => run && expected.set(run.folder, expected.get(run.folder)! + run.count - 1);
+  files.forEach((_, p) => {
+    if (run && p.startsWith(run.prefix) && p.indexOf('/', run.prefix.length) < 0) {
+      run.count++;
+      return;
+    }
+    close();
+    run = null;
     let d = folderBelow(p, snap);
-    if (d === null) continue;
+    if (d === null) return;
     let known = expected.get(d);
     expected.set(d, (known ?? 0) + 1);
+    run = { prefix: p.slice(0, p.lastIndexOf('/') + 1), folder: d, count: 1 };
     // a new folder counts once as an entry of its parent, and so on up
     while (known === undefined && d !== '') {
       const i = d.lastIndexOf('/');
@@ -484,7 +495,8 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, li
       known = expected.get(d);
       expected.set(d, (known ?? 0) + 1);
     }
-  }
+  });
+  close();
   const read = new Map<string, { count: number; joined: string }>();
   const notFolders: string[] = [];
   for (const rel of expected.keys()) {

@@ -47,12 +47,17 @@ export function markedBlock(text: string, file: string, module: string, id: stri
   return e < 0 ? null : lines.slice(s, e + 1).join('\n');
 }
 
-const LINE = /^([0-9a-f]{64})  (vendor|wrapper|snippet)  ([^ ].*)$/;
+/**
+ * One `files` line, `<sha256>  <class>  <path>`, matched where it starts (sticky) and required to reach the line's end:
+ * the block is never split into 10,000 strings and no capture is made; the parts are cut by position.
+ */
+const LINE = /[0-9a-f]{64}  (?:vendor|wrapper|snippet)  [^ \n].*/y;
+const CLASS_AT = 66; // where `vendor`, `wrapper` or `snippet` starts: they differ in their first letter
+const CLASSES: Record<number, FileEntry['class']> = { 118: 'vendor', 119: 'wrapper', 115: 'snippet' };
 
 /** The entries of a `files` text, and whether the text is canonical (what `filesText` would write for them). */
 function filesFromText(text: string, where: string): { files: Map<string, FileEntry>; canonical: boolean } {
   const files = new Map<string, FileEntry>();
-  const lines = text.split('\n');
   // canonical: strictly ascending by class then target, no empty line but the final newline
   let canonical = text.endsWith('\n');
   let prevClass = '';
@@ -65,30 +70,32 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
       hint: HINT,
     });
   };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') {
-      if (i !== lines.length - 1) canonical = false;
+  for (let at = 0, i = 0; at <= text.length; i++) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const from = at;
+    at = end + 1;
+    if (from === end) {
+      if (end !== text.length) canonical = false; // an empty line before the last
       continue;
     }
-    const m = LINE.exec(line);
-    if (!m) bad(i, "expected '<sha256>  <vendor|wrapper|snippet>  <path>'");
-    const hash = m![1]!;
-    const cls = m![2] as FileEntry['class'];
-    const target = m![3]!;
-    // the classes differ in their first letter, so this is the order of `<class>  <target>`
+    LINE.lastIndex = from;
+    if (!LINE.test(text) || LINE.lastIndex !== end) bad(i, "expected '<sha256>  <vendor|wrapper|snippet>  <path>'");
+    const hash = text.slice(from, from + 64);
+    const cls = CLASSES[text.charCodeAt(from + CLASS_AT)]!;
+    const target = text.slice(from + CLASS_AT + cls.length + 2, end);
     if (canonical && (cls < prevClass || (cls === prevClass && !(prevTarget < target)))) canonical = false;
     prevClass = cls;
     prevTarget = target;
     if (cls === 'snippet') {
-      const at = target.lastIndexOf('#');
-      if (at <= 0 || at === target.length - 1) bad(i, "expected '<sha256>  snippet  <path>#<snippet id>'");
-      const p = target.slice(0, at);
+      const sharp = target.lastIndexOf('#');
+      if (sharp <= 0 || sharp === target.length - 1) bad(i, "expected '<sha256>  snippet  <path>#<snippet id>'");
+      const p = target.slice(0, sharp);
       if (!safePath(p)) bad(i, `'${p}' is not a relative path inside the project`);
       let entry = files.get(p);
       if (entry === undefined) files.set(p, (entry = { class: 'snippet', blocks: {} }));
-      if (entry.class !== 'snippet' || entry.blocks[target.slice(at + 1)] !== undefined) bad(i, `${target} is listed twice`);
-      else entry.blocks[target.slice(at + 1)] = hash;
+      if (entry.class !== 'snippet' || entry.blocks[target.slice(sharp + 1)] !== undefined) bad(i, `${target} is listed twice`);
+      else entry.blocks[target.slice(sharp + 1)] = hash;
     } else {
       if (!safePath(target)) bad(i, `'${target}' is not a relative path inside the project`);
       if (files.has(target)) bad(i, `${target} is listed twice`);
@@ -98,9 +105,11 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
   return { files, canonical };
 }
 
+const DRIVE = /^[A-Za-z]:/;
+
 /** Relative, POSIX, without `..` segments or a drive letter: a lock can never point gen outside the project. */
 function safePath(p: string): boolean {
-  if (p.startsWith('/') || p.includes('\\') || /^[A-Za-z]:/.test(p)) return false;
+  if (p.startsWith('/') || p.includes('\\') || DRIVE.test(p)) return false;
   return !p.includes('..') || !p.split('/').includes('..');
 }
 

@@ -53,9 +53,14 @@ export function splitFileBlocks(text: string): SplitLock {
 /** The `vendor` paths of one block (no validation: the lock parser checks every line). */
 export function vendorPaths(block: string): string[] {
   const out: string[] = [];
-  for (const line of block.split('\n')) {
-    // <64 hex>  vendor  <path>
-    if (line.length > 74 && line.startsWith('  vendor  ', 64)) out.push(line.slice(74));
+  // line by line in place (no array of 10,000 lines): <64 hex>  vendor  <path>
+  for (let at = 0, end; at < block.length; at = end + 1) {
+    end = block.indexOf('\n', at);
+    if (end < 0) end = block.length;
+    if (end - at > 74 && block.startsWith('  vendor  ', at + 64)) out.push(block.slice(at + 74, end));
   }
   return out;
 }
+
+/** The `vendor` paths of every `files` block of a lock's text, in the lock's order. */
+export const lockVendorPaths = (text: string): string[] => splitFileBlocks(text).blocks.flatMap(vendorPaths);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { resolveOptions } from '../../src/engine/options.js';
 import { renderedHash, renderModuleFiles } from '../../src/engine/render.js';
-import { hashFileSync, startHashing } from '../../src/check/hash.js';
+import { hashFileSync, prewarmHashing, startHashing, startHashingLock, type Digests } from '../../src/check/hash.js';
 import { parseLock } from '../../src/lock/read.js';
 import { splitFileBlocks, vendorPaths } from '../../src/lock/scan.js';
 import { lockSchema, type Lock } from '../../src/lock/schema.js';
@@ -36,9 +36,50 @@ describe('hashing', () => {
     fs.symlinkSync('/dev', path.join(dir, 'devices')); // a linked folder is followed, but a device is never read to its (absent) end
     files.push(big, path.join(dir, 'missing'), path.join(dir, 'folder'), path.join(dir, 'link'), path.join(dir, 'devices', 'zero'));
     expected.push(sha(bigBody), null, null, null, null);
-    expect(await startHashing(files).finish()).toEqual(expected);
-    expect(await startHashing(files.slice(-7)).finish()).toEqual(expected.slice(-7)); // the inline path
+    const all = (d: Digests) => Array.from({ length: d.length }, (_, i) => d.get(i));
+    const threaded = await startHashing(files).finish();
+    expect(all(threaded)).toEqual(expected);
+    expect(all(await startHashing(files.slice(-7)).finish())).toEqual(expected.slice(-7)); // the inline path
+    // compared in place: the right digest matches, any other (or none, for a file that did not hash) does not
+    expect(expected.map((h, i) => threaded.is(i, h ?? sha('')))).toEqual(expected.map((h) => h !== null));
+    expect(threaded.is(0, sha('other'))).toBe(false);
+    expect(threaded.is(0, expected[0]!.slice(0, 63))).toBe(false);
     expect(hashFileSync(big)).toBe(sha(bigBody));
+  });
+
+  test("a lock handed to a warm worker: it reads the vendored paths itself, in the lock's order, and hashes them", async () => {
+    const dir = tempDir('hash-lock');
+    const lines: string[] = [];
+    const expected: Array<string | null> = [];
+    const names: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const rel = `.rapidkit/vendor/m/1.0.0/d${i % 7}/f${String(i).padStart(3, '0')}.txt`;
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      const body = `file ${i}\n`.repeat(i);
+      if (i !== 42) fs.writeFileSync(path.join(dir, rel), body); // one listed file is missing
+      names.push(rel);
+      expected.push(i === 42 ? null : sha(body));
+      lines.push(`      ${sha(body)}  vendor  ${rel}`);
+    }
+    const lockFile = path.join(dir, 'lock.yaml');
+    fs.writeFileSync(
+      lockFile,
+      `lockVersion: 1\nmodules:\n  m:\n    version: 1.0.0\n    files: |\n${lines.join('\n')}\n      ${sha('w')}  wrapper  src/w.ts\n`,
+    );
+    expect(startHashingLock(lockFile, dir)).toBeNull(); // no warm worker: the caller lists and hashes
+    prewarmHashing();
+    const job = startHashingLock(lockFile, dir, { listFolders: true })!;
+    expect(await job.files()).toEqual(names);
+    const d = await job.finish();
+    expect(Array.from({ length: d.length }, (_, i) => d.get(i))).toEqual(expected);
+    expect([...job.folders()!.keys()]).toContain('.rapidkit/vendor/m/1.0.0/d3');
+    job.cancel();
+    // a lock the worker cannot read: no files (the caller then hashes what it read itself)
+    prewarmHashing();
+    const gone = startHashingLock(path.join(dir, 'missing.yaml'), dir)!;
+    expect(await gone.files()).toEqual([]);
+    expect((await gone.finish()).length).toBe(0);
+    gone.cancel();
   });
 
   test('a cancelled job leaves no unhandled rejection', async () => {
@@ -90,6 +131,36 @@ describe('lock text', () => {
     const split = splitFileBlocks(text);
     expect(split.blocks).toHaveLength(2);
     expect(split.blocks.flatMap(vendorPaths).sort()).toEqual(['.rapidkit/vendor/alpha/1.0.0/x.py', '.rapidkit/vendor/zeta/2.0.0/a b.js']);
+  });
+
+  test('each files line is read whole: a bad one is named by its number, an empty one or a new order is not canonical', () => {
+    const text = renderLock(lock);
+    const zeta = (edit: (block: string) => string) =>
+      text.replace(/( {4}files: \|\n)((?: {6}.*\n)+)(?=(?: {4}\S.*\n)*$)/, (_, head: string, block: string) => head + edit(block));
+    const canonical = new Map<string, string>();
+    parseLock(text, splitFileBlocks(text), canonical);
+    expect([...canonical.keys()].sort()).toEqual(['alpha', 'zeta']);
+    const error = (t: string) => {
+      try {
+        parseLock(t);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'no error';
+    };
+    // zeta's block is sorted by class: README.md#one, README.md#two, the vendored file, then the wrapper (line 4)
+    for (const bad of ['  wrappers  src/z.ts', '  wrapper   src/z.ts', '  wrapper  '])
+      expect(error(zeta((b) => b.replace(/  wrapper  src\/z\.ts/, bad))), JSON.stringify(bad)).toContain(
+        'modules.zeta.files line 4: expected',
+      );
+    expect(
+      error(zeta((b) => b.replace(/^( {6}[0-9a-f]{64})  wrapper  src\/z\.ts$/m, '$1  wrapper  src/z.ts\n$1  wrapper  src/z.ts'))),
+    ).toContain('modules.zeta.files line 5: src/z.ts is listed twice');
+    expect(error(zeta((b) => b.replace(/#two\n/, '#\n')))).toMatch(/snippet  <path>#<snippet id>/);
+    const gap = zeta((b) => b.replace(/\n/, '\n\n'));
+    const read = new Map<string, string>();
+    expect(parseLock(gap, splitFileBlocks(gap), read)).toEqual(parseLock(text));
+    expect(read.has('zeta')).toBe(false); // an empty line inside: the digest is rebuilt from the entries
   });
 
   test('CRLF line endings and a re-indented block (hand edits) still parse the same', () => {
