@@ -31,7 +31,21 @@ export class TopologyCerts {
   constructor() {
     const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
     for (const ca of ['ca', 'otherca']) {
-      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=gen-${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.crt`);
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=gen-${ca}`,
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.crt`,
+      );
     }
     for (const [name, san] of [
       ['server', 'DNS:localhost,IP:127.0.0.1'],
@@ -39,7 +53,23 @@ export class TopologyCerts {
     ] as const) {
       fs.writeFileSync(path.join(this.dir, `${name}.cnf`), `subjectAltName=${san}\n`);
       ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-      ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.cnf`, '-out', `${name}.crt`);
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.cnf`,
+        '-out',
+        `${name}.crt`,
+      );
     }
   }
 
@@ -122,7 +152,10 @@ function cliArgs(access: NodeAccess): string[] {
 
 /** redis-cli against one loopback port; returns stdout (throws on a non-zero exit). */
 export function cli(port: number, args: string[], access: NodeAccess = {}): string {
-  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...cliArgs(access), ...args], { encoding: 'utf8', timeout: 10_000 });
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...cliArgs(access), ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
 }
 
 function authArgs(auth: TopologyAuth): string[] {
@@ -198,7 +231,15 @@ export class RedisCluster {
     await Promise.all(this.nodes.map((n) => n.start()));
     execFileSync(
       'redis-cli',
-      [...cliArgs(this.access), '--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      [
+        ...cliArgs(this.access),
+        '--cluster',
+        'create',
+        ...this.nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ],
       { stdio: 'ignore', timeout: 30_000 },
     );
     await this.waitOk();
