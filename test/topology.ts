@@ -1,16 +1,123 @@
 // Real Redis Cluster and Sentinel set-ups on loopback for the runtime tests: started and stopped by the tests, built
 // from the same RedisServer as the single-server tests (random ports, no persistence, temp --dir, stopped by pid).
+// Optionally on TLS (TopologyCerts): the data nodes then listen on TLS only, and speak TLS to each other.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { RedisServer, sleep } from './helpers.js';
+import { RedisServer, freePort, sleep } from './helpers.js';
 
 export interface TopologyAuth {
   /** ACL user for the data nodes (created on every node with full rights); default user keeps `password`. */
   username?: string;
   password?: string;
+}
+
+/** How the helpers reach a node: its credentials, and the CA to trust when the nodes speak TLS. */
+export interface NodeAccess extends TopologyAuth {
+  /** the CA file: redis-cli speaks TLS (--tls --cacert) */
+  tlsCa?: string;
+}
+
+/**
+ * TLS material made with openssl in a temp folder: a CA, a server certificate it signs for the nodes (SAN `san`,
+ * default localhost and 127.0.0.1), a second one naming localhost only (the address 127.0.0.1 is then the wrong
+ * name) and another CA that signed none of them (a client trusting it must be refused). remove() deletes it all.
+ */
+export class TopologyCerts {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-tls-'));
+
+  constructor() {
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
+    for (const ca of ['ca', 'otherca']) {
+      ssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=gen-${ca}`,
+        '-keyout',
+        `${ca}.key`,
+        '-out',
+        `${ca}.crt`,
+      );
+    }
+    for (const [name, san] of [
+      ['server', 'DNS:localhost,IP:127.0.0.1'],
+      ['localhost', 'DNS:localhost'],
+    ] as const) {
+      fs.writeFileSync(path.join(this.dir, `${name}.cnf`), `subjectAltName=${san}\n`);
+      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+      ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.cnf`,
+        '-out',
+        `${name}.crt`,
+      );
+    }
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  get ca(): string {
+    return this.file('ca.crt');
+  }
+
+  get otherCa(): string {
+    return this.file('otherca.crt');
+  }
+
+  /** redis-server arguments: TLS only on `port` (plaintext port 0), TLS between the nodes, no client certificate asked. */
+  serverArgs(port: number): string[] {
+    return [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      this.file('server.crt'),
+      '--tls-key-file',
+      this.file('server.key'),
+      '--tls-ca-cert-file',
+      this.ca,
+      '--tls-auth-clients',
+      'no',
+      '--tls-replication',
+      'yes',
+    ];
+  }
+
+  /**
+   * Makes the running nodes on `ports` present the certificate `name` (`server` or `localhost`) to new connections
+   * (CONFIG SET tls-cert-file/tls-key-file: Redis reloads its TLS context without a restart).
+   */
+  serve(name: 'server' | 'localhost', ports: number[], access: NodeAccess): void {
+    for (const port of ports) {
+      cli(port, ['config', 'set', 'tls-cert-file', this.file(`${name}.crt`), 'tls-key-file', this.file(`${name}.key`)], access);
+    }
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -34,12 +141,21 @@ export async function clusterPort(taken: Set<number> = new Set()): Promise<numbe
   throw new Error('no free port pair below 55000');
 }
 
+/** redis-cli's connection arguments: credentials, and --tls trusting the CA when given. */
+function cliArgs(access: NodeAccess): string[] {
+  const a: string[] = [];
+  if (access.username) a.push('--user', access.username);
+  if (access.password) a.push('--pass', access.password, '--no-auth-warning');
+  if (access.tlsCa) a.push('--tls', '--cacert', access.tlsCa);
+  return a;
+}
+
 /** redis-cli against one loopback port; returns stdout (throws on a non-zero exit). */
-export function cli(port: number, args: string[], auth: TopologyAuth = {}): string {
-  const a = ['-h', '127.0.0.1', '-p', String(port)];
-  if (auth.username) a.push('--user', auth.username);
-  if (auth.password) a.push('--pass', auth.password, '--no-auth-warning');
-  return execFileSync('redis-cli', [...a, ...args], { encoding: 'utf8', timeout: 10_000 });
+export function cli(port: number, args: string[], access: NodeAccess = {}): string {
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...cliArgs(access), ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
 }
 
 function authArgs(auth: TopologyAuth): string[] {
@@ -72,10 +188,24 @@ export class RedisCluster {
   nodes: RedisServer[] = [];
   private readonly taken = new Set<number>();
 
-  constructor(private readonly opts: { masters?: number; nodeTimeout?: number; auth?: TopologyAuth; extra?: string[] } = {}) {}
+  constructor(
+    private readonly opts: {
+      masters?: number;
+      nodeTimeout?: number;
+      auth?: TopologyAuth;
+      extra?: string[];
+      /** every node on TLS only (client port, cluster bus and replication) with these certificates */
+      tls?: TopologyCerts;
+    } = {},
+  ) {}
 
   get auth(): TopologyAuth {
     return this.opts.auth ?? {};
+  }
+
+  /** What the helpers use to reach a node (credentials, and the CA in TLS mode). */
+  get access(): NodeAccess {
+    return { ...this.auth, ...(this.opts.tls ? { tlsCa: this.opts.tls.ca } : {}) };
   }
 
   async start(): Promise<this> {
@@ -91,6 +221,7 @@ export class RedisCluster {
           '--cluster-node-timeout',
           String(this.opts.nodeTimeout ?? 2000),
           ...authArgs(this.auth),
+          ...(this.opts.tls ? [...this.opts.tls.serverArgs(port), '--tls-cluster', 'yes'] : []),
           ...(this.opts.extra ?? []),
         ],
         port,
@@ -98,19 +229,24 @@ export class RedisCluster {
       this.nodes.push(node);
     }
     await Promise.all(this.nodes.map((n) => n.start()));
-    const a: string[] = [];
-    if (this.auth.username) a.push('--user', this.auth.username);
-    if (this.auth.password) a.push('--pass', this.auth.password, '--no-auth-warning');
     execFileSync(
       'redis-cli',
-      [...a, '--cluster', 'create', ...this.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'],
+      [
+        ...cliArgs(this.access),
+        '--cluster',
+        'create',
+        ...this.nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ],
       { stdio: 'ignore', timeout: 30_000 },
     );
     await this.waitOk();
     // a replica that never synced with its master cannot be promoted: wait for every replication link
     await until('every replica in sync with its master', 20_000, () =>
       this.nodes.every((n) => {
-        const info = cli(n.port, ['info', 'replication'], this.auth);
+        const info = cli(n.port, ['info', 'replication'], this.access);
         return /role:master/.test(info) || /master_link_status:up/.test(info);
       }),
     );
@@ -130,7 +266,7 @@ export class RedisCluster {
   /** Waits until every running node reports cluster_state:ok and all 16384 slots are served by running masters. */
   async waitOk(ms = 20_000): Promise<void> {
     await until('cluster_state:ok on every node', ms, () =>
-      this.alive.every((n) => /cluster_state:ok/.test(cli(n.port, ['cluster', 'info'], this.auth))),
+      this.alive.every((n) => /cluster_state:ok/.test(cli(n.port, ['cluster', 'info'], this.access))),
     );
     await until('every slot served by a running master', ms, () => {
       const live = new Set(this.alive.map((n) => n.port));
@@ -142,7 +278,7 @@ export class RedisCluster {
   slotOwners(): { port: number; slots: number; ranges: [number, number][] }[] {
     const any = this.alive[0]!;
     const out: { port: number; slots: number; ranges: [number, number][] }[] = [];
-    for (const line of cli(any.port, ['cluster', 'nodes'], this.auth).trim().split('\n')) {
+    for (const line of cli(any.port, ['cluster', 'nodes'], this.access).trim().split('\n')) {
       const f = line.split(' ');
       if (!f[2]!.includes('master') || f[2]!.includes('fail')) continue;
       const port = Number(/:(\d+)@/.exec(f[1]!)![1]);
@@ -159,7 +295,7 @@ export class RedisCluster {
   /** The master currently owning the slot of `key`. */
   masterFor(key: string): RedisServer {
     const any = this.alive[0]!;
-    const slot = Number(cli(any.port, ['cluster', 'keyslot', key], this.auth).trim());
+    const slot = Number(cli(any.port, ['cluster', 'keyslot', key], this.access).trim());
     const owner = this.slotOwners().find((o) => o.ranges.some(([lo, hi]) => slot >= lo && slot <= hi));
     const node = owner && this.nodes.find((n) => n.port === owner.port);
     if (!node) throw new Error(`no master for slot ${slot}`);
@@ -190,8 +326,18 @@ export class RedisSentinels {
       auth?: TopologyAuth;
       /** requirepass on the sentinels themselves (REDIS_SENTINEL_PASSWORD). */
       sentinelPassword?: string;
+      /**
+       * master and replica on TLS only (replication too) with these certificates; the sentinels reach them over TLS
+       * (tls-replication in sentinel.conf) and listen in plaintext themselves, as both runtimes speak to them.
+       */
+      tls?: TopologyCerts;
     } = {},
   ) {}
+
+  /** What the helpers use to reach a data node (credentials, and the CA in TLS mode). */
+  get access(): NodeAccess {
+    return { ...this.auth, ...(this.opts.tls ? { tlsCa: this.opts.tls.ca } : {}) };
+  }
 
   get masterName(): string {
     return this.opts.masterName ?? 'mymaster';
@@ -202,10 +348,15 @@ export class RedisSentinels {
   }
 
   async start(): Promise<this> {
-    this.master = await new RedisServer(authArgs(this.auth)).start();
-    this.replica = await new RedisServer([...authArgs(this.auth), '--replicaof', '127.0.0.1', String(this.master.port)]).start();
+    const tls = this.opts.tls;
+    const dataNode = async (extra: string[]) => {
+      const port = await freePort();
+      return new RedisServer([...authArgs(this.auth), ...(tls ? tls.serverArgs(port) : ['--port', String(port)]), ...extra], port).start();
+    };
+    this.master = await dataNode([]);
+    this.replica = await dataNode(['--replicaof', '127.0.0.1', String(this.master.port)]);
     await until('the replica in sync', 15_000, () =>
-      /master_link_status:up/.test(cli(this.replica.port, ['info', 'replication'], this.auth)),
+      /master_link_status:up/.test(cli(this.replica.port, ['info', 'replication'], this.access)),
     );
     const taken = new Set<number>();
     for (let i = 0; i < (this.opts.count ?? 3); i++) {
@@ -223,6 +374,14 @@ export class RedisSentinels {
         ...(this.auth.username ? [`sentinel auth-user ${this.masterName} ${this.auth.username}`] : []),
         ...(this.opts.sentinelPassword
           ? [`requirepass ${this.opts.sentinelPassword}`, `sentinel sentinel-pass ${this.opts.sentinelPassword}`]
+          : []),
+        ...(tls
+          ? [
+              'tls-replication yes',
+              `tls-cert-file ${tls.file('server.crt')}`,
+              `tls-key-file ${tls.file('server.key')}`,
+              `tls-ca-cert-file ${tls.ca}`,
+            ]
           : []),
       ];
       fs.writeFileSync(path.join(dir, 'sentinel.conf'), conf.join('\n') + '\n');

@@ -9,6 +9,8 @@ GEN_TOPO_SENTINELS    sentinel: host:port,... of the sentinels        (-> REDIS_
 GEN_TOPO_MASTER       sentinel: the master name                       (-> REDIS_SENTINEL_MASTER)
 GEN_TOPO_USER / GEN_TOPO_PASSWORD   ACL user of the data nodes        (-> REDIS_USERNAME / REDIS_PASSWORD)
 GEN_TOPO_SENTINEL_PASSWORD          requirepass of the sentinels      (-> REDIS_SENTINEL_PASSWORD)
+GEN_TOPO_TLS_CA       the data nodes speak TLS only; the CA file      (-> REDIS_TLS=true, REDIS_TLS_CA_FILE)
+GEN_TOPO_TLS_OTHER_CA a CA that signed no node's certificate (the TLS tests' "wrong CA" client)
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ MODE = os.environ.get("GEN_TOPO_MODE", "")
 USER = os.environ.get("GEN_TOPO_USER") or None
 PASSWORD = os.environ.get("GEN_TOPO_PASSWORD") or None
 SENTINEL_PASSWORD = os.environ.get("GEN_TOPO_SENTINEL_PASSWORD") or None
+TLS_CA = os.environ.get("GEN_TOPO_TLS_CA") or None
 
 
 def pairs(value: str):
@@ -53,20 +56,26 @@ def topology_env() -> Dict[str, str]:
         env["REDIS_USERNAME"] = USER
     if PASSWORD:
         env["REDIS_PASSWORD"] = PASSWORD
+    if TLS_CA:
+        env["REDIS_TLS"] = "true"
+        env["REDIS_TLS_CA_FILE"] = TLS_CA
     return env
 
 
 def admin_client():
-    """A raw redis-py client on the same deployment, to look at what the runtime stored."""
+    """A raw redis-py client on the same deployment, to look at what the runtime stored (TLS to the data nodes when
+    they speak it; the sentinels are plaintext)."""
+    tls = {"ssl": True, "ssl_ca_certs": TLS_CA, "ssl_cert_reqs": "required"} if TLS_CA else {}
     if MODE == "cluster":
         from redis.cluster import ClusterNode, RedisCluster
 
-        return RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in pairs(os.environ["GEN_TOPO_NODES"])], username=USER, password=PASSWORD, decode_responses=True)
+        nodes = [ClusterNode(h, p) for h, p in pairs(os.environ["GEN_TOPO_NODES"])]
+        return RedisCluster(startup_nodes=nodes, username=USER, password=PASSWORD, decode_responses=True, **tls)
     from redis.sentinel import Sentinel
 
     kw = {"password": SENTINEL_PASSWORD} if SENTINEL_PASSWORD else {}
     return Sentinel(pairs(os.environ["GEN_TOPO_SENTINELS"]), sentinel_kwargs=kw).master_for(
-        os.environ["GEN_TOPO_MASTER"], username=USER, password=PASSWORD, decode_responses=True
+        os.environ["GEN_TOPO_MASTER"], username=USER, password=PASSWORD, decode_responses=True, **tls
     )
 
 

@@ -30,15 +30,15 @@ def test_invalid_topology_configuration_names_the_variable(runtime, env, starts,
 
 
 def test_valid_topologies_and_what_is_ignored(runtime):
-    c = runtime.RedisSettings.from_env({"REDIS_CLUSTER_NODES": " 10.0.0.1:7000 , [::1]:7001", "REDIS_URL": "redis://u:pw@ignored:1/0", "REDIS_DB": "0"})
+    c = runtime.RedisSettings.from_env({"REDIS_CLUSTER_NODES": " 10.0.0.1:7000 , [::1]:7001", "REDIS_URL": "redis://u:cluster-url-secret@ignored:1/0", "REDIS_DB": "0"})
     assert c.mode == "cluster" and c.cluster_nodes == (("10.0.0.1", 7000), ("::1", 7001)) and c.db == 0
-    assert (c.username, c.password) == ("u", "pw")  # auth applies to the data nodes
-    assert c.url == "redis+cluster://u:***@10.0.0.1:7000,[::1]:7001" and "pw" not in repr(c)
+    assert (c.username, c.password) == ("u", "cluster-url-secret")  # auth applies to the data nodes
+    assert c.url == "redis+cluster://u:***@10.0.0.1:7000,[::1]:7001" and "cluster-url-secret" not in repr(c)
     s = runtime.RedisSettings.from_env(
-        {"REDIS_SENTINELS": "s1:26379,s2:26380", "REDIS_SENTINEL_MASTER": "mymaster", "REDIS_URL": "redis://h:1/3", "REDIS_SENTINEL_PASSWORD": "spw"}
+        {"REDIS_SENTINELS": "s1:26379,s2:26380", "REDIS_SENTINEL_MASTER": "mymaster", "REDIS_URL": "redis://h:1/3", "REDIS_SENTINEL_PASSWORD": "sentinel-secret-value"}
     )
     assert s.mode == "sentinel" and s.sentinels == (("s1", 26379), ("s2", 26380)) and s.db == 3  # db still read in sentinel mode
-    assert s.sentinel_master == "mymaster" and s.sentinel_password == "spw" and "spw" not in repr(s) + s.url
+    assert s.sentinel_master == "mymaster" and s.sentinel_password == "sentinel-secret-value" and "sentinel-secret-value" not in repr(s) + s.url
     assert runtime.get_redis_metadata(s)["connection"] == {"mode": "sentinel", "sentinels": ["s1:26379", "s2:26380"], "master_name": "mymaster", "db": 3, "use_tls": False}
     assert runtime.RedisSettings.from_env({}).mode == "standalone"
     assert runtime.RedisSettings.from_env({"REDIS_URL": "redis://h:1/2"}).db == 2

@@ -39,6 +39,31 @@ def _tls_kwargs(settings: RedisSettings) -> Dict[str, Any]:
     )
 
 
+def _sync_cluster_checks_hostname() -> bool:
+    """redis-py's sync cluster before 6 (4.3, 5.0) drops ssl_check_hostname from the arguments it hands its nodes:
+    they would verify the CA only, never the name."""
+    from redis import cluster as sync_cluster
+
+    return "ssl_check_hostname" in getattr(sync_cluster, "REDIS_ALLOWED_KEYS", ("ssl_check_hostname",))
+
+
+def _checked_hostname_by_url(settings: RedisSettings, kwargs: Dict[str, Any]) -> None:
+    """For those versions: the nodes built from a URL get their connection class from the arguments (not from
+    ssl=True), so an SSL connection class that always checks the hostname is given that way."""
+    from redis.connection import SSLConnection as SyncSSLConnection
+
+    class HostnameCheckingSSLConnection(SyncSSLConnection):
+        def __init__(self, **connection_kwargs: Any) -> None:
+            connection_kwargs["ssl_check_hostname"] = True
+            super().__init__(**connection_kwargs)
+
+    host, port = settings.cluster_nodes[0]
+    kwargs.pop("ssl", None)
+    kwargs.pop("ssl_check_hostname", None)
+    kwargs["url"] = f"redis://{address(host, port)}"  # one more seed (the first); scheme redis: no class of its own
+    kwargs["connection_class"] = HostnameCheckingSSLConnection
+
+
 def cluster_client(
     settings: RedisSettings, max_connections: int, decode_responses: bool, asyncio_api: bool, retry_cls: type, backoff: Any
 ) -> Any:
@@ -80,20 +105,29 @@ def cluster_client(
         kwargs["retry"] = retry_cls(backoff, settings.retries)
     else:  # 4.x/5.x: the number of attempts in all
         kwargs["cluster_error_retry_attempts"] = settings.retries + 1
-    if settings.use_tls:
+    # redis-py 4.3's asyncio cluster takes no TLS argument at all: it drops ssl*/connection_class from its keyword
+    # arguments and would speak plaintext. Its nodes get the TLS connection class and settings below instead.
+    tls_by_node = settings.use_tls and asyncio_api and "ssl" not in params
+    if settings.use_tls and not tls_by_node:
         kwargs.update(_tls_kwargs(settings))
-        if "ssl" in params or not asyncio_api:
-            kwargs["ssl"] = True
-            if "ssl_check_hostname" in params or not asyncio_api:
-                kwargs["ssl_check_hostname"] = settings.tls_check_hostname
-        else:  # redis-py 4.3/4.4 asyncio cluster: no ssl flag, the connection class instead
-            kwargs["connection_class"] = SSLConnection
+        kwargs["ssl"] = True
+        if "ssl_check_hostname" in params or not asyncio_api:
+            kwargs["ssl_check_hostname"] = settings.tls_check_hostname
+        if not asyncio_api and settings.tls_check_hostname and not _sync_cluster_checks_hostname():
+            _checked_hostname_by_url(settings, kwargs)
     client = cls(**kwargs)
-    if asyncio_api and _major() < 5:
+    manager = client.nodes_manager
+    if tls_by_node:
+        if "connection_class" not in inspect.signature(node_cls.__init__).parameters:  # pragma: no cover - never plaintext
+            raise ConfigError("REDIS_TLS: this redis-py's asyncio cluster client cannot speak TLS; upgrade redis")
+        # every node the manager creates (slot map, MOVED) is built from these keyword arguments
+        tls = dict(_tls_kwargs(settings), connection_class=SSLConnection, ssl_check_hostname=settings.tls_check_hostname)
+        manager.connection_kwargs.update(tls)
+    if asyncio_api and (_major() < 5 or tls_by_node):
         # redis-py 4.3/4.4's asyncio cluster asks the startup nodes for the slot map without the client's connection
         # settings (no username/password/TLS: NOAUTH); 5.0 rebuilds them the same way, with the client's settings.
-        manager = client.nodes_manager
-        manager.startup_nodes = {n.name: node_cls(n.host, n.port, **client.connection_kwargs) for n in manager.startup_nodes.values()}
+        node_kwargs = manager.connection_kwargs if tls_by_node else client.connection_kwargs
+        manager.startup_nodes = {n.name: node_cls(n.host, n.port, **node_kwargs) for n in manager.startup_nodes.values()}
     return client
 
 

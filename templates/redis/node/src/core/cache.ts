@@ -371,8 +371,13 @@ export class RedisCache {
     this.cluster = this.client instanceof Cluster ? this.client : null;
     // always attached: an 'error' event without a listener would crash the process
     this.client.on('error', (err: Error) => {
-      // keep the server's own words ("ERR max number of clients reached") over the socket error that follows them
-      if (!this.errorSinceConnect || !isReplyError(this.lastConnectionError)) this.lastConnectionError = err;
+      // keep the server's own words ("ERR max number of clients reached") over the socket error that follows them,
+      // and the master's own failure (refused, TLS handshake) over ioredis' round-up of it: having tried the master
+      // each sentinel named, ioredis says "All sentinels are unreachable" although every sentinel answered
+      const keep =
+        (this.errorSinceConnect && isReplyError(this.lastConnectionError)) ||
+        (this.lastConnectionError !== null && err.message.startsWith('All sentinels are unreachable'));
+      if (!keep) this.lastConnectionError = err;
       this.errorSinceConnect = true;
       this.warn(err);
     });
@@ -452,9 +457,9 @@ export class RedisCache {
   }
 
   /** A clear, secret-free one-line reason; ioredis' own texts often say little ("Stream isn't writeable ..."). */
-  private describe(err: unknown, nested = false): string {
+  private describe(err: unknown, nested = false, at?: string): string {
     const s = this.settings;
-    const where = this.where();
+    const where = at ?? this.where();
     const e = err instanceof Error ? err : new Error(String(err));
     const code = String((e as NodeJS.ErrnoException).code ?? '');
     const last = this.lastConnectionError;
@@ -930,6 +935,8 @@ export class RedisCache {
   private async probeCluster(started: number, timeoutMs: number): Promise<{ cluster: ClusterHealth; problem: string | null }> {
     const c = this.cluster!;
     const left = () => Math.max(20, timeoutMs - (performance.now() - started));
+    // not connected: meanwhile ask the seeds why (ioredis' slot refresh reports only "Connection is closed.")
+    const seeds = c.status === 'ready' ? null : this.probeSeeds(Math.max(20, left() - 30));
     await this.clusterReady(left() - 50);
     const probes = await Promise.all(
       c.nodes('master').map(async (node) => {
@@ -982,12 +989,50 @@ export class RedisCache {
     };
     let problem: string | null = null;
     const down = masters.filter((m) => !m.ok && (known.get(m.address) ?? 0) > 0);
-    if (!seen) problem = `no cluster master answered within ${timeoutMs} ms (${reachable} of ${masters.length} reachable)`;
+    const refused = seen ? null : await seeds;
+    if (refused) problem = `no cluster node answered: ${refused}`;
+    else if (!seen) problem = `no cluster master answered within ${timeoutMs} ms (${reachable} of ${masters.length} reachable)`;
     else if (state !== 'ok' || slotsCovered < CLUSTER_SLOTS) problem = `cluster_state:${state}, ${slotsCovered} of ${CLUSTER_SLOTS} slots served (CLUSTERDOWN)`;
     else if (down.length > 0) {
       problem = `master ${down.map((m) => `${m.address} (${known.get(m.address)} slots)`).join(', ')} unreachable and not yet replaced by its replica`;
     }
     return { cluster, problem };
+  }
+
+  /**
+   * Up to 3 seed nodes asked directly (PING on a one-off connection with the nodes' options: auth, TLS): why each
+   * refuses, as `host:port: reason; ...`, or null when one answers. Never throws.
+   */
+  private async probeSeeds(ms: number): Promise<string | null> {
+    const options = ioredisClusterOptions(this.settings).redisOptions ?? {};
+    const reasons = await Promise.all(
+      (this.settings.clusterNodes ?? []).slice(0, 3).map(async (entry) => {
+        const { host, port } = parseAddress('REDIS_CLUSTER_NODES', entry);
+        const address = `${host}:${port}`;
+        let failure: unknown = null;
+        const node = new Redis({
+          ...options,
+          host,
+          port,
+          lazyConnect: true,
+          enableOfflineQueue: true,
+          enableReadyCheck: false,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        }).on('error', (err: Error) => {
+          failure ??= err; // the connection's own error (TLS, refused): the command only says "Connection is closed."
+        });
+        try {
+          await this.withDeadline(node.ping(), ms, 'seed probe');
+          return null;
+        } catch (err) {
+          return `${address}: ${this.describe(failure ?? err, true, address)}`;
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+    return reasons.includes(null) ? null : reasons.join('; ');
   }
 
   /** Every sentinel asked concurrently for the master's address (SENTINEL GET-MASTER-ADDR-BY-NAME). */
