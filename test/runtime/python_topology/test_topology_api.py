@@ -125,6 +125,30 @@ def test_get_many_set_many_across_slots_keep_the_callers_order(runtime, settings
     s.close()
 
 
+def test_get_many_a_key_of_another_type_is_a_miss_as_in_one_mget(runtime, settings, admin, prefix):
+    """The cache contract (and Node's getMany): get_many answers as one MGET would, where a list is nil, a miss; the
+    cluster path sends a GET for a key alone in its slot, which Redis answers WRONGTYPE, so it must not raise."""
+    names = [f"t{i}" for i in range(40)]
+    admin.lpush(prefix + "a-list", "x")
+
+    async def body():
+        c = runtime.AsyncRedisClient(settings)
+        assert await c.set_many({n: i for i, n in enumerate(names)}) is True
+        before = c.stats()
+        got = await c.get_many(["a-list", *names, "absent"])
+        assert got == {n: i for i, n in enumerate(names)}
+        after = c.stats()
+        assert after["hits"] - before["hits"] == 40 and after["misses"] - before["misses"] == 2
+        assert c.breaker.state == "closed" and after["errors"] == 0
+        await c.close()
+
+    run(body())
+    s = runtime.SyncRedisClient(settings)
+    assert s.get_many(["a-list", "t3"]) == {"t3": 3}
+    assert s.stats()["errors"] == 0
+    s.close()
+
+
 def test_delete_pattern_10k_keys_on_every_master_leaves_foreign_keys(runtime, settings, admin, prefix):
     foreign = "gentopo:foreign-" + prefix.split(":")[1] + ":"
     for i in range(300):

@@ -541,6 +541,13 @@ def _cluster_reads(c: Any, full: List[str]) -> Tuple[Any, List[List[int]]]:
     return pipe, list(groups.values())
 
 
+def _wrong_type(exc: Exception) -> bool:
+    """A GET of _cluster_reads met a key holding another type (a list, a hash): MGET answers nil for it, so the cache
+    contract makes it a miss. get_many then reads the batch the MGET way (redis-py's mget_nonatomic): a rare slow
+    path, taken only when such a key is asked."""
+    return "WRONGTYPE" in str(exc)
+
+
 def _in_order(size: int, groups: List[List[int]], replies: List[Any]) -> List[Any]:
     """The values of _cluster_reads' replies, in the caller's key order."""
     values: List[Any] = [None] * size
@@ -718,7 +725,12 @@ class AsyncRedisClient(_Base):
                 return cast(List[Any], await c.mget(full))
             # cluster: one GET (or MGET) per slot, pipelined per node; values in the caller's order
             pipe, groups = _cluster_reads(c, full)
-            return _in_order(len(full), groups, await pipe.execute())
+            try:
+                return _in_order(len(full), groups, await pipe.execute())
+            except rexc.ResponseError as exc:
+                if not _wrong_type(exc):
+                    raise
+                return cast(List[Any], await c.mget_nonatomic(full))  # see _wrong_type
 
         ok, values = await self._call(run)
         if not ok:
@@ -1073,7 +1085,12 @@ class SyncRedisClient(_Base):
             if not cluster:
                 return cast(List[Any], c.mget(full))
             pipe, groups = _cluster_reads(c, full)
-            return _in_order(len(full), groups, pipe.execute())
+            try:
+                return _in_order(len(full), groups, pipe.execute())
+            except rexc.ResponseError as exc:
+                if not _wrong_type(exc):
+                    raise
+                return cast(List[Any], c.mget_nonatomic(full))  # see _wrong_type
 
         ok, values = self._call(run)
         if not ok:
