@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { lockVendorPaths } from '../lock/scan.js';
 
 /** Below this many files, hashing on the calling thread is cheaper than starting a worker. */
 const INLINE_BELOW = 256;
@@ -111,44 +110,6 @@ export interface WorkerJob extends HashShare {
   listFolders: boolean;
 }
 
-/** A job whose files the worker reads from a lock itself (see `startHashingLock`). */
-export interface LockJob {
-  lock: string;
-  base: string;
-  chunk: number;
-  flags: number;
-  listFolders: boolean;
-}
-
-/** What a worker given a `LockJob` answers first: the files it found (joined by NUL) and the memory they hash into. */
-export interface LockShare extends HashShare {
-  list: string;
-}
-
-/**
- * A worker's side of a `LockJob`: the lock's vendored paths (none when it cannot be read: the calling thread, which
- * read it too, then finds every file missing from the list and hashes them itself), then the usual hashing.
- */
-export function lockShare(job: LockJob): { share: LockShare; files: string[] } {
-  let files: string[] = [];
-  try {
-    files = lockVendorPaths(fs.readFileSync(job.lock, 'utf8'));
-  } catch {
-    /* see above */
-  }
-  const n = files.length;
-  const share = {
-    base: job.base,
-    next: new SharedArrayBuffer(4),
-    digests: new SharedArrayBuffer(n * 32),
-    status: new SharedArrayBuffer(n),
-    chunk: job.chunk,
-    flags: job.flags,
-    list: files.join('\0'),
-  };
-  return { share, files };
-}
-
 /**
  * A folder as read from disk: its names joined by NUL and how many there are; null when it is not a real folder
  * (a link, a file, gone). Joined, so that the listing crosses to the calling thread as a few hundred strings.
@@ -220,8 +181,6 @@ function digestsOf(raw: Buffer, state: Uint8Array, n: number): Digests {
 }
 
 export interface HashJob {
-  /** The files, in the order of the digests (for a lock's job, as the worker read them from it). */
-  files(): Promise<string[]>;
   /** Hashes what the workers have not taken yet on this thread too, waits for them. */
   finish(): Promise<Digests>;
   /**
@@ -248,7 +207,6 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
   const digests = () => digestsOf(Buffer.from(own.digests), new Uint8Array(own.status), n);
   if (inline) {
     return {
-      files: async () => files,
       finish: async () => {
         hashChunks(own, files);
         return digests();
@@ -281,76 +239,10 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
     done[done.length - 1]!.catch(() => {}); // reported by finish(); never an unhandled rejection
   }
   return {
-    files: async () => files,
     async finish() {
       hashChunks(own, files);
       await Promise.all(done);
       return digests();
-    },
-    folders: () => folders,
-    cancel() {
-      cancelled = true;
-      for (const w of workers) void w.terminate();
-    },
-  };
-}
-
-/**
- * Hands a lock to a warm worker (see `prewarmHashing`), which reads its vendored paths and starts hashing them at
- * once: the calling thread neither cuts the lock's 10,000 lines for it nor waits for that before going on. Any other
- * warm worker joins once the list is known; this thread joins in `finish()`. Null when no worker is warm (the
- * caller lists the files and uses `startHashing`).
- */
-export function startHashingLock(lockFile: string, base: string, opts: { listFolders?: boolean } = {}): HashJob | null {
-  const first = warm.pop();
-  if (!first) return null;
-  const workers = [first];
-  let cancelled = false;
-  let folders: Map<string, FolderNames> | null = null;
-  let shareReady: (v: { files: string[]; share: LockShare }) => void;
-  const shared = new Promise<{ files: string[]; share: LockShare }>((resolve) => (shareReady = resolve));
-  const watch = (worker: Worker, onAnswer?: (m: LockShare) => void): Promise<void> => {
-    const done = new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: LockShare | { folders?: Array<[string, FolderNames]> }) => {
-        if ('list' in m && onAnswer) return onAnswer(m);
-        if ('folders' in m && m.folders) folders = new Map(m.folders);
-        resolve();
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) => (code === 0 || cancelled ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
-    });
-    done.catch(() => {}); // reported by finish(); never an unhandled rejection
-    return done;
-  };
-  const done = [
-    watch(first, (share) => {
-      const files = share.list === '' ? [] : share.list.split('\0');
-      // the other warm workers take part in the same job as soon as its files are known
-      for (let w = files.length > 0 ? warm.pop() : undefined; w !== undefined; w = warm.pop()) {
-        w.ref();
-        workers.push(w);
-        done.push(watch(w));
-        w.postMessage({ ...share, listFolders: false } satisfies WorkerJob);
-      }
-      shareReady({ files, share });
-    }),
-  ];
-  first.ref();
-  first.postMessage({ lock: lockFile, base, chunk: CHUNK, flags: READ_FLAGS, listFolders: opts.listFolders === true } satisfies LockJob);
-  const failed = Promise.race(done).then(
-    () => new Promise<never>(() => {}), // a worker that ended is not a failure until finish() looks
-    (err: unknown) => Promise.reject(err),
-  );
-  failed.catch(() => {});
-  // the files arrive in the worker's first answer; a worker that fails before it gives that failure instead
-  const answer = () => Promise.race([shared, failed]);
-  return {
-    files: async () => (await answer()).files,
-    async finish() {
-      const { files, share } = await answer();
-      hashChunks(share, files);
-      await Promise.all(done);
-      return digestsOf(Buffer.from(share.digests), new Uint8Array(share.status), files.length);
     },
     folders: () => folders,
     cancel() {

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile } from '../engine/render.js';
-import { folderNames, hashFileSync, readFolder, startHashing, startHashingLock, type FolderNames, type HashJob } from './hash.js';
-import { lockVendorPaths, splitFileBlocks } from '../lock/scan.js';
+import { folderNames, hashFileSync, readFolder, startHashing, type FolderNames, type HashJob } from './hash.js';
+import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
 import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, PRISTINE_SNIPPETS, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import { hasConflictMarkers } from '../lock/markers.js';
 import type { LoadedModule } from '../module/load.js';
@@ -32,6 +32,8 @@ const verifyModules = () => (modules ??= loadVerifyModules());
 export interface StartedVerify {
   projectDir: string;
   text: string;
+  split: ReturnType<typeof splitFileBlocks>;
+  early: string[];
   jobs: HashJob[];
 }
 
@@ -50,13 +52,12 @@ export function beginVerify(projectDir: string): StartedVerify {
       hint: "Run 'gen add module <name>', or 'gen modules lock' to rebuild it from the installed snapshots.",
     });
   }
-  // the vendored paths come straight from the lock's file lines: cut by the worker the CLI started early (it reads
-  // the lock too and starts hashing while this thread loads the rest), else here
-  const job =
-    startHashingLock(path.join(projectDir, LOCK_PATH), projectDir, { listFolders: true }) ??
-    startHashing(lockVendorPaths(text), projectDir, { listFolders: true });
+  // the vendored paths come straight from the lock's file lines
+  const split = splitFileBlocks(text);
+  const early = split.blocks.flatMap(vendorPaths);
+  const jobs = [startHashing(early, projectDir, { listFolders: true })];
   verifyModules().catch(() => {}); // (a failure surfaces where verify awaits them)
-  return { projectDir, text, jobs: [job] };
+  return { projectDir, text, split, early, jobs };
 }
 
 /** Stops the hashing of a verify-all begun but not run (an error before `verifyProject`). */
@@ -74,9 +75,9 @@ export async function verifyProject(
   strict: boolean,
   started: StartedVerify = beginVerify(projectDir),
 ): Promise<VerifyReport> {
-  const { text, jobs } = started;
+  const { text, split, early, jobs } = started;
   try {
-    return await verifyWith(projectDir, strict, text, jobs);
+    return await verifyWith(projectDir, strict, text, split, early, jobs);
   } finally {
     cancelVerify(started);
   }
@@ -90,10 +91,17 @@ interface ModuleRun {
   regenerated: Map<string, DesiredFile> | null;
 }
 
-async function verifyWith(projectDir: string, strict: boolean, text: string, jobs: HashJob[]): Promise<VerifyReport> {
+async function verifyWith(
+  projectDir: string,
+  strict: boolean,
+  text: string,
+  split: ReturnType<typeof splitFileBlocks>,
+  early: string[],
+  jobs: HashJob[],
+): Promise<VerifyReport> {
   const [{ parseLock, aggregateDigest, markedBlock }, { sha256 }, { renderedHash }] = await verifyModules();
   const canonical = new Map<string, string>();
-  const lock = parseLock(text, splitFileBlocks(text), canonical);
+  const lock = parseLock(text, split, canonical);
   const info: string[] = [];
   const runs: ModuleRun[] = [];
 
@@ -240,7 +248,6 @@ async function verifyWith(projectDir: string, strict: boolean, text: string, job
   const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
   // where each vendored file's digest lands: its index in `early` (the lock's own order, so a cursor finds it),
   // else, for a lock that did not take the fast path (hand-edited layout), in a second job
-  const early = await jobs[0]!.files();
   let lookup: Map<string, number> | null = null;
   let k = 0;
   const late: string[] = [];

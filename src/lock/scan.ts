@@ -61,6 +61,3 @@ export function vendorPaths(block: string): string[] {
   }
   return out;
 }
-
-/** The `vendor` paths of every `files` block of a lock's text, in the lock's order. */
-export const lockVendorPaths = (text: string): string[] => splitFileBlocks(text).blocks.flatMap(vendorPaths);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { resolveOptions } from '../../src/engine/options.js';
 import { renderedHash, renderModuleFiles } from '../../src/engine/render.js';
-import { hashFileSync, prewarmHashing, startHashing, startHashingLock, type Digests } from '../../src/check/hash.js';
+import { hashFileSync, startHashing, type Digests } from '../../src/check/hash.js';
 import { parseLock } from '../../src/lock/read.js';
 import { splitFileBlocks, vendorPaths } from '../../src/lock/scan.js';
 import { lockSchema, type Lock } from '../../src/lock/schema.js';
@@ -45,41 +45,6 @@ describe('hashing', () => {
     expect(threaded.is(0, sha('other'))).toBe(false);
     expect(threaded.is(0, expected[0]!.slice(0, 63))).toBe(false);
     expect(hashFileSync(big)).toBe(sha(bigBody));
-  });
-
-  test("a lock handed to a warm worker: it reads the vendored paths itself, in the lock's order, and hashes them", async () => {
-    const dir = tempDir('hash-lock');
-    const lines: string[] = [];
-    const expected: Array<string | null> = [];
-    const names: string[] = [];
-    for (let i = 0; i < 300; i++) {
-      const rel = `.rapidkit/vendor/m/1.0.0/d${i % 7}/f${String(i).padStart(3, '0')}.txt`;
-      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      const body = `file ${i}\n`.repeat(i);
-      if (i !== 42) fs.writeFileSync(path.join(dir, rel), body); // one listed file is missing
-      names.push(rel);
-      expected.push(i === 42 ? null : sha(body));
-      lines.push(`      ${sha(body)}  vendor  ${rel}`);
-    }
-    const lockFile = path.join(dir, 'lock.yaml');
-    fs.writeFileSync(
-      lockFile,
-      `lockVersion: 1\nmodules:\n  m:\n    version: 1.0.0\n    files: |\n${lines.join('\n')}\n      ${sha('w')}  wrapper  src/w.ts\n`,
-    );
-    expect(startHashingLock(lockFile, dir)).toBeNull(); // no warm worker: the caller lists and hashes
-    prewarmHashing();
-    const job = startHashingLock(lockFile, dir, { listFolders: true })!;
-    expect(await job.files()).toEqual(names);
-    const d = await job.finish();
-    expect(Array.from({ length: d.length }, (_, i) => d.get(i))).toEqual(expected);
-    expect([...job.folders()!.keys()]).toContain('.rapidkit/vendor/m/1.0.0/d3');
-    job.cancel();
-    // a lock the worker cannot read: no files (the caller then hashes what it read itself)
-    prewarmHashing();
-    const gone = startHashingLock(path.join(dir, 'missing.yaml'), dir)!;
-    expect(await gone.files()).toEqual([]);
-    expect((await gone.finish()).length).toBe(0);
-    gone.cancel();
   });
 
   test('a cancelled job leaves no unhandled rejection', async () => {
