@@ -165,6 +165,19 @@ function authArgs(auth: TopologyAuth): string[] {
   return out;
 }
 
+/**
+ * Waits until every replica of the master on `port` has caught up with everything written to it so far (its offset
+ * in INFO replication reaches the master's): a test that kills a master must not race its replication.
+ */
+export async function replicated(port: number, access: NodeAccess = {}): Promise<void> {
+  const info = () => cli(port, ['info', 'replication'], access);
+  const target = Number(/master_repl_offset:(\d+)/.exec(info())?.[1] ?? NaN);
+  await until(`the replicas of 127.0.0.1:${port} at offset ${target}`, 10_000, () => {
+    const offsets = [...info().matchAll(/^slave\d+:.*,offset=(\d+)/gm)].map((m) => Number(m[1]));
+    return offsets.length > 0 && offsets.every((o) => o >= target);
+  });
+}
+
 async function until<T>(what: string, ms: number, probe: () => T | null | undefined | false): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;

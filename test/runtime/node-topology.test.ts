@@ -14,7 +14,7 @@ import {
   VECTORS,
   type App,
 } from '../helpers.js';
-import { RedisCluster, RedisSentinels, cli, type TopologyAuth } from '../topology.js';
+import { RedisCluster, RedisSentinels, cli, replicated, type TopologyAuth } from '../topology.js';
 import { crossLanguage } from './cross-language.js';
 
 // The Node runtime core (as gen vendors it) against a real Redis Cluster (3 masters + 3 replicas) and a real
@@ -292,8 +292,7 @@ describe('Redis Cluster (3 masters + 3 replicas, ACL user)', () => {
     const { cache, prefix } = makeCache(target, { REDIS_BREAKER_THRESHOLD: '3', REDIS_BREAKER_RESET_TIMEOUT: '0.5' });
     expect(await cache.set('hot', 'v', 0)).toBe(true);
     const victim = cluster.masterFor(`${prefix}hot`);
-    // the replica must hold the key before its master dies
-    await sleep(300);
+    await replicated(victim.port, cluster.access); // the replica must hold the key before its master dies
     cluster.kill(victim);
     const killed = Date.now();
     let sawFail: any = null;
@@ -467,8 +466,8 @@ describe('Redis Sentinel (1 master + 1 replica + 3 sentinels, ACL user, sentinel
   test('the master SIGKILLed: calls fail open within the deadline, health 503, the new master is followed without restart', async () => {
     const { cache } = makeCache(target, { REDIS_BREAKER_THRESHOLD: '3', REDIS_BREAKER_RESET_TIMEOUT: '0.5' });
     expect(await cache.set('hot', 'v', 0)).toBe(true);
-    await sleep(300); // replicated
     const old = sentinels.currentMasterPort();
+    await replicated(old, sentinels.access); // the replica must hold the key before its master dies
     const failover = sentinels.failover();
     const killed = Date.now();
     let sawFail: any = null;

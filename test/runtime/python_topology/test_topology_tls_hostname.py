@@ -5,6 +5,7 @@ is still verified)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 from conftest import MODE, TLS_CA
@@ -28,7 +29,13 @@ def test_an_address_the_certificate_does_not_name_is_refused_unless_the_hostname
         assert await c.set_many({f"h{i}": i for i in range(30)}) is True
         assert await c.get_many(["h0", "h29"]) == {"h0": 0, "h29": 29}
         h = await c.health_check()
-        assert h["status"] == "ok" and h["mode"] == MODE and h["connection"]["use_tls"] is True, h
+        for _ in range(2):
+            # the first probes open new TLS connections to every node within the health bound (0.18 s a step): on a
+            # saturated CI machine a handshake can miss it once; anything but a timeout fails at once
+            if h["status"] == "ok" or not re.search(r"time|no reply", str(h.get("detail")), re.I):
+                break
+            h = await c.health_check()
+        assert h["status"] == "ok" and h["mode"] == MODE and h["connection"]["use_tls"] is True, h.get("detail")
         await c.close()
 
     asyncio.run(body())

@@ -349,7 +349,8 @@ export class RedisCache {
   /** The last connection-level error (ECONNREFUSED, TLS, auth, ...): a better health detail than ioredis' queue message. */
   private lastConnectionError: Error | null = null;
   /** Why the last cache call fell back (the health detail while the breaker is open). */
-  private lastError = '';
+  /** The error of the last failed call, described when health is asked (see `probeData`). */
+  private lastFailure: unknown = null;
   private errorSinceConnect = false;
   private closed = false;
 
@@ -451,7 +452,7 @@ export class RedisCache {
     this.metrics.errors += 1;
     this.metrics.fallbacks += 1;
     this.breaker.failure();
-    this.lastError = this.describe(err);
+    this.lastFailure = err;
     this.warn(err);
     return FAILED;
   }
@@ -881,7 +882,10 @@ export class RedisCache {
   /** The data path: PING + SET of the health key through the cache's own client (no network while the breaker blocks). */
   private async probeData(timeoutMs: number): Promise<{ ok: true } | { detail: string }> {
     if (this.breaker.isBlocking()) {
-      return { detail: `${this.lastError || 'Redis unavailable'} (circuit breaker open after ${this.breaker.failures} consecutive failures)` };
+      // described now, not when it failed: a call that timed out before the connection's own error (maxclients, a
+      // refused TLS handshake) had arrived is then told by that error, whatever the timing under load
+      const why = this.lastFailure === null ? 'Redis unavailable' : this.describe(this.lastFailure);
+      return { detail: `${why} (circuit breaker open after ${this.breaker.failures} consecutive failures)` };
     }
     const status = this.client.status;
     if (status !== 'ready' && status !== 'wait' && this.lastConnectionError) return { detail: this.describe(this.lastConnectionError) };
