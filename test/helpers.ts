@@ -96,6 +96,54 @@ export function listAll(dir: string, sub = ''): string[] {
 // ---- real redis-server processes
 
 /** A free TCP port on 127.0.0.1. */
+/**
+ * TLS material made with openssl in `dir` (2-day validity): each CA self-signed (`<ca>.crt`, `<ca>.key`), then each
+ * certificate (`<name>.crt`, `<name>.key`) signed by its CA, with the subjectAltName given (none: a client's).
+ */
+export function makeCerts(dir: string, cas: string[], certs: Array<{ name: string; ca: string; san?: string; cn?: string }>): void {
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  for (const ca of cas)
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=gen-${ca}`,
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+    );
+  for (const c of certs) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${c.cn ?? c.name}`, '-keyout', `${c.name}.key`, '-out', `${c.name}.csr`);
+    const ext: string[] = [];
+    if (c.san) {
+      fs.writeFileSync(path.join(dir, `${c.name}.cnf`), `subjectAltName=${c.san}\n`);
+      ext.push('-extfile', `${c.name}.cnf`);
+    }
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${c.name}.csr`,
+      '-CA',
+      `${c.ca}.crt`,
+      '-CAkey',
+      `${c.ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      ...ext,
+      '-out',
+      `${c.name}.crt`,
+    );
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

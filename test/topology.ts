@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { RedisServer, freePort, sleep } from './helpers.js';
+import { RedisServer, freePort, makeCerts, sleep } from './helpers.js';
 
 export interface TopologyAuth {
   /** ACL user for the data nodes (created on every node with full rights); default user keeps `password`. */
@@ -29,48 +29,14 @@ export class TopologyCerts {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-tls-'));
 
   constructor() {
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: this.dir, stdio: 'pipe' });
-    for (const ca of ['ca', 'otherca']) {
-      ssl(
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        `/CN=gen-${ca}`,
-        '-keyout',
-        `${ca}.key`,
-        '-out',
-        `${ca}.crt`,
-      );
-    }
-    for (const [name, san] of [
-      ['server', 'DNS:localhost,IP:127.0.0.1'],
-      ['localhost', 'DNS:localhost'],
-    ] as const) {
-      fs.writeFileSync(path.join(this.dir, `${name}.cnf`), `subjectAltName=${san}\n`);
-      ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-      ssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-extfile',
-        `${name}.cnf`,
-        '-out',
-        `${name}.crt`,
-      );
-    }
+    makeCerts(
+      this.dir,
+      ['ca', 'otherca'],
+      [
+        { name: 'server', ca: 'ca', san: 'DNS:localhost,IP:127.0.0.1' },
+        { name: 'localhost', ca: 'ca', san: 'DNS:localhost' },
+      ],
+    );
   }
 
   file(name: string): string {

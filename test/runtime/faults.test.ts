@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RedisServer, SNAP, freePort, generate, removeAfterSuccess, requireCjs, runtimeOf, sleep, tempDir } from '../helpers.js';
+import { RedisServer, SNAP, freePort, generate, makeCerts, removeAfterSuccess, requireCjs, runtimeOf, sleep, tempDir } from '../helpers.js';
 
 // Fail-open on every failure class (docs/cache-contract.md, "Failure classes"), with the Node runtime exactly as
 // gen vendors it, against real processes; the same faults and bounds as test/runtime/python/test_failopen.py.
@@ -32,55 +32,18 @@ let rdb: string;
 const logs: string[] = [];
 const logger = { warn: (message: string, fields: unknown) => logs.push(message + JSON.stringify(fields)) };
 
-function openssl(...args: string[]) {
-  execFileSync('openssl', args, { cwd: certs, stdio: 'pipe' });
-}
-
 beforeAll(async () => {
   project = await generate('fastify', 'faults');
   runtime = runtimeOf(project);
   certs = tempDir('faults-tls');
-  fs.writeFileSync(path.join(certs, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const ca of ['ca', 'otherca']) {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${ca}`,
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.crt`,
-    );
-  }
-  for (const [name, ca] of [
-    ['server', 'ca'],
-    ['rogue', 'otherca'],
-  ]) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'san.cnf',
-      '-out',
-      `${name}.crt`,
-    );
-  }
+  makeCerts(
+    certs,
+    ['ca', 'otherca'],
+    [
+      { name: 'server', ca: 'ca', san: 'DNS:localhost,IP:127.0.0.1' },
+      { name: 'rogue', ca: 'otherca', san: 'DNS:localhost,IP:127.0.0.1' },
+    ],
+  );
   // a dump.rdb of 30k keys: with --key-load-delay a fresh server answers LOADING for a few seconds
   const gen = await new RedisServer(['--enable-debug-command', 'local']).start();
   const admin = new Redis({ port: gen.port, host: '127.0.0.1' });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -14,6 +13,7 @@ import {
   removeAfterSuccess,
   requireCjs,
   runtimeOf,
+  makeCerts,
   sleep,
   REDIS_VERSION,
 } from '../helpers.js';
@@ -595,31 +595,15 @@ describe('TLS with an openssl-made CA', () => {
   beforeAll(async () => {
     dir = tempDir('tls');
     made.push(dir);
-    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    for (const ca of ['ca', 'otherca'])
-      ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.crt`);
     // the server certificate names only "localhost": connecting to 127.0.0.1 is a hostname mismatch
-    fs.writeFileSync(path.join(dir, 'server.cnf'), 'subjectAltName=DNS:localhost\n');
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'server.cnf',
-      '-out',
-      'server.crt',
+    makeCerts(
+      dir,
+      ['ca', 'otherca'],
+      [
+        { name: 'server', ca: 'ca', san: 'DNS:localhost', cn: 'localhost' },
+        { name: 'client', ca: 'ca', cn: 'cache-client' },
+      ],
     );
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=cache-client', '-keyout', 'client.key', '-out', 'client.csr');
-    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-out', 'client.crt');
     const serverArgs = (port: number, auth: string) => [
       '--port',
       '0',
