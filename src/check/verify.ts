@@ -308,10 +308,10 @@ async function verifyWith(
     entry.files.forEach((e, p) => {
       i++;
       if (e.class === 'snippet') return;
-      // a digest is compared where it lies; only one that differs becomes a string of its own
-      const slot = e.class === 'vendor' ? at[i]! : 0;
+      const slot = e.class === 'vendor' ? at[i]! : 0; // (vendor files only)
       const hashes = slot >= 0 ? earlyHashes : lateHashes!;
       const index = slot >= 0 ? slot : -slot - 1;
+      // a digest is compared where it lies; only one that differs becomes a string of its own
       if (e.class === 'vendor' && !hashes.is(index, e.sha256)) {
         const actual = hashes.get(index);
         if (actual === null) suspect.add(folderBelow(p, snap) ?? '');

@@ -84,6 +84,7 @@ function filesFromText(text: string, where: string): { files: Map<string, FileEn
     const hash = text.slice(from, from + 64);
     const cls = CLASSES[text.charCodeAt(from + CLASS_AT)]!;
     const target = text.slice(from + CLASS_AT + cls.length + 2, end);
+    // the classes differ in their first letter, so this is the order of `<class>  <target>`
     if (canonical && (cls < prevClass || (cls === prevClass && !(prevTarget < target)))) canonical = false;
     prevClass = cls;
     prevTarget = target;
