@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { ExitError } from '../errors.js';
 import { flush, opsFrom } from '../engine/flush.js';
 import { planRemove, type RemovePlan } from '../engine/remove.js';

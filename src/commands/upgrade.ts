@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { ExitError } from '../errors.js';
 import { changes } from '../engine/classify.js';
 import { applyPlan } from '../engine/pipeline.js';
