@@ -2,7 +2,7 @@
 import * as z from '../util/zod.js';
 import { LOCK_PATH } from '../util/paths.js';
 
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const digest = z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/));
 
 /** One finding of verify-all. */
 export const checkSchema = z.strictObject({
@@ -12,11 +12,11 @@ export const checkSchema = z.strictObject({
   class: z.enum(['vendor', 'wrapper', 'snippet', 'module']),
   status: z.enum(['changed', 'missing', 'extra', 'drift', 'modified', 'pinned-missing', 'conflict']),
   /** sha256 (hex) expected, or the pinned version for `pinned-missing`; null when nothing was expected */
-  expected: z.string().nullable(),
+  expected: z.nullable(z.string()),
   /** sha256 (hex) found; null when the file is missing */
-  actual: z.string().nullable(),
+  actual: z.nullable(z.string()),
   message: z.string(),
-  remedy: z.string().nullable(),
+  remedy: z.nullable(z.string()),
   /** false only for `modified` without --strict */
   fails: z.boolean(),
 });
@@ -34,9 +34,9 @@ export const verifyReportSchema = z.strictObject({
       version: z.string(),
       framework: z.string(),
       /** the catalogue's version of the module (null when the catalogue does not have it) */
-      latest: z.string().nullable(),
+      latest: z.nullable(z.string()),
       /** entries in the lock for this module */
-      files: z.number().int(),
+      files: z.number().check(z.int()),
       /** whether the module was re-rendered from the lock's options and compared */
       regenerated: z.boolean(),
       ok: z.boolean(),
@@ -54,18 +54,18 @@ export const vetReportSchema = z.strictObject({
   schemaVersion: z.literal(1),
   command: z.literal('vet'),
   module: z.string(),
-  version: z.string().nullable(),
+  version: z.nullable(z.string()),
   /** the module's content hash now */
-  hash: z.string().nullable(),
+  hash: z.nullable(z.string()),
   ok: z.boolean(),
   /** the new version when --bump ran */
-  bumped: z.string().nullable(),
+  bumped: z.nullable(z.string()),
   /** whether this run recorded the content hash (--bump or --record) */
   recorded: z.boolean(),
   problems: z.array(
     z.strictObject({
       check: z.enum(['schema', 'templates', 'variables', 'render', 'documentation', 'changelog', 'version']),
-      file: z.string().nullable(),
+      file: z.nullable(z.string()),
       message: z.string(),
       remedy: z.string(),
     }),
@@ -85,7 +85,9 @@ export const lockReportSchema = z.strictObject({
   command: z.literal('lock'),
   lock: z.literal(LOCK_PATH),
   written: z.boolean(),
-  modules: z.array(z.strictObject({ name: z.string(), version: z.string(), framework: z.string(), files: z.number().int(), digest })),
+  modules: z.array(
+    z.strictObject({ name: z.string(), version: z.string(), framework: z.string(), files: z.number().check(z.int()), digest }),
+  ),
 });
 
 export type Check = z.infer<typeof checkSchema>;

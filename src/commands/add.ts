@@ -11,14 +11,14 @@ import { confirm, isInteractive, spinner } from '../util/tty.js';
 import { addReport, printSummary } from './add-report.js';
 
 const optionsSchema = z.object({
-  framework: z.string().optional(),
-  project: z.string().default('.'),
-  dryRun: z.boolean().default(false),
-  diff: z.union([z.boolean(), z.string()]).optional(),
-  json: z.boolean().default(false),
-  yes: z.boolean().default(false),
-  force: z.boolean().default(false),
-  set: z.array(z.string()).default([]),
+  framework: z.optional(z.string()),
+  project: z._default(z.string(), '.'),
+  dryRun: z._default(z.boolean(), false),
+  diff: z.optional(z.union([z.boolean(), z.string()])),
+  json: z._default(z.boolean(), false),
+  yes: z._default(z.boolean(), false),
+  force: z._default(z.boolean(), false),
+  set: z._default(z.array(z.string()), []),
 });
 
 /** `gen add module <name>`: flags, their schema (above) and the action. */

@@ -4,7 +4,7 @@ import { parseOptions } from './options.js';
 import { loadModule } from '../module/load.js';
 import { readState } from '../module/state.js';
 
-const optionsSchema = z.object({ json: z.boolean().default(false) });
+const optionsSchema = z.object({ json: z._default(z.boolean(), false) });
 
 export function define(cmd: Command): void {
   cmd

@@ -3,7 +3,7 @@ import * as z from '../util/zod.js';
 import { parseOptions } from './options.js';
 import { loadCatalogue, loadModule } from '../module/load.js';
 
-const optionsSchema = z.object({ json: z.boolean().default(false) });
+const optionsSchema = z.object({ json: z._default(z.boolean(), false) });
 
 export function define(cmd: Command): void {
   cmd.option('--json', 'print JSON').action((raw: Record<string, unknown>) => listCommand(raw));

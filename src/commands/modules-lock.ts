@@ -7,9 +7,9 @@ import { parseOptions } from './options.js';
 import { recoverProject } from './recover.js';
 
 const optionsSchema = z.object({
-  overwrite: z.boolean().default(false),
-  project: z.string().default('.'),
-  json: z.boolean().default(false),
+  overwrite: z._default(z.boolean(), false),
+  project: z._default(z.string(), '.'),
+  json: z._default(z.boolean(), false),
 });
 
 export function define(cmd: Command): void {

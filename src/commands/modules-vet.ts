@@ -6,9 +6,9 @@ import { loadCatalogue } from '../module/load.js';
 import { vetModule } from '../check/vet.js';
 
 const optionsSchema = z.object({
-  json: z.boolean().default(false),
-  bump: z.enum(['patch', 'minor', 'major'], { error: 'expected patch, minor or major' }).optional(),
-  record: z.boolean().default(false),
+  json: z._default(z.boolean(), false),
+  bump: z.optional(z.enum(['patch', 'minor', 'major'], { error: 'expected patch, minor or major' })),
+  record: z._default(z.boolean(), false),
 });
 
 export function define(cmd: Command): void {

@@ -1,8 +1,8 @@
-import type * as z from 'zod';
+import type * as z from '../util/zod.js';
 import { UsageError } from '../errors.js';
 
 /** commander's option values through the command's zod schema; a bad value is a usage error naming the flag. */
-export function parseOptions<S extends z.ZodType>(schema: S, raw: Record<string, unknown>, example?: string): z.infer<S> {
+export function parseOptions<S extends z.ZodMiniType>(schema: S, raw: Record<string, unknown>, example?: string): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { ExitError } from '../errors.js';
 import { flush, opsFrom } from '../engine/flush.js';
 import { planRemove, type RemovePlan } from '../engine/remove.js';
@@ -8,11 +8,11 @@ import { parseOptions } from './options.js';
 import { recoverProject } from './recover.js';
 
 const optionsSchema = z.object({
-  project: z.string().default('.'),
-  dryRun: z.boolean().default(false),
-  json: z.boolean().default(false),
-  yes: z.boolean().default(false),
-  force: z.boolean().default(false),
+  project: z._default(z.string(), '.'),
+  dryRun: z._default(z.boolean(), false),
+  json: z._default(z.boolean(), false),
+  yes: z._default(z.boolean(), false),
+  force: z._default(z.boolean(), false),
 });
 
 /** `gen remove module <name>`: flags, their schema (above) and the action. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import * as z from 'zod';
+import * as z from '../util/zod.js';
 import { ExitError } from '../errors.js';
 import { changes } from '../engine/classify.js';
 import { applyPlan } from '../engine/pipeline.js';
@@ -10,15 +10,15 @@ import { planPatches } from './diff.js';
 import { recoverProject } from './recover.js';
 
 const optionsSchema = z.object({
-  to: z.string().optional(),
-  project: z.string().default('.'),
-  dryRun: z.boolean().default(false),
-  diff: z.union([z.boolean(), z.string()]).optional(),
-  json: z.boolean().default(false),
-  yes: z.boolean().default(false),
-  force: z.boolean().default(false),
-  conflict: z.enum(['abort', 'markers'], { error: 'expected abort or markers' }).default('abort'),
-  set: z.array(z.string()).default([]),
+  to: z.optional(z.string()),
+  project: z._default(z.string(), '.'),
+  dryRun: z._default(z.boolean(), false),
+  diff: z.optional(z.union([z.boolean(), z.string()])),
+  json: z._default(z.boolean(), false),
+  yes: z._default(z.boolean(), false),
+  force: z._default(z.boolean(), false),
+  conflict: z._default(z.enum(['abort', 'markers'], { error: 'expected abort or markers' }), 'abort'),
+  set: z._default(z.array(z.string()), []),
 });
 
 /** `gen upgrade module <name>`: flags, their schema (above) and the action. */

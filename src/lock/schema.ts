@@ -1,8 +1,9 @@
 /** The lock format (docs/lock.md) as zod schemas: what `parseLock` accepts and returns. */
 import * as z from '../util/zod.js';
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits');
-const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>');
+const sha256Hex = z.string().check(z.regex(/^[0-9a-f]{64}$/, '64 hex digits'));
+const digest = z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex digits>'));
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** One entry of a module's `files` (after parsing its `<sha256>  <class>  <path>[#<snippet>]` lines). */
 export const fileEntrySchema = z.discriminatedUnion('class', [
@@ -13,14 +14,14 @@ export const fileEntrySchema = z.discriminatedUnion('class', [
 ]);
 
 export const moduleEntrySchema = z.strictObject({
-  version: z.string().min(1),
-  framework: z.string().min(1),
-  generator: z.string().min(1),
+  version: nonEmpty(),
+  framework: nonEmpty(),
+  generator: nonEmpty(),
   templates: digest,
   digest,
   options: z.record(z.string(), z.unknown()),
   /** package.json dependencies gen added (name → the range it wrote), so `gen remove` takes out only those. */
-  dependencies: z.record(z.string(), z.string()).optional(),
+  dependencies: z.optional(z.record(z.string(), z.string())),
   files: z.map(z.string(), fileEntrySchema),
 });
 
@@ -29,7 +30,7 @@ export const rawLockSchema = z.strictObject({
   lockVersion: z.literal(1),
   modules: z.record(
     z.string(),
-    moduleEntrySchema.extend({ files: z.string({ error: "a block of '<sha256>  <vendor|wrapper|snippet>  <path>' lines" }) }),
+    z.extend(moduleEntrySchema, { files: z.string({ error: "a block of '<sha256>  <vendor|wrapper|snippet>  <path>' lines" }) }),
   ),
 });
 

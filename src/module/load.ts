@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type * as z from 'zod';
+import type * as z from '../util/zod.js';
 import { UsageError } from '../errors.js';
 import { describeIssue } from '../util/issues.js';
 import { catalogueRoot, packageRoot } from '../util/paths.js';
@@ -33,7 +33,7 @@ export function definitionKey(schema: 'catalogue' | 'module', text: string): str
  * `npm run build` already parsed and validated (content-addressed: any copy of the shipped catalogue's files counts)
  * is taken from dist/definitions.json: the same yaml and zod made it, without their cost at every start.
  */
-export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: string): z.infer<S> {
+export function readYaml<S extends z.ZodMiniType>(file: string, schema: S, shown: string): z.infer<S> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -44,13 +44,13 @@ export function readYaml<S extends z.ZodType>(file: string, schema: S, shown: st
       hint: 'Check the path, or set GEN_CATALOGUE to the folder that holds the catalogue module.yaml.',
     });
   }
-  const known = fromBuild(definitionKey((schema as z.ZodType) === catalogueSchema ? 'catalogue' : 'module', text));
+  const known = fromBuild(definitionKey((schema as z.ZodMiniType) === catalogueSchema ? 'catalogue' : 'module', text));
   if (known !== undefined) return known as z.infer<S>;
   return parseYaml(text, schema, shown);
 }
 
 /** YAML text through `yaml` and the schema (what the build does ahead for the shipped catalogue). */
-export function parseYaml<S extends z.ZodType>(text: string, schema: S, shown: string): z.infer<S> {
+export function parseYaml<S extends z.ZodMiniType>(text: string, schema: S, shown: string): z.infer<S> {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
