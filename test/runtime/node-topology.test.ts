@@ -387,6 +387,29 @@ describe('Redis Sentinel (1 master + 1 replica + 3 sentinels, ACL user, sentinel
 
   apiSuite(target);
 
+  test('a socket error after the first one never escapes to the app (ioredis listens once per stream): the cache reconnects', async () => {
+    const { cache } = makeCache(target);
+    expect(await cache.set('k', 'v')).toBe(true);
+    const stream = cache.client.stream;
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', record);
+    try {
+      // what a TLS master refusing the client did in CI: the handshake failure, then the server's alert on the same socket
+      expect(() => stream.emit('error', new Error('self-signed certificate in certificate chain'))).not.toThrow();
+      expect(() => stream.emit('error', new Error('tlsv1 alert decode error'))).not.toThrow();
+      stream.destroy();
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && (await cache.get('k')) !== 'v') await sleep(100);
+      expect(await cache.get('k')).toBe('v'); // reconnected through the sentinels
+      expect(cache.client.stream).not.toBe(stream);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+    await cache.close();
+  });
+
   test('health: mode, connection, sentinel section, Prometheus gauge; no secret anywhere', async () => {
     const { cache } = makeCache(target);
     const h = await cache.healthCheck();

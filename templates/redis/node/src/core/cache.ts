@@ -9,7 +9,7 @@
  */
 import fs from 'fs';
 import net from 'net';
-import Redis, { Cluster, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
+import Redis, { Cluster, ReplyError, SentinelConnector, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { CircuitBreaker } from './breaker';
 import { checkTopology, maskedUrl, modeOf, parseAddress, settingsFromEnv, type RedisMode, type RedisSettings } from './config';
 import { MODULE, VERSION } from './defaults';
@@ -259,6 +259,7 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
     options.sentinelRetryStrategy = reconnectDelay(s);
     options.sentinelCommandTimeout = Math.ceil(s.connectTimeout * 1000);
     options.failoverDetector = true; // +switch-master from the sentinels: reconnect to the new master at once
+    options.Connector = GuardedSentinelConnector;
     if (s.useTls) {
       options.tls = tlsOptions(s, null);
       options.enableTLSForSentinelMode = true; // TLS to the data nodes; the sentinels are spoken to in plaintext
@@ -272,6 +273,25 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
     options.tls = tlsOptions(s, s.host);
   }
   return options;
+}
+
+/**
+ * ioredis' own SentinelConnector, but every stream it opens to the master keeps an error listener for its whole
+ * life. ioredis listens to a stream's errors with `once`, so a second 'error' on the same socket would be an uncaught
+ * exception that ends the app (ioredis#635, "sentinel connect unhandled error"); CI met one with a master on TLS
+ * refusing the client (the certificate check failed, then the server's alert arrived). The first error still reaches
+ * ioredis, which reconnects as usual; a later one on a socket already given up is dropped.
+ */
+class GuardedSentinelConnector extends SentinelConnector {
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof SentinelConnector>[0]); // (ioredis hands a connector its options untyped)
+  }
+
+  override async connect(eventEmitter: Parameters<SentinelConnector['connect']>[0]): ReturnType<SentinelConnector['connect']> {
+    const stream = await super.connect(eventEmitter);
+    stream.on('error', () => undefined);
+    return stream;
+  }
 }
 
 /** A new client for these settings: an ioredis Cluster in cluster mode, else an ioredis Redis (Sentinel-aware). */
