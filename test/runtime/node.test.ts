@@ -190,6 +190,28 @@ describe.each(['default', 'acl'] as const)('core cache API (%s user)', (mode) =>
     await cache.close();
   });
 
+  test('a socket error after the first one never escapes to the app (ioredis listens once per stream): the cache reconnects', async () => {
+    const { cache } = makeCache(mode);
+    expect(await cache.set('k', 'v')).toBe(true);
+    const stream = cache.client.stream;
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', record);
+    try {
+      expect(() => stream.emit('error', new Error('the first error: ioredis handles it'))).not.toThrow();
+      expect(() => stream.emit('error', new Error('a second one on the same socket'))).not.toThrow();
+      stream.destroy();
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && (await cache.get('k')) !== 'v') await sleep(100);
+      expect(await cache.get('k')).toBe('v');
+      expect(cache.client.stream).not.toBe(stream);
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+    await cache.close();
+  });
+
   test('shared vectors: exact stored bytes and round trip; raw values pass through', async () => {
     const { cache, prefix } = makeCache(mode);
     for (const v of VECTORS.vectors) {

@@ -10,6 +10,8 @@
 import fs from 'fs';
 import net from 'net';
 import Redis, { Cluster, ReplyError, SentinelConnector, type ClusterOptions, type RedisOptions } from 'ioredis';
+// ioredis' own connector for a single node (not re-exported by its index; the same file in ioredis 5 and 6)
+import StandaloneConnector from 'ioredis/built/connectors/StandaloneConnector';
 import { CircuitBreaker } from './breaker';
 import { checkTopology, maskedUrl, modeOf, parseAddress, settingsFromEnv, type RedisMode, type RedisSettings } from './config';
 import { MODULE, VERSION } from './defaults';
@@ -259,7 +261,6 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
     options.sentinelRetryStrategy = reconnectDelay(s);
     options.sentinelCommandTimeout = Math.ceil(s.connectTimeout * 1000);
     options.failoverDetector = true; // +switch-master from the sentinels: reconnect to the new master at once
-    options.Connector = GuardedSentinelConnector;
     if (s.useTls) {
       options.tls = tlsOptions(s, null);
       options.enableTLSForSentinelMode = true; // TLS to the data nodes; the sentinels are spoken to in plaintext
@@ -272,25 +273,37 @@ export function ioredisOptions(s: RedisSettings): RedisOptions {
   } else if (s.useTls) {
     options.tls = tlsOptions(s, s.host);
   }
+  // (cluster mode takes these options for every node: its nodes are guarded too)
+  options.Connector = modeOf(s) === 'sentinel' ? GuardedSentinelConnector : GuardedStandaloneConnector;
   return options;
 }
 
 /**
- * ioredis' own SentinelConnector, but every stream it opens to the master keeps an error listener for its whole
- * life. ioredis listens to a stream's errors with `once`, so a second 'error' on the same socket would be an uncaught
- * exception that ends the app (ioredis#635, "sentinel connect unhandled error"); CI met one with a master on TLS
- * refusing the client (the certificate check failed, then the server's alert arrived). The first error still reaches
- * ioredis, which reconnects as usual; a later one on a socket already given up is dropped.
+ * ioredis listens to a connection's errors with `once`, so a second 'error' event on the same socket is an uncaught
+ * exception that ends the app (ioredis#635, "sentinel connect unhandled error"). CI met one in Sentinel mode: a TLS
+ * master refusing the client (the certificate check failed, then the server's alert arrived). The runtime therefore
+ * gives ioredis its own connectors, each keeping an error listener on every stream it opens: the first error still
+ * reaches ioredis, which reconnects as usual; a later one on a socket already given up is dropped.
  */
+const keepListening = <T extends NodeJS.EventEmitter>(stream: T): T => stream.on('error', () => undefined);
+
+class GuardedStandaloneConnector extends StandaloneConnector {
+  constructor(options: unknown) {
+    super(options as ConstructorParameters<typeof StandaloneConnector>[0]); // (ioredis hands a connector its options untyped)
+  }
+
+  override async connect(eventEmitter: Parameters<StandaloneConnector['connect']>[0]): ReturnType<StandaloneConnector['connect']> {
+    return keepListening(await super.connect(eventEmitter));
+  }
+}
+
 class GuardedSentinelConnector extends SentinelConnector {
   constructor(options: unknown) {
-    super(options as ConstructorParameters<typeof SentinelConnector>[0]); // (ioredis hands a connector its options untyped)
+    super(options as ConstructorParameters<typeof SentinelConnector>[0]);
   }
 
   override async connect(eventEmitter: Parameters<SentinelConnector['connect']>[0]): ReturnType<SentinelConnector['connect']> {
-    const stream = await super.connect(eventEmitter);
-    stream.on('error', () => undefined);
-    return stream;
+    return keepListening(await super.connect(eventEmitter));
   }
 }
 
@@ -1075,6 +1088,7 @@ export class RedisCache {
         maxRetriesPerRequest: 0,
         retryStrategy: () => 1000,
         enableReadyCheck: false,
+        Connector: GuardedStandaloneConnector,
       }).on('error', () => undefined); // a sentinel away shows as not reachable
     });
     const answers = await Promise.all(
