@@ -5,7 +5,7 @@ import { GenError, UsageError } from '../errors.js';
 import { loadModule, type LoadedModule } from '../module/load.js';
 import { checkDrift } from '../module/state.js';
 import { markedBlock, readLock } from '../lock/read.js';
-import type { Lock, ModuleEntry } from '../lock/schema.js';
+import type { Lock } from '../lock/schema.js';
 import { renderLock, withModule } from '../lock/write.js';
 import { LOCK_PATH, vendorDir } from '../util/paths.js';
 import { buildModuleEntry } from './lock-entry.js';
@@ -29,6 +29,8 @@ export interface AddRequest {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   catalogueRoot?: string;
+  /** The project's lock when the caller has read it already (upgrade): not read a second time. */
+  lock?: Lock | null;
 }
 
 export interface AddPlan {
@@ -90,18 +92,13 @@ export function prepare(req: AddRequest): {
       `module ${mod.def.name} ${mod.def.version} has no recorded content hash yet (unreleased); 'gen modules vet ${mod.def.name} --bump' records it`,
     );
   }
-  const lock = readLock(projectDir);
+  const lock = req.lock !== undefined ? req.lock : readLock(projectDir);
   const installed = lock?.modules[mod.def.name];
   // re-running add keeps what the project was installed with (framework, options), like copier's answers file
   const framework = resolveFramework(mod.def, projectDir, req.framework ?? installed?.framework);
   const recorded = installed && installed.framework === framework ? installed.options : {};
   const options = resolveOptions({ def: mod.def, projectDir, sets: req.sets ?? [], env: req.env, cwd: req.cwd, recorded });
   return { mod, framework, options, warnings, templatesHash: drift.hash, lock };
-}
-
-/** The project's lock entry for a module (null when not installed); the lock must be readable. */
-export function installedEntry(projectDir: string, name: string): ModuleEntry | null {
-  return readLock(projectDir)?.modules[name] ?? null;
 }
 
 /** load → resolve → render in memory → classify against disk. Writes nothing. */

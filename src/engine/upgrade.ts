@@ -3,7 +3,7 @@ import path from 'node:path';
 import semver from 'semver';
 import { GenError, UsageError } from '../errors.js';
 import type { LoadedModule } from '../module/load.js';
-import { markedBlock } from '../lock/read.js';
+import { markedBlock, readLock } from '../lock/read.js';
 import type { ModuleEntry } from '../lock/schema.js';
 import { renderLock, withModule } from '../lock/write.js';
 import { listFiles } from '../util/files.js';
@@ -15,7 +15,7 @@ import { resolveTargets } from './contain.js';
 import { injectSnippet, onlyGenHeaders, removeSnippet, withMissingKeys } from './inject.js';
 import { buildModuleEntry } from './lock-entry.js';
 import { merge3, type ConflictHunk } from './merge.js';
-import { installedEntry, prepare, stillDeclared } from './pipeline.js';
+import { prepare, stillDeclared } from './pipeline.js';
 import type { ResolvedOptions } from './options.js';
 import { renderProjectEdits, type ExistingBlock, type ManualStep, type SnippetConflict } from './project-edits.js';
 import { baseContext, renderModuleFiles, renderSnippet, type DesiredFile } from './render.js';
@@ -87,7 +87,8 @@ function trimEnd(text: string): string {
 export function planUpgrade(req: UpgradeRequest): UpgradePlan {
   const projectDir = path.resolve(req.projectDir);
   const name = req.module;
-  const installed = installedEntry(projectDir, name);
+  const installedLock = readLock(projectDir);
+  const installed = installedLock?.modules[name];
   if (!installed) {
     throw new UsageError(`module '${name}' is not installed in ${projectDir} (${LOCK_PATH} has no entry for it)`, {
       code: 'NOT_INSTALLED',
@@ -102,6 +103,7 @@ export function planUpgrade(req: UpgradeRequest): UpgradePlan {
     sets: req.sets,
     env: req.env,
     catalogueRoot: req.catalogueRoot,
+    lock: installedLock,
   });
   const from = installed.version;
   const to = mod.def.version;
