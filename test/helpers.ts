@@ -144,6 +144,30 @@ export function makeCerts(dir: string, cas: string[], certs: Array<{ name: strin
   }
 }
 
+/**
+ * ioredis listens to a connection's errors with `once`: the runtime must keep a second error on the same socket from
+ * becoming an uncaught exception. Emits two on `conn`'s live socket (the connection that serves `key`, holding `value`
+ * as the cache stores it), then checks nothing escaped and the cache serves `key` again on a new connection.
+ */
+export async function expectSecondSocketErrorContained(cache: any, conn: any, key: string, value: unknown): Promise<void> {
+  const stream = conn.stream;
+  const uncaught: unknown[] = [];
+  const record = (err: unknown) => uncaught.push(err);
+  process.on('uncaughtException', record);
+  try {
+    // what a TLS master refusing the client did in CI: the handshake failure, then the server's alert on the same socket
+    expect(() => stream.emit('error', new Error('self-signed certificate in certificate chain'))).not.toThrow();
+    expect(() => stream.emit('error', new Error('tlsv1 alert decode error'))).not.toThrow();
+    stream.destroy();
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await cache.get(key)) !== value) await sleep(100);
+    expect(await cache.get(key)).toBe(value); // served again on a new connection
+  } finally {
+    process.off('uncaughtException', record);
+  }
+  expect(uncaught).toEqual([]);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
