@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import * as z from '../util/zod.js';
 import { parseOptions } from './options.js';
+import { renderFlags, writeFlags } from './write-flags.js';
 import { planPatches } from './diff.js';
 import { recoverProject } from './recover.js';
 import { ExitError } from '../errors.js';
@@ -10,16 +11,7 @@ import { applyPlan, planAdd, type AddPlan } from '../engine/pipeline.js';
 import { confirm, isInteractive, spinner } from '../util/tty.js';
 import { addReport, printSummary } from './add-report.js';
 
-const optionsSchema = z.object({
-  framework: z.optional(z.string()),
-  project: z._default(z.string(), '.'),
-  dryRun: z._default(z.boolean(), false),
-  diff: z.optional(z.union([z.boolean(), z.string()])),
-  json: z._default(z.boolean(), false),
-  yes: z._default(z.boolean(), false),
-  force: z._default(z.boolean(), false),
-  set: z._default(z.array(z.string()), []),
-});
+const optionsSchema = z.object({ framework: z.optional(z.string()), ...writeFlags, ...renderFlags });
 
 /** `gen add module <name>`: flags, their schema (above) and the action. */
 export function define(cmd: Command): void {

@@ -5,15 +5,10 @@ import { flush, opsFrom } from '../engine/flush.js';
 import { planRemove, type RemovePlan } from '../engine/remove.js';
 import { confirm, isInteractive, spinner } from '../util/tty.js';
 import { parseOptions } from './options.js';
+import { writeFlags } from './write-flags.js';
 import { recoverProject } from './recover.js';
 
-const optionsSchema = z.object({
-  project: z._default(z.string(), '.'),
-  dryRun: z._default(z.boolean(), false),
-  json: z._default(z.boolean(), false),
-  yes: z._default(z.boolean(), false),
-  force: z._default(z.boolean(), false),
-});
+const optionsSchema = z.object(writeFlags);
 
 /** `gen remove module <name>`: flags, their schema (above) and the action. */
 export function define(cmd: Command): void {

@@ -6,19 +6,15 @@ import { applyPlan } from '../engine/pipeline.js';
 import { planUpgrade, type UpgradePlan, type UpgradeStatus } from '../engine/upgrade.js';
 import { confirm, isInteractive, spinner } from '../util/tty.js';
 import { parseOptions } from './options.js';
+import { renderFlags, writeFlags } from './write-flags.js';
 import { planPatches } from './diff.js';
 import { recoverProject } from './recover.js';
 
 const optionsSchema = z.object({
   to: z.optional(z.string()),
-  project: z._default(z.string(), '.'),
-  dryRun: z._default(z.boolean(), false),
-  diff: z.optional(z.union([z.boolean(), z.string()])),
-  json: z._default(z.boolean(), false),
-  yes: z._default(z.boolean(), false),
-  force: z._default(z.boolean(), false),
+  ...writeFlags,
+  ...renderFlags,
   conflict: z._default(z.enum(['abort', 'markers'], { error: 'expected abort or markers' }), 'abort'),
-  set: z._default(z.array(z.string()), []),
 });
 
 /** `gen upgrade module <name>`: flags, their schema (above) and the action. */
