@@ -36,7 +36,7 @@ async function run(cmd: string, args: string[], cwd: string) {
 const mypy = (args: string[], cwd = project) => run(python, ['-m', 'mypy', '--strict', '--python-executable', python, ...args], cwd);
 /** pyright with a config written into `dir` (pyright skips dot-folders such as .rapidkit unless a config names them). */
 function pyright(dir: string, config: Record<string, unknown>) {
-  fs.writeFileSync(path.join(dir, 'pyrightconfig.json'), JSON.stringify({ pythonVersion: '3.10', ...config }));
+  fs.writeFileSync(path.join(dir, 'pyrightconfig.json'), JSON.stringify({ pythonVersion: '3.11', ...config }));
   return run(process.execPath, [PYRIGHT, '--pythonpath', python, '--outputjson'], dir);
 }
 

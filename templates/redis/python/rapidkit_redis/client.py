@@ -723,10 +723,13 @@ class AsyncRedisClient(_Base):
         async def run(c: Any) -> List[Any]:
             if not cluster:
                 return cast(List[Any], await c.mget(full))
-            # cluster: one GET (or MGET) per slot, pipelined per node; values in the caller's order
+            # cluster: one GET (or MGET) per slot, pipelined per node, the replies read in one window (batch_reads);
+            # values in the caller's order
             pipe, groups = _cluster_reads(c, full)
             try:
-                return _in_order(len(full), groups, await pipe.execute())
+                with topology.batch_reads(self.settings.socket_timeout):
+                    replies = await pipe.execute()
+                return _in_order(len(full), groups, replies)
             except rexc.ResponseError as exc:
                 if not _wrong_type(exc):
                     raise
@@ -743,12 +746,16 @@ class AsyncRedisClient(_Base):
             return True
         args = ttl_arguments(ttl, self.settings.cache_ttl)
         items = [(self._key(k), dumps(v)) for k, v in mapping.items()]
+        cluster = self.settings.mode == "cluster"
 
         async def run(c: "aioredis.Redis") -> List[Any]:
             pipe = _pipeline(c)
             for full, data in items:
                 pipe.set(full, data, **args)
-            return cast(List[Any], await pipe.execute())
+            if not cluster:
+                return cast(List[Any], await pipe.execute())
+            with topology.batch_reads(self.settings.socket_timeout):  # see get_many
+                return cast(List[Any], await pipe.execute())
 
         ok, res = await self._call(run)
         return bool(ok and all(res))
