@@ -108,7 +108,10 @@ describe('Redis Cluster (3 masters + 3 replicas)', () => {
   test.each(STACKS)(
     'a master stalled mid-batch (SIGSTOP, no failover): get_many/set_many fail open in one read window, exact values after ($name)',
     async (stack) => {
-      const r = await pytest(py(stack.env), ['test_topology_stall.py'], { ...clusterEnv(cluster), GEN_TOPO_STALL_PID: String(cluster.masterFor('k0').pid) });
+      const r = await pytest(py(stack.env), ['test_topology_stall.py'], {
+        ...clusterEnv(cluster),
+        GEN_TOPO_STALL_PID: String(cluster.masterFor('k0').pid),
+      });
       passed(r);
       expect(r.out).toMatch(/STALL: get_many \d+ ms/);
       console.log(`${stack.name}: ${/STALL: .*/.exec(r.out)?.[0]}`);
