@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', 'hash-worker': 'src/check/hash-worker.ts', precompile: 'src/module/precompile.ts' },
+  entryPoints: { cli: 'src/cli.ts', precompile: 'src/module/precompile.ts' },
   outdir: 'dist',
   // flat: the hashing worker is found next to the chunk that starts it
   entryNames: '[name]',
@@ -26,6 +26,21 @@ await build({
   // bundled CommonJS packages (commander, handlebars, semver) call require() for Node's own modules
   banner: { js: "import { createRequire as __genRequire } from 'node:module'; const require = __genRequire(import.meta.url);" },
   // minified: V8 scans every byte of a chunk it loads, even of functions it never runs
+  minify: process.env.GEN_BUILD_PLAIN !== '1',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// the hashing worker: one CommonJS file (a worker thread boots it without the ES module loader, sooner)
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'hash-worker': 'src/check/hash-worker.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.19',
   minify: process.env.GEN_BUILD_PLAIN !== '1',
   legalComments: 'none',
   logLevel: 'warning',
