@@ -160,8 +160,10 @@ class _Batch:
             self.cancelled.add(task)
             task.cancel()
 
-    def enter(self, conn: "_BatchReads") -> "Tuple[asyncio.Task[Any], Optional[float]]":
+    def enter(self, conn: "_BatchReads") -> "Optional[Tuple[asyncio.Task[Any], Optional[float]]]":
         task = cast("asyncio.Task[Any]", asyncio.current_task())
+        if task in self.inside:
+            return None  # a windowed method called by another: the outer call holds the window
         saved, conn.socket_timeout = conn.socket_timeout, None  # redis-py arms no timer for this step
         self.inside.add(task)
         return task, saved
@@ -199,55 +201,43 @@ def batch_reads(seconds: float) -> Iterator[None]:
         batch.timer.cancel()
 
 
+def _windowed(name: str, what: str) -> Callable[..., Any]:
+    """redis-py's connection method `name`, run inside a `batch_reads` window when there is one (see there). One
+    frame per call: a 100-key batch runs it 100 times."""
+
+    async def method(self: "_BatchReads", *args: Any, **kwargs: Any) -> Any:
+        op = getattr(super(_BatchReads, self), name)
+        batch = _BATCH.get()
+        if batch is None or batch.expired:
+            return await op(*args, **kwargs)
+        entered = batch.enter(self)
+        if entered is None:
+            return await op(*args, **kwargs)
+        task, saved = entered
+        try:
+            return await op(*args, **kwargs)
+        except asyncio.CancelledError:
+            if not batch.ended(task):
+                raise
+            raise rexc.TimeoutError(f"Timeout {what} {address(self.host, self.port)}") from None
+        finally:
+            batch.leave(self, task, saved)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 class _BatchReads:
-    """Mixed into the asyncio cluster's connection class (see `batch_reads`; redis-py 4.3 reads a pipeline through
-    read_response_without_lock). One frame per read: this runs 100 times per 100-key batch."""
+    """Mixed into the asyncio cluster's connection class: sending a pipeline and reading its replies (redis-py 4.3
+    reads them through read_response_without_lock) in the batch's window."""
 
     host: str
     port: int
     socket_timeout: Optional[float]
 
-    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
-        batch = _BATCH.get()
-        if batch is None or batch.expired:
-            return await super().read_response(*args, **kwargs)  # type: ignore[misc]
-        task, saved = batch.enter(self)
-        try:
-            return await super().read_response(*args, **kwargs)  # type: ignore[misc]
-        except asyncio.CancelledError:
-            if not batch.ended(task):
-                raise
-            raise rexc.TimeoutError(f"Timeout reading from {address(self.host, self.port)}") from None
-        finally:
-            batch.leave(self, task, saved)
-
-    async def read_response_without_lock(self, *args: Any, **kwargs: Any) -> Any:
-        batch = _BATCH.get()
-        if batch is None or batch.expired:
-            return await super().read_response_without_lock(*args, **kwargs)  # type: ignore[misc]
-        task, saved = batch.enter(self)
-        try:
-            return await super().read_response_without_lock(*args, **kwargs)  # type: ignore[misc]
-        except asyncio.CancelledError:
-            if not batch.ended(task):
-                raise
-            raise rexc.TimeoutError(f"Timeout reading from {address(self.host, self.port)}") from None
-        finally:
-            batch.leave(self, task, saved)
-
-    async def send_packed_command(self, *args: Any, **kwargs: Any) -> Any:
-        batch = _BATCH.get()
-        if batch is None or batch.expired:
-            return await super().send_packed_command(*args, **kwargs)  # type: ignore[misc]
-        task, saved = batch.enter(self)
-        try:
-            return await super().send_packed_command(*args, **kwargs)  # type: ignore[misc]
-        except asyncio.CancelledError:
-            if not batch.ended(task):
-                raise
-            raise rexc.TimeoutError(f"Timeout writing to {address(self.host, self.port)}") from None
-        finally:
-            batch.leave(self, task, saved)
+    read_response = _windowed("read_response", "reading from")
+    read_response_without_lock = _windowed("read_response_without_lock", "reading from")
+    send_packed_command = _windowed("send_packed_command", "writing to")
 
 
 _BATCH_CLASSES: Dict[type, type] = {}
