@@ -18,13 +18,12 @@ import pytest
 
 from conftest import MODE
 
-pytestmark = pytest.mark.skipif(MODE != "cluster", reason="cluster only (the caller runs this file in cluster mode)")
-
 KEYS = [f"k{i}" for i in range(100)]
 VALUES = {k: {"i": i, "text": f"value {i}"} for i, k in enumerate(KEYS)}
 
 
 def test_a_stalled_master_ends_the_batch_in_one_window_and_leaves_the_connections_clean(runtime, settings, admin):
+    assert MODE == "cluster", "run in cluster mode only (python-topology.test.ts)"
     pid = int(os.environ["GEN_TOPO_STALL_PID"])
     # one attempt: the call ends when the window does (with retries redis-py would refresh the slot map and retry,
     # each later read under its own timer, as before)
