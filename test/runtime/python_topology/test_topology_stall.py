@@ -2,7 +2,8 @@
 their pipelined replies. Those replies are read in one window of REDIS_SOCKET_TIMEOUT for the whole batch
 (topology.batch_reads) instead of one timer per reply: the window must end the wait as a timed-out read would
 (fail open, no exception, the caller's task not left cancelled), leave no reply unread on any connection (exact
-values once the master resumes), and never swallow the caller's own cancellation.
+values once the master resumes), and never swallow the caller's own cancellation; also when the batch is too large
+for the socket buffers and its send is what waits.
 
 GEN_TOPO_STALL_PID   the pid of one master (its keys are part of every 100-key batch)
 """
@@ -44,6 +45,10 @@ def test_a_stalled_master_ends_the_batch_in_one_window_and_leaves_the_connection
             started = time.monotonic()
             assert await c.set_many({f"w{i}": i for i in range(100)}) is False
             took_set = time.monotonic() - started
+            # a batch too large for the socket buffers: the send itself waits on the stalled master (~17 MB for it)
+            started = time.monotonic()
+            assert await c.set_many({f"big{i}": "x" * 262144 for i in range(200)}) is False
+            took_send = time.monotonic() - started
             # the caller's own cancellation is not turned into a fail-open answer
             c2 = runtime.AsyncRedisClient(s)
             with pytest.raises(asyncio.TimeoutError):
@@ -51,10 +56,14 @@ def test_a_stalled_master_ends_the_batch_in_one_window_and_leaves_the_connection
             await c2.close()
         finally:
             os.kill(pid, signal.SIGCONT)
-        print(f"STALL: get_many {took_get * 1000:.0f} ms, set_many {took_set * 1000:.0f} ms (window {s.socket_timeout:g} s)")
+        print(
+            f"STALL: get_many {took_get * 1000:.0f} ms, set_many {took_set * 1000:.0f} ms, "
+            f"set_many blocked in its send {took_send * 1000:.0f} ms (window {s.socket_timeout:g} s)"
+        )
         # one window (plus a reconnect bounded by the connect timeout), not a timer per reply
         assert took_get < s.socket_timeout + s.connect_timeout + 0.3, took_get
         assert took_set < s.socket_timeout + s.connect_timeout + 0.3, took_set
+        assert took_send < s.socket_timeout + s.connect_timeout + 0.3, took_send
         assert c.stats()["errors"] >= 2
 
         # the master is back: exact values, batch and key by key (an unread reply left on a pooled connection

@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 import weakref
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from functools import wraps
@@ -752,9 +753,7 @@ class AsyncRedisClient(_Base):
             pipe = _pipeline(c)
             for full, data in items:
                 pipe.set(full, data, **args)
-            if not cluster:
-                return cast(List[Any], await pipe.execute())
-            with topology.batch_reads(self.settings.socket_timeout):  # see get_many
+            with topology.batch_reads(self.settings.socket_timeout) if cluster else nullcontext():  # see get_many
                 return cast(List[Any], await pipe.execute())
 
         ok, res = await self._call(run)
