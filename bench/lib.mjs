@@ -44,7 +44,7 @@ export function generated(fw) {
     recursive: true,
     filter: (p) => !['node_modules', 'dist', '.rapidkit'].includes(path.basename(p)),
   });
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), 'add', 'module', 'redis', '--project', dest, '--yes'], {
+  const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.cjs'), 'add', 'module', 'redis', '--project', dest, '--yes'], {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`gen add failed: ${r.stdout}${r.stderr}`);

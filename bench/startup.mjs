@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from './lib.mjs';
 
-const gen = path.join(REPO, 'bin', 'gen.js');
+const gen = path.join(REPO, 'bin', 'gen.cjs');
 // each process reports its own CPU time (getrusage of the whole process) on fd 3 when it exits
 const REPORT = `data:text/javascript,import fs from "node:fs";process.on("exit",()=>{const u=process.cpuUsage();fs.writeSync(3,String((u.user+u.system)/1000))})`;
 

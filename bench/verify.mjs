@@ -40,7 +40,7 @@ for (let i = 0; i < FILES; i++) {
 fs.mkdirSync(project);
 fs.writeFileSync(path.join(project, 'marker.txt'), 'bulk\n');
 const gen = (...args) =>
-  spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.js'), ...args], {
+  spawnSync(process.execPath, [path.join(REPO, 'bin', 'gen.cjs'), ...args], {
     env: { ...process.env, GEN_CATALOGUE: cat },
     encoding: 'utf8',
   });

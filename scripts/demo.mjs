@@ -19,7 +19,7 @@ fs.rmSync(dest, { recursive: true, force: true });
 fs.cpSync(src, dest, { recursive: true, filter: (p) => !['node_modules', 'dist', '.rapidkit'].includes(path.basename(p)) });
 const gen = (...args) => {
   console.log(`\n$ gen ${args.join(' ')}`);
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'gen.js'), ...args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'gen.cjs'), ...args], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 gen('add', 'module', 'redis', '--project', path.relative(process.cwd(), dest) || '.');

@@ -13,7 +13,7 @@ import { afterAll, beforeEach, expect } from 'vitest';
 import { verifyReportSchema } from '../src/check/reports.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const GEN = path.join(REPO, 'bin', 'gen.js');
+export const GEN = path.join(REPO, 'bin', 'gen.cjs');
 export const TMP = path.join(REPO, '.tmp');
 
 /** A fresh folder under <repo>/.tmp (inside the repo so Node finds the repo's node_modules). */
