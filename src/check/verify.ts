@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
-import type { DesiredFile } from '../engine/render.js';
+import type { DesiredFile, RenderedFiles } from '../engine/render.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
 import { folderNames, readFolder, type FolderNames } from './hash-thread.js';
 import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
@@ -89,7 +89,7 @@ interface ModuleRun {
   entry: ModuleEntry;
   checks: Check[];
   latest: string | null;
-  regenerated: Map<string, DesiredFile> | null;
+  regenerated: RenderedFiles | null;
 }
 
 async function verifyWith(
@@ -244,7 +244,7 @@ async function verifyWith(
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
   const sources = new Set<string>();
-  for (const r of runs) r.regenerated?.forEach((f) => f.source !== undefined && sources.add(f.source));
+  for (const r of runs) for (const f of r.regenerated?.referenced() ?? []) sources.add(f);
   const sourceList = [...sources];
   const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
   // where each vendored file's digest lands: its index in `early` (the lock's own order, so a cursor finds it),
@@ -273,7 +273,12 @@ async function verifyWith(
   const lateJob = late.length > 0 ? startHashing(late, projectDir) : null;
   for (const j of [sourceJob, lateJob]) if (j) jobs.push(j);
 
-  // 3. this thread joins the hashing, then compares
+  // 3. drift needs no hash of the disk: compared while the workers hash (but for the verbatim files of an unreleased
+  //    version, known by their templates' hashes, which the workers are computing)
+  const drifts = new Map<ModuleRun, Check[]>();
+  for (const r of runs) if (r.regenerated?.referenced().length === 0) drifts.set(r, driftChecks(r, renderedHash));
+
+  // 4. this thread joins the hashing, then compares
   const earlyHashes = await jobs[0]!.finish();
   const sourceHashes = new Map<string, string | null>();
   if (sourceJob) {
@@ -297,23 +302,20 @@ async function verifyWith(
     const snap = snapshotOf(name, entry.version);
     const restore = restoreHint(name, entry.version);
     const integrity: Check[] = [];
-    const drift: Check[] = [];
-    // a released verbatim file by its recorded digest, an unreleased one by its template's hash, the rest by content
-    const hashRegenerated = (r: DesiredFile) => renderedHash(r) ?? sourceHashes.get(r.source!) ?? null;
-    let found = 0;
+    const drift = drifts.get(run) ?? driftChecks(run, (r) => renderedHash(r) ?? sourceHashes.get(r.source!) ?? null);
 
-    // one pass over the lock: integrity of every vendored file, and the regenerated content of every generated file
+    // one pass over the lock: integrity of every vendored file
     const at = slots.get(run)!;
     const suspect = new Set<string>(); // snapshot folders where a listed file is not a regular file
     let i = -1;
     entry.files.forEach((e, p) => {
       i++;
-      if (e.class === 'snippet') return;
-      const slot = e.class === 'vendor' ? at[i]! : 0; // (vendor files only)
+      if (e.class !== 'vendor') return;
+      const slot = at[i]!;
       const hashes = slot >= 0 ? earlyHashes : lateHashes!;
       const index = slot >= 0 ? slot : -slot - 1;
       // a digest is compared where it lies; only one that differs becomes a string of its own
-      if (e.class === 'vendor' && !hashes.is(index, e.sha256)) {
+      if (!hashes.is(index, e.sha256)) {
         const actual = hashes.get(index);
         if (actual === null) suspect.add(folderBelow(p, snap) ?? '');
         if (actual === null)
@@ -341,40 +343,7 @@ async function verifyWith(
             fails: true,
           });
       }
-      if (regenerated) {
-        const r = regenerated.get(p);
-        if (r) found++;
-        const actual = r ? hashRegenerated(r) : null;
-        if (actual !== e.sha256)
-          drift.push({
-            module: name,
-            path: p,
-            class: e.class,
-            status: 'drift',
-            expected: e.sha256,
-            actual,
-            message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'} (the lock and the snapshot no longer match what ${name} ${entry.version} renders)`,
-            remedy: restore,
-            fails: true,
-          });
-      }
     });
-    if (regenerated && regenerated.size !== found) {
-      for (const [p, r] of regenerated) {
-        if (!entry.files.has(p))
-          drift.push({
-            module: name,
-            path: p,
-            class: r.kind === 'wrapper' ? 'wrapper' : 'vendor',
-            status: 'drift',
-            expected: null,
-            actual: hashRegenerated(r),
-            message: `${name}: regenerating from the lock's options produces ${p}, which the lock does not list`,
-            remedy: restore,
-            fails: true,
-          });
-      }
-    }
     const listing = onDisk.get(run)!;
     if (listing === null) {
       integrity.push({
@@ -443,6 +412,52 @@ async function verifyWith(
     modified: all.filter((c) => c.status === 'modified'),
     info,
   };
+}
+
+/**
+ * The lock's files against what gen renders from the lock's options (none when the module was not regenerated):
+ * `hashOf` gives the sha256 of a rendered file.
+ */
+function driftChecks({ name, entry, regenerated }: ModuleRun, hashOf: (r: DesiredFile) => string | null): Check[] {
+  const drift: Check[] = [];
+  if (!regenerated) return drift;
+  const restore = restoreHint(name, entry.version);
+  let found = 0;
+  entry.files.forEach((e, p) => {
+    if (e.class === 'snippet') return;
+    const r = regenerated.get(p);
+    if (r) found++;
+    const actual = r ? hashOf(r) : null;
+    if (actual !== e.sha256)
+      drift.push({
+        module: name,
+        path: p,
+        class: e.class,
+        status: 'drift',
+        expected: e.sha256,
+        actual,
+        message: `${name}: regenerating ${p} from the lock's options gives ${actual ? 'different content' : 'no such file'} (the lock and the snapshot no longer match what ${name} ${entry.version} renders)`,
+        remedy: restore,
+        fails: true,
+      });
+  });
+  if (regenerated.size !== found) {
+    for (const r of regenerated.values()) {
+      if (!entry.files.has(r.path))
+        drift.push({
+          module: name,
+          path: r.path,
+          class: r.kind === 'wrapper' ? 'wrapper' : 'vendor',
+          status: 'drift',
+          expected: null,
+          actual: hashOf(r),
+          message: `${name}: regenerating from the lock's options produces ${r.path}, which the lock does not list`,
+          remedy: restore,
+          fails: true,
+        });
+    }
+  }
+  return drift;
 }
 
 /** A wrapper or snippet host file as text; null when missing or not a regular file (a link to a device never ends). */

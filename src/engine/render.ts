@@ -33,8 +33,8 @@ export interface DesiredFile {
  */
 export interface RenderHow {
   verbatim?: 'read' | 'reference';
-  /** sha256 of every template file, by its path inside the module's templates (`.module-state.json`). */
-  digests?: Record<string, string>;
+  /** sha256 of every template file, as recorded with the release (`ModuleState.digests`: sorted lines). */
+  digests?: readonly string[];
 }
 
 export function frameworkOf(mod: LoadedModule, id: string): FrameworkDef {
@@ -91,28 +91,160 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
   return [...renderModuleFileMap(mod, frameworkId, opts, how).values()];
 }
 
-/** `renderModuleFiles` by project path (verify looks each lock line up in it: no second 10,000-entry map). */
-export function renderModuleFileMap(
-  mod: LoadedModule,
-  frameworkId: string,
-  opts: ResolvedOptions,
-  how: RenderHow = {},
-): Map<string, DesiredFile> {
+/** The released verbatim files of one vendor entry: recorded digest lines `from` up to `to` (see `RenderedFiles`). */
+interface VerbatimRun {
+  outPrefix: string;
+  keyPrefix: string;
+  from: number;
+  to: number;
+  /** The line the next lookup most likely wants: the lock lists files in the order of the recorded lines. */
+  next: number;
+  /** Line index by path below `keyPrefix`, made on the first lookup the cursor does not answer. */
+  index: Map<string, number> | null;
+}
+
+/** Where a digest line's path starts (`<64 hex>  <path>`). */
+const KEY_AT = 66;
+
+/**
+ * What `renderModuleFileMap` renders, by project path. The verbatim files of a released version (`how.digests`) are
+ * not made one by one: each vendor entry keeps its run of the recorded digest lines, and `get` finds a file's line
+ * from its path, usually as the line after the previous one (verify looks up each of 10,000 lock lines in the
+ * lock's order, which is the lines' order: no 10,000-entry map, nor the objects it would hold).
+ */
+export class RenderedFiles {
+  readonly #files = new Map<string, DesiredFile>();
+  readonly #runs: VerbatimRun[] = [];
+  #verbatimCount = 0;
+  readonly #clash: (path: string) => GenError;
+  readonly #lines: readonly string[];
+  constructor(clash: (path: string) => GenError, lines: readonly string[] = []) {
+    this.#clash = clash;
+    this.#lines = lines;
+  }
+
+  /** Adds a file; a second file at the same path is a definition error. */
+  add(f: DesiredFile): void {
+    if (this.#files.has(f.path) || this.#digestOf(f.path) !== undefined) throw this.#clash(f.path);
+    this.#files.set(f.path, f);
+  }
+
+  /**
+   * The released verbatim files below `outPrefix`: the recorded lines whose path starts with `keyPrefix` (a run of the
+   * sorted lines), but templates (rendered, never copied). Returns the templates' paths below `keyPrefix`.
+   */
+  addVerbatim(outPrefix: string, keyPrefix: string): string[] {
+    const lines = this.#lines;
+    let from = 0;
+    while (from < lines.length && lines[from]!.slice(KEY_AT, KEY_AT + keyPrefix.length) < keyPrefix) from++;
+    let to = from;
+    const templates: string[] = [];
+    for (; to < lines.length && lines[to]!.startsWith(keyPrefix, KEY_AT); to++) {
+      if (lines[to]!.endsWith('.hbs')) templates.push(lines[to]!.slice(KEY_AT + keyPrefix.length));
+      else this.#verbatimCount++;
+    }
+    const run: VerbatimRun = { outPrefix, keyPrefix, from, to, next: this.#skipTemplates(from, to), index: null };
+    this.#runs.push(run);
+    for (const p of this.#files.keys()) if (p.startsWith(outPrefix) && this.#lineOf(run, p) >= 0) throw this.#clash(p);
+    return templates;
+  }
+
+  get size(): number {
+    return this.#files.size + this.#verbatimCount;
+  }
+
+  get(p: string): DesiredFile | undefined {
+    const f = this.#files.get(p);
+    if (f !== undefined) return f;
+    const sha256 = this.#digestOf(p);
+    return sha256 === undefined ? undefined : { path: p, kind: 'vendor', content: EMPTY, sha256 };
+  }
+
+  has(p: string): boolean {
+    return this.get(p) !== undefined;
+  }
+
+  /** Drops a file that is not a released verbatim one. */
+  delete(p: string): boolean {
+    return this.#files.delete(p);
+  }
+
+  /** The template files of the verbatim files rendered by reference (`how.verbatim`), which verify hashes itself. */
+  referenced(): string[] {
+    const out: string[] = [];
+    for (const f of this.#files.values()) if (f.source !== undefined) out.push(f.source);
+    return out;
+  }
+
+  /** Every file (the released verbatim ones made here, in the order of their lines). */
+  *values(): IterableIterator<DesiredFile> {
+    yield* this.#files.values();
+    for (const run of this.#runs)
+      for (let i = this.#skipTemplates(run.from, run.to); i < run.to; i = this.#skipTemplates(i + 1, run.to)) {
+        const line = this.#lines[i]!;
+        yield {
+          path: run.outPrefix + line.slice(KEY_AT + run.keyPrefix.length),
+          kind: 'vendor',
+          content: EMPTY,
+          sha256: line.slice(0, 64),
+        };
+      }
+  }
+
+  /** The recorded digest of the released verbatim file at `p`, if it is one; two entries writing it clash. */
+  #digestOf(p: string): string | undefined {
+    let found: string | undefined;
+    for (const run of this.#runs) {
+      if (!p.startsWith(run.outPrefix)) continue;
+      const i = this.#lineOf(run, p);
+      if (i < 0) continue;
+      if (found !== undefined) throw this.#clash(p);
+      found = this.#lines[i]!.slice(0, 64);
+    }
+    return found;
+  }
+
+  /** The line of `p` (below `run.outPrefix`) in `run`, or -1. */
+  #lineOf(run: VerbatimRun, p: string): number {
+    const lines = this.#lines;
+    const rel = p.slice(run.outPrefix.length);
+    const at = run.next;
+    // the line after the last one found, when it is this file's: same length, same ending
+    if (at < run.to && lines[at]!.length === KEY_AT + run.keyPrefix.length + rel.length && lines[at]!.endsWith(rel)) {
+      run.next = this.#skipTemplates(at + 1, run.to);
+      return at;
+    }
+    if (run.index === null) {
+      run.index = new Map();
+      for (let i = run.from; i < run.to; i++)
+        if (!lines[i]!.endsWith('.hbs')) run.index.set(lines[i]!.slice(KEY_AT + run.keyPrefix.length), i);
+    }
+    const i = run.index.get(rel);
+    if (i === undefined) return -1;
+    if (i >= at) run.next = this.#skipTemplates(i + 1, run.to);
+    return i;
+  }
+
+  #skipTemplates(i: number, to: number): number {
+    while (i < to && this.#lines[i]!.endsWith('.hbs')) i++;
+    return i;
+  }
+}
+
+/** `renderModuleFiles` by project path (verify looks each lock line up in it; see `RenderedFiles`). */
+export function renderModuleFileMap(mod: LoadedModule, frameworkId: string, opts: ResolvedOptions, how: RenderHow = {}): RenderedFiles {
   const fw = frameworkOf(mod, frameworkId);
   const base = baseContext(mod, frameworkId, opts);
   const snap = base.vendor.dir;
-  const out = new Map<string, DesiredFile>();
-  const add = (f: DesiredFile) => {
-    if (out.has(f.path))
-      throw new GenError(`${mod.shown}: two entries write ${f.path}`, {
-        code: 'INVALID_DEFINITION',
-        exitCode: 2,
-        file: mod.shown,
-        field: `frameworks.${frameworkId}`,
-      });
-    out.set(f.path, f);
-  };
-  const released = how.digests ? Object.keys(how.digests) : null;
+  const clash = (p: string) =>
+    new GenError(`${mod.shown}: two entries write ${p}`, {
+      code: 'INVALID_DEFINITION',
+      exitCode: 2,
+      file: mod.shown,
+      field: `frameworks.${frameworkId}`,
+    });
+  const out = new RenderedFiles(clash, how.digests);
+  const add = (f: DesiredFile) => out.add(f);
 
   for (const [i, entry] of fw.vendor.entries()) {
     const from = path.join(mod.templatesDir, entry.from);
@@ -122,12 +254,9 @@ export function renderModuleFileMap(
     const toDir = path.posix.normalize(entry.to);
     const outPrefix = `${snap}/${toDir === '.' ? '' : `${toDir}/`}`;
     let files: string[];
-    // released: the recorded keys of these files, looked up as they are (a key built again by concatenation is a
-    // new string to hash and find, 10,000 times)
-    let keys: string[] | null = null;
-    if (released) {
-      keys = released.filter((k) => k.startsWith(keyPrefix));
-      files = keys.map((k) => k.slice(keyPrefix.length));
+    if (how.digests) {
+      // released: the templates among the recorded files are rendered, the rest are known by their digests
+      files = out.addVerbatim(outPrefix, keyPrefix);
     } else {
       if (!fs.existsSync(from) || !fs.statSync(from).isDirectory()) {
         const built = mod.def.build?.outputs.includes(entry.from);
@@ -146,8 +275,7 @@ export function renderModuleFileMap(
       }
       files = listFiles(from);
     }
-    for (let j = 0; j < files.length; j++) {
-      const rel = files[j]!;
+    for (const rel of files) {
       if (rel.endsWith('.hbs')) {
         const outRel = path.posix.join(entry.to, rel.slice(0, -4));
         const projectPath = `${snap}/${outRel}`;
@@ -157,8 +285,6 @@ export function renderModuleFileMap(
           fileContext(base, projectPath, outRel),
         );
         add({ path: projectPath, kind: 'vendor', content: Buffer.from(content) });
-      } else if (how.digests) {
-        add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, sha256: how.digests[keys![j]!]! });
       } else if (how.verbatim === 'reference') {
         add({ path: outPrefix + rel, kind: 'vendor', content: EMPTY, source: path.join(from, rel) });
       } else {

@@ -8,8 +8,12 @@ import { sha256 } from '../util/sha256.js';
 /** Recorded content hash per released version: `modules/<name>/.module-state.json`. */
 export interface ModuleState {
   versions: Record<string, string>;
-  /** Per released version: sha256 of every template file (raw bytes), keyed by its path inside `templates`. */
-  digests?: Record<string, Record<string, string>>;
+  /**
+   * Per released version: the sha256 of every template file (raw bytes) as `<sha256>  <path inside templates>` lines
+   * sorted by path (what `sha256sum` prints; see `digestLines`). Lines, not a path → digest object: a 10,000-file
+   * module reads them without a 10,000-key object, and verify finds a file's line by walking them in the lock's order.
+   */
+  digests?: Record<string, string[]>;
 }
 
 export const STATE_FILE = '.module-state.json';
@@ -20,12 +24,39 @@ export function statePath(mod: Pick<LoadedModule, 'file'>): string {
 
 /** The state next to a module.yaml (empty when there is none or it is unreadable). */
 export function readState(mod: Pick<LoadedModule, 'file'>): ModuleState {
+  let parsed: { versions?: Record<string, string>; digests?: Record<string, unknown> };
   try {
-    const parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as ModuleState;
-    return { versions: parsed.versions ?? {}, digests: parsed.digests ?? {} };
+    parsed = JSON.parse(fs.readFileSync(statePath(mod), 'utf8')) as typeof parsed;
   } catch {
     return { versions: {} };
   }
+  const digests: Record<string, string[]> = {};
+  for (const [version, recorded] of Object.entries(parsed.digests ?? {})) {
+    // (a state file written before the lines: a path → digest object)
+    const lines = Array.isArray(recorded)
+      ? (recorded as unknown[])
+      : recorded !== null && typeof recorded === 'object'
+        ? digestLines(recorded as Record<string, string>)
+        : null;
+    // a version without `<64 hex>  <path>` lines has no usable digests: verify reads its templates instead
+    if (lines?.every(isDigestLine)) digests[version] = sortedByPath(lines);
+  }
+  return { versions: parsed.versions ?? {}, digests };
+}
+
+const DIGEST_LINE = /^[0-9a-f]{64} {2}\S/;
+const isDigestLine = (l: unknown): l is string => typeof l === 'string' && DIGEST_LINE.test(l);
+
+/** `<sha256>  <path>` lines (see `ModuleState.digests`) from a path → sha256 record. */
+export function digestLines(digests: Record<string, string>): string[] {
+  return sortedByPath(Object.entries(digests).map(([p, sha]) => `${sha}  ${p}`));
+}
+
+/** Digest lines in path order (as written, they already are: then nothing is sorted). */
+function sortedByPath(lines: string[]): string[] {
+  for (let i = 1; i < lines.length; i++)
+    if (!(lines[i - 1]!.slice(66) < lines[i]!.slice(66))) return [...lines].sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
+  return lines;
 }
 
 export function writeState(mod: LoadedModule, state: ModuleState): void {
@@ -44,7 +75,7 @@ export function recordVersion(mod: LoadedModule): string {
   const state = readState(mod);
   const hash = moduleContentHash(mod);
   state.versions[mod.def.version] = hash;
-  state.digests = { ...state.digests, [mod.def.version]: templateDigests(mod) };
+  state.digests = { ...state.digests, [mod.def.version]: digestLines(templateDigests(mod)) };
   writeState(mod, state);
   return hash;
 }

@@ -4,14 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { resolveOptions } from '../../src/engine/options.js';
-import { renderedHash, renderModuleFiles } from '../../src/engine/render.js';
+import { renderedHash, renderModuleFileMap, renderModuleFiles } from '../../src/engine/render.js';
 import { hashFileSync, startHashing, type Digests } from '../../src/check/hash.js';
 import { parseLock } from '../../src/lock/read.js';
 import { splitFileBlocks, vendorPaths } from '../../src/lock/scan.js';
 import { lockSchema, type Lock } from '../../src/lock/schema.js';
 import { renderLock } from '../../src/lock/write.js';
 import { loadModule } from '../../src/module/load.js';
-import { templateDigests } from '../../src/module/state.js';
+import { digestLines, readState, templateDigests } from '../../src/module/state.js';
 import { REPO, tempDir } from '../helpers.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -141,7 +141,7 @@ describe('lock text', () => {
 describe('rendering for verify (release digests, verbatim files by reference)', () => {
   test('gives exactly the files and hashes of a full rendering, for every framework of the real redis module', () => {
     const mod = loadModule('redis', REPO);
-    const digests = templateDigests(mod);
+    const digests = digestLines(templateDigests(mod));
     for (const fw of Object.keys(mod.def.frameworks)) {
       const options = resolveOptions({
         def: mod.def,
@@ -155,6 +155,52 @@ describe('rendering for verify (release digests, verbatim files by reference)', 
       const byReference = renderModuleFiles(mod, fw, options, { verbatim: 'reference' });
       expect(byReference.map((f) => f.path).sort(), fw).toEqual([...rendered.keys()].sort());
       for (const f of byReference) expect(renderedHash(f) ?? sha(fs.readFileSync(f.source!)), f.path).toBe(rendered.get(f.path)!.sha256);
+    }
+  });
+});
+
+describe('release digests (.module-state.json)', () => {
+  const record = { 'b/x.js': 'b'.repeat(64), 'a-b.js': 'a'.repeat(64), 'a/y.js.hbs': 'c'.repeat(64) };
+  const stateOf = (digests: unknown) => {
+    const dir = tempDir('state');
+    fs.writeFileSync(path.join(dir, '.module-state.json'), JSON.stringify({ versions: { '1.0.0': 'sha256:x' }, digests }));
+    return readState({ file: path.join(dir, 'module.yaml') });
+  };
+
+  test('are `<sha256>  <path>` lines sorted by path; a state file written as a path → digest object reads the same', () => {
+    const lines = digestLines(record);
+    expect(lines).toEqual([`${'a'.repeat(64)}  a-b.js`, `${'c'.repeat(64)}  a/y.js.hbs`, `${'b'.repeat(64)}  b/x.js`]);
+    expect(stateOf({ '1.0.0': record }).digests).toEqual({ '1.0.0': lines });
+    expect(stateOf({ '1.0.0': [...lines].reverse() }).digests).toEqual({ '1.0.0': lines }); // sorted when they are not
+  });
+
+  test('a version whose lines are not all digest lines has none (verify reads its templates instead)', () => {
+    expect(stateOf({ '1.0.0': [...digestLines(record), 'not a digest line'] }).digests).toEqual({});
+    expect(stateOf({ '1.0.0': 'text' }).digests).toEqual({});
+  });
+
+  test('verify finds every released file by its path, in any order of lookup; what is not rendered is not found', () => {
+    const mod = loadModule('redis', REPO);
+    const digests = digestLines(templateDigests(mod));
+    for (const fw of Object.keys(mod.def.frameworks)) {
+      const options = resolveOptions({ def: mod.def, projectDir: path.join(REPO, 'examples', fw), sets: [], env: {} });
+      const full = renderModuleFiles(mod, fw, options);
+      const expected = full.map((f) => [f.path, sha(f.content)] as const);
+      // in the lock's order (sorted), backwards, and shuffled: the cursor, then the index answers
+      const sorted = [...expected].sort(([a], [b]) => (a < b ? -1 : 1));
+      const shuffled = [...expected].sort(([a], [b]) => sha(a).localeCompare(sha(b)));
+      for (const order of [sorted, [...sorted].reverse(), shuffled]) {
+        const released = renderModuleFileMap(mod, fw, options, { digests });
+        expect(released.size, fw).toBe(full.length);
+        for (const [p, hash] of order) expect(renderedHash(released.get(p)!), `${fw} ${p}`).toBe(hash);
+        const snap = full
+          .find((f) => f.kind === 'vendor')!
+          .path.split('/')
+          .slice(0, 4)
+          .join('/');
+        for (const p of [`${snap}/nope.js`, `${snap}/node/baked/defaults.js.hbs`, `${snap}/node/baked/defaults.js.hbs`.slice(0, -1)])
+          expect(released.get(p), p).toBeUndefined();
+      }
     }
   });
 });

@@ -1,4 +1,5 @@
 // gen modules vet on the fixture catalogue: definition checks, content hash vs version, explicit --record/--bump.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -10,6 +11,7 @@ async function vet(cat: string, extra: string[] = []) {
   const r = await gen(cat, ['modules', 'vet', 'tiny', '--json', ...extra]);
   return { ...r, report: vetReportSchema.parse(JSON.parse(r.stdout)) };
 }
+const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
 const state = (cat: string) => JSON.parse(fs.readFileSync(path.join(cat, 'modules/tiny/.module-state.json'), 'utf8'));
 const edit = (cat: string, rel: string, fn: (s: string) => string) =>
   fs.writeFileSync(path.join(cat, rel), fn(fs.readFileSync(path.join(cat, rel), 'utf8')));
@@ -32,7 +34,9 @@ describe('recording a version', () => {
       hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
     expect(state(cat).versions).toEqual({ '1.0.0': v.report.hash });
-    expect(Object.keys(state(cat).digests['1.0.0'])).toEqual([
+    // `<sha256>  <path>` lines sorted by path, what sha256sum prints for the templates
+    const lines: string[] = state(cat).digests['1.0.0'];
+    expect(lines.map((l) => l.slice(66))).toEqual([
       'runtime/config.js.hbs',
       'runtime/core.js',
       'runtime/lib/util.js',
@@ -40,6 +44,8 @@ describe('recording a version', () => {
       'snippets/readme.md.hbs',
       'wrappers/tiny.js.hbs',
     ]);
+    const templates = path.join(cat, 'templates/tiny');
+    for (const l of lines) expect(l.slice(0, 66)).toBe(`${sha256(fs.readFileSync(path.join(templates, l.slice(66))))}  `);
     v = await vet(cat, ['--record']);
     expect(v.report).toMatchObject({ ok: true, recorded: false });
   });
