@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Worker } from 'node:worker_threads';
 import { COMMANDS, GROUPS, type CommandEntry } from './commands/index.js';
 import { ExitError, GenError } from './errors.js';
 import { generatorVersion } from './util/version.js';
@@ -84,12 +85,18 @@ export async function buildProgram(argv: string[]): Promise<Command> {
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
+/** What the launcher (bin/gen.cjs) started before the CLI was compiled. */
+export interface Launch {
+  /** verify-all's hashing worker (dist/hash-worker.cjs), booting meanwhile. */
+  hashWorker?: Worker;
+}
+
+export async function main(argv: string[], launch: Launch = {}): Promise<void> {
   const json = argv.includes('--json');
   let code = 0;
   try {
     // verify-all is CI's hot path: its hashing workers boot on the other cores while the CLI loads
-    if (argv[2] === 'modules' && argv[3] === 'verify-all') (await import('./check/hash.js')).prewarmHashing();
+    if (argv[2] === 'modules' && argv[3] === 'verify-all') (await import('./check/hash.js')).prewarmHashing(launch.hashWorker);
     await (await buildProgram(argv)).parseAsync(argv);
   } catch (err) {
     code = handleError(err, json);

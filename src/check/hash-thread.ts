@@ -88,20 +88,36 @@ export const folderNames = (f: { count: number; joined: string }): string[] => (
 /**
  * Reads every folder holding one of `files` and every folder above it below `base` (one lstat and one readdir
  * each, names only), keyed by its path relative to `base`: what verify needs to find files the lock does not list,
- * read on a worker thread that has finished its share of the hashing.
+ * read on a worker thread before it takes its share of the hashing (then the job ends with its last file).
  */
 export function listFolders(files: string[], base: string): Array<[string, FolderNames]> {
   const prefix = base === '' ? '' : `${base}/`;
-  const seen = new Set<string>();
   const out: Array<[string, FolderNames]> = [];
+  for (const d of foldersOf(files)) {
+    try {
+      out.push([d, readFolder(prefix + d)]);
+    } catch {
+      // a folder that cannot be read is left out: the calling thread reads it again and fails as it always did
+    }
+  }
+  return out;
+}
+
+/** Every folder holding one of `files`, and every folder above it ('' excluded), each once. */
+function foldersOf(files: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  // files come folder by folder: a file in the same folder as the one before is passed over without a cut string
+  let last = '';
+  let lastCut = -1;
   for (const f of files) {
-    for (let d = f.slice(0, Math.max(0, f.lastIndexOf('/'))); d !== '' && !seen.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
+    const cut = f.lastIndexOf('/');
+    if (cut === lastCut && f.startsWith(last)) continue;
+    last = f.slice(0, cut + 1);
+    lastCut = cut;
+    for (let d = f.slice(0, Math.max(0, cut)); d !== '' && !seen.has(d); d = d.slice(0, Math.max(0, d.lastIndexOf('/')))) {
       seen.add(d);
-      try {
-        out.push([d, readFolder(prefix + d)]);
-      } catch {
-        // a folder that cannot be read is left out: the calling thread reads it again and fails as it always did
-      }
+      out.push(d);
     }
   }
   return out;

@@ -28,15 +28,27 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../../dist/hash-wo
 const spawn = (): Worker => new Worker(WORKER_URL);
 
 /**
- * Boots the hashing workers before the files are known (a worker takes ~20 ms to start, time the other cores
- * have while the CLI is still loading). Idle warm workers never keep the process alive.
+ * Boots the hashing workers before the files are known (a worker takes ~30 ms to start, time the other cores have
+ * while the CLI is still loading); `started` is one the launcher already started (bin/gen.cjs). Idle warm workers
+ * never keep the process alive.
  */
-export function prewarmHashing(): void {
-  while (warm.length < cores() - 1) {
-    const w = spawn();
-    w.unref();
-    warm.push(w);
-  }
+export function prewarmHashing(started?: Worker): void {
+  if (started) keepWarm(started);
+  while (warm.length < cores() - 1) keepWarm(spawn());
+}
+
+function keepWarm(w: Worker): void {
+  w.unref();
+  // an error before the worker has a job is not one of ours to throw: its job's listeners report what follows, and a
+  // worker that is gone by then is not taken (see `takeWarm`)
+  w.on('error', () => {});
+  warm.push(w);
+}
+
+/** A warm worker still running, if any. */
+function takeWarm(): Worker | undefined {
+  for (let w; (w = warm.pop());) if (w.threadId !== -1) return w;
+  return undefined;
 }
 
 /**
@@ -78,7 +90,7 @@ export interface HashJob {
  * Starts hashing `files` (absolute paths, or relative to the absolute folder `base`): one worker thread per core
  * but one, taking chunks from a shared counter; the calling thread joins in when it calls `finish()`, so all cores
  * are busy and nobody waits on a fixed split. The list goes over as one string, digests land in shared memory
- * (no per-file messages). With `listFolders`, a worker then reads the files' folders too (`folders()`).
+ * (no per-file messages). With `listFolders`, a worker first reads the files' folders too (`folders()`).
  */
 export function startHashing(files: string[], base = '', opts: { listFolders?: boolean } = {}): HashJob {
   const n = files.length;
@@ -103,7 +115,7 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
   const list = files.join('\0');
   let folders: Map<string, FolderNames> | null = null;
   for (let w = 0; w < Math.max(1, cores() - 1); w++) {
-    const worker = warm.pop() ?? spawn();
+    const worker = takeWarm() ?? spawn();
     worker.ref();
     const job: WorkerJob = { ...own, list, listFolders: w === 0 && opts.listFolders === true };
     worker.postMessage(job);
