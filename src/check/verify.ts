@@ -425,9 +425,9 @@ function driftChecks({ name, entry, regenerated }: ModuleRun, hashOf: (r: Desire
   let found = 0;
   entry.files.forEach((e, p) => {
     if (e.class === 'snippet') return;
-    const r = regenerated.get(p);
-    if (r) found++;
-    const actual = r ? hashOf(r) : null;
+    const rendered = regenerated.sha256Of(p, hashOf);
+    if (rendered !== undefined) found++;
+    const actual = rendered ?? null;
     if (actual !== e.sha256)
       drift.push({
         module: name,

@@ -33,7 +33,7 @@ export interface DesiredFile {
  */
 export interface RenderHow {
   verbatim?: 'read' | 'reference';
-  /** sha256 of every template file, as recorded with the release (`ModuleState.digests`: sorted lines). */
+  /** sha256 of every template file, as recorded with the release (`ModuleState.digests`: `<sha256>  <path>` lines). */
   digests?: readonly string[];
 }
 
@@ -91,15 +91,15 @@ export function renderModuleFiles(mod: LoadedModule, frameworkId: string, opts: 
   return [...renderModuleFileMap(mod, frameworkId, opts, how).values()];
 }
 
-/** The released verbatim files of one vendor entry: recorded digest lines `from` up to `to` (see `RenderedFiles`). */
+/** The released verbatim files of one vendor entry: the recorded digest lines below its folder (see `RenderedFiles`). */
 interface VerbatimRun {
   outPrefix: string;
   keyPrefix: string;
-  from: number;
-  to: number;
-  /** The line the next lookup most likely wants: the lock lists files in the order of the recorded lines. */
+  /** Their lines' indexes, in the order recorded. */
+  lines: Int32Array;
+  /** Where in `lines` the next lookup most likely is: the lock lists files in the order the lines are written. */
   next: number;
-  /** Line index by path below `keyPrefix`, made on the first lookup the cursor does not answer. */
+  /** Index in `lines` by path below `keyPrefix`, made on the first lookup the cursor does not answer. */
   index: Map<string, number> | null;
 }
 
@@ -108,9 +108,9 @@ const KEY_AT = 66;
 
 /**
  * What `renderModuleFileMap` renders, by project path. The verbatim files of a released version (`how.digests`) are
- * not made one by one: each vendor entry keeps its run of the recorded digest lines, and `get` finds a file's line
- * from its path, usually as the line after the previous one (verify looks up each of 10,000 lock lines in the
- * lock's order, which is the lines' order: no 10,000-entry map, nor the objects it would hold).
+ * not made one by one: each vendor entry keeps the indexes of its recorded digest lines, and a lookup finds a file's
+ * line from its path, usually as the line after the previous one (verify looks up each of 10,000 lock lines in the
+ * lock's order, which is the order the lines are written in: no 10,000-entry map, nor the objects it would hold).
  */
 export class RenderedFiles {
   readonly #files = new Map<string, DesiredFile>();
@@ -130,21 +130,22 @@ export class RenderedFiles {
   }
 
   /**
-   * The released verbatim files below `outPrefix`: the recorded lines whose path starts with `keyPrefix` (a run of the
-   * sorted lines), but templates (rendered, never copied). Returns the templates' paths below `keyPrefix`.
+   * The released verbatim files below `outPrefix`: the recorded lines whose path starts with `keyPrefix`, but
+   * templates (rendered, never copied). Returns the templates' paths below `keyPrefix`.
    */
   addVerbatim(outPrefix: string, keyPrefix: string): string[] {
-    const lines = this.#lines;
-    let from = 0;
-    while (from < lines.length && lines[from]!.slice(KEY_AT, KEY_AT + keyPrefix.length) < keyPrefix) from++;
-    let to = from;
+    const all = this.#lines;
+    const lines: number[] = [];
     const templates: string[] = [];
-    for (; to < lines.length && lines[to]!.startsWith(keyPrefix, KEY_AT); to++) {
-      if (lines[to]!.endsWith('.hbs')) templates.push(lines[to]!.slice(KEY_AT + keyPrefix.length));
-      else this.#verbatimCount++;
+    for (let i = 0; i < all.length; i++) {
+      const line = all[i]!;
+      if (!line.startsWith(keyPrefix, KEY_AT)) continue;
+      if (line.endsWith('.hbs')) templates.push(line.slice(KEY_AT + keyPrefix.length));
+      else lines.push(i);
     }
-    const run: VerbatimRun = { outPrefix, keyPrefix, from, to, next: this.#skipTemplates(from, to), index: null };
+    const run: VerbatimRun = { outPrefix, keyPrefix, lines: Int32Array.from(lines), next: 0, index: null };
     this.#runs.push(run);
+    this.#verbatimCount += lines.length;
     for (const p of this.#files.keys()) if (p.startsWith(outPrefix) && this.#lineOf(run, p) >= 0) throw this.#clash(p);
     return templates;
   }
@@ -158,6 +159,15 @@ export class RenderedFiles {
     if (f !== undefined) return f;
     const sha256 = this.#digestOf(p);
     return sha256 === undefined ? undefined : { path: p, kind: 'vendor', content: EMPTY, sha256 };
+  }
+
+  /**
+   * The sha256 of the file rendered at `p` (`hashOf` gives it for a file not known by a recorded digest; null when
+   * it cannot), or undefined when nothing is: `get` without a file object for each of 10,000 lookups.
+   */
+  sha256Of(p: string, hashOf: (f: DesiredFile) => string | null): string | null | undefined {
+    const f = this.#files.get(p);
+    return f !== undefined ? hashOf(f) : this.#digestOf(p);
   }
 
   has(p: string): boolean {
@@ -180,14 +190,10 @@ export class RenderedFiles {
   *values(): IterableIterator<DesiredFile> {
     yield* this.#files.values();
     for (const run of this.#runs)
-      for (let i = this.#skipTemplates(run.from, run.to); i < run.to; i = this.#skipTemplates(i + 1, run.to)) {
+      for (const i of run.lines) {
         const line = this.#lines[i]!;
-        yield {
-          path: run.outPrefix + line.slice(KEY_AT + run.keyPrefix.length),
-          kind: 'vendor',
-          content: EMPTY,
-          sha256: line.slice(0, 64),
-        };
+        const path = run.outPrefix + line.slice(KEY_AT + run.keyPrefix.length);
+        yield { path, kind: 'vendor', content: EMPTY, sha256: line.slice(0, 64) };
       }
   }
 
@@ -204,30 +210,26 @@ export class RenderedFiles {
     return found;
   }
 
-  /** The line of `p` (below `run.outPrefix`) in `run`, or -1. */
+  /** The index of the line of `p` (below `run.outPrefix`) among the recorded lines, or -1. */
   #lineOf(run: VerbatimRun, p: string): number {
-    const lines = this.#lines;
     const rel = p.slice(run.outPrefix.length);
     const at = run.next;
     // the line after the last one found, when it is this file's: same length, same ending
-    if (at < run.to && lines[at]!.length === KEY_AT + run.keyPrefix.length + rel.length && lines[at]!.endsWith(rel)) {
-      run.next = this.#skipTemplates(at + 1, run.to);
-      return at;
+    if (at < run.lines.length) {
+      const line = this.#lines[run.lines[at]!]!;
+      if (line.length === KEY_AT + run.keyPrefix.length + rel.length && line.endsWith(rel)) {
+        run.next = at + 1;
+        return run.lines[at]!;
+      }
     }
     if (run.index === null) {
       run.index = new Map();
-      for (let i = run.from; i < run.to; i++)
-        if (!lines[i]!.endsWith('.hbs')) run.index.set(lines[i]!.slice(KEY_AT + run.keyPrefix.length), i);
+      for (let k = 0; k < run.lines.length; k++) run.index.set(this.#lines[run.lines[k]!]!.slice(KEY_AT + run.keyPrefix.length), k);
     }
-    const i = run.index.get(rel);
-    if (i === undefined) return -1;
-    if (i >= at) run.next = this.#skipTemplates(i + 1, run.to);
-    return i;
-  }
-
-  #skipTemplates(i: number, to: number): number {
-    while (i < to && this.#lines[i]!.endsWith('.hbs')) i++;
-    return i;
+    const k = run.index.get(rel);
+    if (k === undefined) return -1;
+    if (k >= at) run.next = k + 1;
+    return run.lines[k]!;
   }
 }
 

@@ -32,31 +32,35 @@ export function readState(mod: Pick<LoadedModule, 'file'>): ModuleState {
   }
   const digests: Record<string, string[]> = {};
   for (const [version, recorded] of Object.entries(parsed.digests ?? {})) {
-    // (a state file written before the lines: a path → digest object)
-    const lines = Array.isArray(recorded)
-      ? (recorded as unknown[])
-      : recorded !== null && typeof recorded === 'object'
-        ? digestLines(recorded as Record<string, string>)
-        : null;
-    // a version without `<64 hex>  <path>` lines has no usable digests: verify reads its templates instead
-    if (lines?.every(isDigestLine)) digests[version] = sortedByPath(lines);
+    const lines = recordedLines(recorded);
+    if (lines) digests[version] = lines;
   }
   return { versions: parsed.versions ?? {}, digests };
 }
 
-const DIGEST_LINE = /^[0-9a-f]{64} {2}\S/;
-const isDigestLine = (l: unknown): l is string => typeof l === 'string' && DIGEST_LINE.test(l);
+/** Where a digest line's path starts (`<64 hex>  <path>`). */
+const PATH_AT = 66;
 
-/** `<sha256>  <path>` lines (see `ModuleState.digests`) from a path → sha256 record. */
-export function digestLines(digests: Record<string, string>): string[] {
-  return sortedByPath(Object.entries(digests).map(([p, sha]) => `${sha}  ${p}`));
+/**
+ * One version's digests as recorded; null when they are not `<sha256>  <path>` lines (verify reads the templates
+ * instead). A state file written before the lines holds a path → digest object: read the same. (Neither the hex nor
+ * the order is checked here: a line whose digest is not one never matches a file's, and verify finds lines in any
+ * order, only faster in the order written.)
+ */
+function recordedLines(recorded: unknown): string[] | null {
+  if (recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded))
+    return recordedLines(Object.entries(recorded).map(([p, sha]) => (typeof sha === 'string' ? `${sha}  ${p}` : null)));
+  if (!Array.isArray(recorded)) return null;
+  for (const l of recorded as unknown[])
+    if (typeof l !== 'string' || l.length <= PATH_AT || l.charCodeAt(64) !== 32 || l.charCodeAt(65) !== 32) return null;
+  return recorded as string[];
 }
 
-/** Digest lines in path order (as written, they already are: then nothing is sorted). */
-function sortedByPath(lines: string[]): string[] {
-  for (let i = 1; i < lines.length; i++)
-    if (!(lines[i - 1]!.slice(66) < lines[i]!.slice(66))) return [...lines].sort((a, b) => (a.slice(66) < b.slice(66) ? -1 : 1));
-  return lines;
+/** `<sha256>  <path>` lines (see `ModuleState.digests`), sorted by path, from a path → sha256 record. */
+export function digestLines(digests: Record<string, string>): string[] {
+  return Object.entries(digests)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([p, sha]) => `${sha}  ${p}`);
 }
 
 export function writeState(mod: LoadedModule, state: ModuleState): void {
