@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { BUF, digestFile, hashChunks, READ_FLAGS, type FolderNames, type HashShare, type WorkerJob } from './hash-thread.js';
+import { BUF, digestFile, hashChunks, READ_FLAGS, type WorkerJob } from './hash-thread.js';
 
 /** Below this many files, hashing on the calling thread is cheaper than starting a worker. */
 const INLINE_BELOW = 256;
@@ -77,11 +77,6 @@ function digestsOf(raw: Buffer, state: Uint8Array, n: number): Digests {
 export interface HashJob {
   /** Hashes what the workers have not taken yet on this thread too, waits for them. */
   finish(): Promise<Digests>;
-  /**
-   * After `finish()`: the folders a worker read (see `listFolders`), by path relative to the job's base; null when
-   * no worker did (a small job is hashed on the calling thread alone).
-   */
-  folders(): Map<string, FolderNames> | null;
   /** Stops the workers (after an error elsewhere). */
   cancel(): void;
 }
@@ -90,9 +85,9 @@ export interface HashJob {
  * Starts hashing `files` (absolute paths, or relative to the absolute folder `base`): one worker thread per core
  * but one, taking chunks from a shared counter; the calling thread joins in when it calls `finish()`, so all cores
  * are busy and nobody waits on a fixed split. The list goes over as one string, digests land in shared memory
- * (no per-file messages). With `listFolders`, a worker first reads the files' folders too (`folders()`).
+ * (no per-file messages).
  */
-export function startHashing(files: string[], base = '', opts: { listFolders?: boolean } = {}): HashJob {
+export function startHashing(files: string[], base = ''): HashJob {
   const n = files.length;
   const inline = n < INLINE_BELOW;
   // the calling thread's share: the same loop as a worker's, over shared memory when workers take part
@@ -105,7 +100,6 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
         hashChunks(own, files);
         return digests();
       },
-      folders: () => null,
       cancel: () => {},
     };
   }
@@ -113,19 +107,15 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
   const done: Array<Promise<void>> = [];
   let cancelled = false;
   const list = files.join('\0');
-  let folders: Map<string, FolderNames> | null = null;
   for (let w = 0; w < Math.max(1, cores() - 1); w++) {
     const worker = takeWarm() ?? spawn();
     worker.ref();
-    const job: WorkerJob = { ...own, list, listFolders: w === 0 && opts.listFolders === true };
+    const job: WorkerJob = { ...own, list };
     worker.postMessage(job);
     workers.push(worker);
     done.push(
       new Promise((resolve, reject) => {
-        worker.once('message', (m: { folders?: Array<[string, FolderNames]> }) => {
-          if (m.folders) folders = new Map(m.folders);
-          resolve();
-        });
+        worker.once('message', () => resolve());
         worker.once('error', reject);
         worker.once('exit', (code) => (code === 0 || cancelled ? resolve() : reject(new Error(`hashing worker exited with code ${code}`))));
       }),
@@ -138,7 +128,6 @@ export function startHashing(files: string[], base = '', opts: { listFolders?: b
       await Promise.all(done);
       return digests();
     },
-    folders: () => folders,
     cancel() {
       cancelled = true;
       for (const w of workers) void w.terminate();

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { GenError, UsageError } from '../errors.js';
 import type { DesiredFile, RenderedFiles } from '../engine/render.js';
 import { hashFileSync, startHashing, type HashJob } from './hash.js';
-import { folderNames, readFolder, type FolderNames } from './hash-thread.js';
 import { splitFileBlocks, vendorPaths } from '../lock/scan.js';
 import { isCacheEntry, LOCK_PATH, PRISTINE_DIR, PRISTINE_SNIPPETS, VENDOR_ROOT, vendorDir as snapshotOf } from '../util/paths.js';
 import { hasConflictMarkers } from '../lock/markers.js';
@@ -56,7 +55,7 @@ export function beginVerify(projectDir: string): StartedVerify {
   // the vendored paths come straight from the lock's file lines
   const split = splitFileBlocks(text);
   const early = split.blocks.flatMap(vendorPaths);
-  const jobs = [startHashing(early, projectDir, { listFolders: true })];
+  const jobs = [startHashing(early, projectDir)];
   verifyModules().catch(() => {}); // (a failure surfaces where verify awaits them)
   return { projectDir, text, split, early, jobs };
 }
@@ -278,7 +277,16 @@ async function verifyWith(
   const drifts = new Map<ModuleRun, Check[]>();
   for (const r of runs) if (r.regenerated?.referenced().length === 0) drifts.set(r, driftChecks(r, renderedHash));
 
-  // 4. this thread joins the hashing, then compares
+  // 4. every folder below each snapshot, to find files that are not in the lock (before this thread joins the
+  //    hashing: the worker hashes meanwhile, and the job then ends with its last file)
+  const onDisk = new Map<ModuleRun, Listing | null>();
+  for (const run of runs) {
+    const snap = snapshotOf(run.name, run.entry.version);
+    const abs = path.join(projectDir, snap);
+    onDisk.set(run, fs.existsSync(abs) ? listSnapshot(abs, snap, run.entry.files) : null);
+  }
+
+  // 5. this thread joins the hashing, then compares
   const earlyHashes = await jobs[0]!.finish();
   const sourceHashes = new Map<string, string | null>();
   if (sourceJob) {
@@ -286,14 +294,6 @@ async function verifyWith(
     for (let i = 0; i < sourceList.length; i++) sourceHashes.set(sourceList[i]!, d.get(i));
   }
   const lateHashes = lateJob ? await lateJob.finish() : null;
-  // every folder below each snapshot, to find files that are not in the lock: mostly read by the hashing worker
-  const listed = jobs[0]!.folders();
-  const onDisk = new Map<ModuleRun, Listing | null>();
-  for (const run of runs) {
-    const snap = snapshotOf(run.name, run.entry.version);
-    const abs = path.join(projectDir, snap);
-    onDisk.set(run, fs.existsSync(abs) ? listSnapshot(abs, snap, run.entry.files, listed) : null);
-  }
 
   const modules: VerifyReport['modules'] = [];
   const all: Check[] = [];
@@ -482,7 +482,7 @@ function folderBelow(p: string, snap: string): string | null {
 /** The folders of a snapshot as read from disk, before anything is compared (see `listSnapshot`). */
 interface Listing {
   /** folder (relative to the snapshot, '' = its top) → the names in it, for every folder the lock implies */
-  read: Map<string, { count: number; joined: string }>;
+  read: Map<string, string[]>;
   /** entries each folder must hold: its files in the lock plus its sub-folders */
   expected: Map<string, number>;
   /** folders the lock implies that are not real folders on disk (a link, a file), or are gone */
@@ -491,10 +491,9 @@ interface Listing {
 
 /**
  * Every folder a snapshot's lock entries imply (names only: one lstat and one readdir per folder, no stat per
- * file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list. `listed` holds
- * the folders the hashing worker has read already (by project path); any other is read here.
+ * file), so that `extraEntries` can tell after hashing what is on disk that the lock does not list.
  */
-function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, listed: Map<string, FolderNames> | null): Listing {
+function listSnapshot(dir: string, snap: string, files: Map<string, unknown>): Listing {
   const expected = new Map<string, number>([['', 0]]);
   // the lock lists a folder's files one after another: counted by run, each folder's path cut out once
   let run: { prefix: string; folder: string; count: number } | null = null;
@@ -520,12 +519,11 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, li
     }
   });
   close();
-  const read = new Map<string, { count: number; joined: string }>();
+  const read = new Map<string, string[]>();
   const notFolders: string[] = [];
   for (const rel of expected.keys()) {
-    let names = listed?.get(rel === '' ? snap : `${snap}/${rel}`);
     // a folder of the snapshot must be a real folder (readFolder): a link would let outside files pass as its own
-    if (names === undefined) names = readFolder(rel === '' ? dir : `${dir}/${rel}`);
+    const names = readFolder(rel === '' ? dir : `${dir}/${rel}`);
     if (names) read.set(rel, names);
     else notFolders.push(rel);
   }
@@ -544,8 +542,8 @@ function listSnapshot(dir: string, snap: string, files: Map<string, unknown>, li
 function extraEntries(listing: Listing, snap: string, files: Map<string, unknown>, suspect: Set<string>): string[] {
   const out: string[] = [];
   for (const [rel, folder] of listing.read) {
-    if (folder.count === listing.expected.get(rel) && !suspect.has(rel)) continue;
-    for (const name of folderNames(folder)) {
+    if (folder.length === listing.expected.get(rel) && !suspect.has(rel)) continue;
+    for (const name of folder) {
       // Python writes bytecode caches into the snapshot when it runs: not content (same rule as add)
       if (isCacheEntry(name)) continue;
       const r = rel ? `${rel}/${name}` : name;
@@ -553,6 +551,20 @@ function extraEntries(listing: Listing, snap: string, files: Map<string, unknown
     }
   }
   return out.sort();
+}
+
+/**
+ * The names in one folder; null when it is not a real folder (a link would let files outside the snapshot pass as
+ * its own) or is gone. A real folder that cannot be read throws.
+ */
+function readFolder(abs: string): string[] | null {
+  let real = false;
+  try {
+    real = fs.lstatSync(abs).isDirectory();
+  } catch {
+    /* gone */
+  }
+  return real ? fs.readdirSync(abs) : null;
 }
 
 function otherSnapshots(projectDir: string, name: string, version: string): string[] {
