@@ -242,8 +242,9 @@ async function verifyWith(
   }
 
   // verbatim files of an unreleased version (no digests recorded): hash their templates too
+  const referenced = new Map(runs.map((r) => [r, r.regenerated?.referenced() ?? []]));
   const sources = new Set<string>();
-  for (const r of runs) for (const f of r.regenerated?.referenced() ?? []) sources.add(f);
+  referenced.forEach((files) => files.forEach((f) => sources.add(f)));
   const sourceList = [...sources];
   const sourceJob = sourceList.length > 0 ? startHashing(sourceList) : null;
   // where each vendored file's digest lands: its index in `early` (the lock's own order, so a cursor finds it),
@@ -275,7 +276,7 @@ async function verifyWith(
   // 3. drift needs no hash of the disk: compared while the workers hash (but for the verbatim files of an unreleased
   //    version, known by their templates' hashes, which the workers are computing)
   const drifts = new Map<ModuleRun, Check[]>();
-  for (const r of runs) if (r.regenerated?.referenced().length === 0) drifts.set(r, driftChecks(r, renderedHash));
+  for (const r of runs) if (referenced.get(r)!.length === 0) drifts.set(r, driftChecks(r, renderedHash));
 
   // 4. every folder below each snapshot, to find files that are not in the lock (before this thread joins the
   //    hashing: the worker hashes meanwhile, and the job then ends with its last file)
