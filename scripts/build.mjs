@@ -14,6 +14,7 @@ import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { copyExample } from './examples.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -62,7 +63,7 @@ script.runInThisContext().call(bundle.exports, bundle.exports, createRequire(cli
 const sample = fs.mkdtempSync(path.join(os.tmpdir(), 'gen-build-'));
 const write = process.stdout.write;
 try {
-  fs.cpSync(path.join(root, 'examples', 'fastapi'), sample, { recursive: true });
+  copyExample('fastapi', sample);
   process.stdout.write = () => true; // (what the commands print)
   for (const words of [
     ['add', 'module', 'redis', '--yes'],

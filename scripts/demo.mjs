@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { copyExample } from './examples.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fw = process.argv[2] ?? 'fastapi';
@@ -16,7 +17,7 @@ if (!fs.existsSync(src)) {
 }
 const dest = path.join(repo, '.tmp', `demo-${fw}`);
 fs.rmSync(dest, { recursive: true, force: true });
-fs.cpSync(src, dest, { recursive: true, filter: (p) => !['node_modules', 'dist', '.rapidkit'].includes(path.basename(p)) });
+copyExample(fw, dest);
 const gen = (...args) => {
   console.log(`\n$ gen ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'gen.cjs'), ...args], { stdio: 'inherit' });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
 import { afterAll, beforeEach, expect } from 'vitest';
 import { verifyReportSchema } from '../src/check/reports.js';
+import { copyExample as copyFromExamples } from '../scripts/examples.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const GEN = path.join(REPO, 'bin', 'gen.cjs');
@@ -25,8 +26,7 @@ export function tempDir(label: string): string {
 /** Copies examples/<name> (without build outputs) into a temp folder and returns its path. */
 export function copyExample(name: string, label = name): string {
   const dest = tempDir(label);
-  const skip = new Set(['node_modules', 'dist', '.rapidkit', '__pycache__']);
-  fs.cpSync(path.join(REPO, 'examples', name), dest, { recursive: true, filter: (src) => !skip.has(path.basename(src)) });
+  copyFromExamples(name, dest);
   return dest;
 }
 
