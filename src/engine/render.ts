@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GenError } from '../errors.js';
 import type { LoadedModule } from '../module/load.js';
+import { DIGEST_PATH_AT } from '../module/state.js';
 import type { FrameworkDef, When } from '../module/schema.js';
 import { generatorVersion } from '../util/version.js';
 import { listFiles } from '../util/files.js';
@@ -103,9 +104,6 @@ interface VerbatimRun {
   index: Map<string, number> | null;
 }
 
-/** Where a digest line's path starts (`<64 hex>  <path>`). */
-const KEY_AT = 66;
-
 /**
  * What `renderModuleFileMap` renders, by project path. The verbatim files of a released version (`how.digests`) are
  * not made one by one: each vendor entry keeps the indexes of its recorded digest lines, and a lookup finds a file's
@@ -139,8 +137,8 @@ export class RenderedFiles {
     const templates: string[] = [];
     for (let i = 0; i < all.length; i++) {
       const line = all[i]!;
-      if (!line.startsWith(keyPrefix, KEY_AT)) continue;
-      if (line.endsWith('.hbs')) templates.push(line.slice(KEY_AT + keyPrefix.length));
+      if (!line.startsWith(keyPrefix, DIGEST_PATH_AT)) continue;
+      if (line.endsWith('.hbs')) templates.push(line.slice(DIGEST_PATH_AT + keyPrefix.length));
       else lines.push(i);
     }
     const run: VerbatimRun = { outPrefix, keyPrefix, lines: Int32Array.from(lines), next: 0, index: null };
@@ -192,7 +190,7 @@ export class RenderedFiles {
     for (const run of this.#runs)
       for (const i of run.lines) {
         const line = this.#lines[i]!;
-        const path = run.outPrefix + line.slice(KEY_AT + run.keyPrefix.length);
+        const path = run.outPrefix + line.slice(DIGEST_PATH_AT + run.keyPrefix.length);
         yield { path, kind: 'vendor', content: EMPTY, sha256: line.slice(0, 64) };
       }
   }
@@ -217,14 +215,14 @@ export class RenderedFiles {
     // the line after the last one found, when it is this file's: same length, same ending
     if (at < run.lines.length) {
       const line = this.#lines[run.lines[at]!]!;
-      if (line.length === KEY_AT + run.keyPrefix.length + rel.length && line.endsWith(rel)) {
+      if (line.length === DIGEST_PATH_AT + run.keyPrefix.length + rel.length && line.endsWith(rel)) {
         run.next = at + 1;
         return run.lines[at]!;
       }
     }
     if (run.index === null) {
       run.index = new Map();
-      for (let k = 0; k < run.lines.length; k++) run.index.set(this.#lines[run.lines[k]!]!.slice(KEY_AT + run.keyPrefix.length), k);
+      for (let k = 0; k < run.lines.length; k++) run.index.set(this.#lines[run.lines[k]!]!.slice(DIGEST_PATH_AT + run.keyPrefix.length), k);
     }
     const k = run.index.get(rel);
     if (k === undefined) return -1;

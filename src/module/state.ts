@@ -38,8 +38,8 @@ export function readState(mod: Pick<LoadedModule, 'file'>): ModuleState {
   return { versions: parsed.versions ?? {}, digests };
 }
 
-/** Where a digest line's path starts (`<64 hex>  <path>`). */
-const PATH_AT = 66;
+/** Where a digest line's path starts: `<64 hex>  <path>` (see `ModuleState.digests`). */
+export const DIGEST_PATH_AT = 66;
 
 /**
  * One version's digests as recorded; null when they are not `<sha256>  <path>` lines (verify reads the templates
@@ -52,7 +52,7 @@ function recordedLines(recorded: unknown): string[] | null {
     return recordedLines(Object.entries(recorded).map(([p, sha]) => (typeof sha === 'string' ? `${sha}  ${p}` : null)));
   if (!Array.isArray(recorded)) return null;
   for (const l of recorded as unknown[])
-    if (typeof l !== 'string' || l.length <= PATH_AT || l.charCodeAt(64) !== 32 || l.charCodeAt(65) !== 32) return null;
+    if (typeof l !== 'string' || l.length <= DIGEST_PATH_AT || l.charCodeAt(64) !== 32 || l.charCodeAt(65) !== 32) return null;
   return recorded as string[];
 }
 
