@@ -2,10 +2,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, test } from 'vitest';
 import { resolveOptions } from '../../src/engine/options.js';
 import { renderedHash, renderModuleFileMap, renderModuleFiles } from '../../src/engine/render.js';
-import { hashFileSync, startHashing, type Digests } from '../../src/check/hash.js';
+import { hashFileSync, prewarmHashing, startHashing, type Digests } from '../../src/check/hash.js';
 import { parseLock } from '../../src/lock/read.js';
 import { splitFileBlocks, vendorPaths } from '../../src/lock/scan.js';
 import { lockSchema, type Lock } from '../../src/lock/schema.js';
@@ -45,6 +46,15 @@ describe('hashing', () => {
     expect(threaded.is(0, sha('other'))).toBe(false);
     expect(threaded.is(0, expected[0]!.slice(0, 63))).toBe(false);
     expect(hashFileSync(big)).toBe(sha(bigBody));
+  });
+
+  test('a warm worker that is gone before it gets its job is not given one: another hashes in its place', async () => {
+    const gone = new Worker('', { eval: true }); // (a worker whose boot failed: it has exited)
+    await new Promise((r) => gone.once('exit', r));
+    prewarmHashing(gone);
+    const files = Array.from({ length: 400 }, () => path.join(REPO, 'package.json'));
+    const d = await startHashing(files).finish();
+    expect(Array.from({ length: d.length }, (_, i) => d.get(i))).toEqual(files.map(() => sha(fs.readFileSync(files[0]!))));
   });
 
   test('a cancelled job leaves no unhandled rejection', async () => {
