@@ -229,7 +229,9 @@ const SAYS: Record<string, RegExp> = {
   'stalled (SIGSTOP)': /no reply|not answered its ready check/,
   'wrong password (WRONGPASS)': /WRONGPASS/,
   'no password (NOAUTH)': /NOAUTH/,
-  'maxclients reached': /max number of clients reached|by the server( \(\w+\))? before it answered \(maxclients reached/, // ioredis never reads the ERR
+  // ioredis never reads the ERR; the server accepts, answers and closes, so (as with 'accept and close') a call can
+  // time out before the close is seen
+  'maxclients reached': /max number of clients reached|by the server( \(\w+\))? before it answered \(maxclients reached|no reply/,
   'OOM on write (maxmemory, noeviction)': /OOM command not allowed/,
   'READONLY (a replica)': /READONLY/,
   'LOADING (a large RDB)': /LOADING|loading/,
